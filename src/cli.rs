@@ -1,0 +1,392 @@
+//! The command line: the binary edge, where errors become messages and
+//! exit codes (`anyhow`, printed with `{:#}`).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use serde::Serialize;
+use url::Url;
+
+use crate::config::{ALL, Config};
+use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::refresh::{self, Outcome};
+use crate::render::{self, Channel, Format};
+use crate::store::Store;
+use crate::{decode, normalize, parse};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "huiju",
+    version,
+    about = "汇聚 huiju: aggregates RSS/Atom feeds into merged feeds per category"
+)]
+pub struct Cli {
+    /// Config file [default: $HUIJU_CONFIG, else config/huiju.toml]
+    #[arg(
+        long,
+        global = true,
+        env = "HUIJU_CONFIG",
+        default_value = "config/huiju.toml",
+        hide_default_value = true,
+        hide_env = true
+    )]
+    pub config: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate the config and print a one-line summary.
+    Check,
+    /// Poll every feed once and store what is new.
+    Fetch,
+    /// Print the merged feed of one category (or `all`).
+    Export {
+        /// Category id from the config, or `all`.
+        category: String,
+        #[arg(long, value_enum, default_value = "rss")]
+        format: Format,
+        /// Number of items [default: fetch.items_per_feed from the config]
+        #[arg(long)]
+        limit: Option<usize>,
+    },
+    /// Decode, parse and normalize one feed without storing it, and show what huiju reads.
+    Inspect {
+        /// A file path or an http(s)/file URL.
+        source: String,
+        /// Print a JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// Zone for dates without an offset [default: the feed's or the config's, else Asia/Shanghai]
+        #[arg(long)]
+        timezone: Option<chrono_tz::Tz>,
+        /// Force an encoding (e.g. gbk, big5)
+        #[arg(long)]
+        encoding: Option<String>,
+    },
+}
+
+/// Runs the CLI and turns the result into an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("huiju: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("huiju=warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .without_time()
+        .init();
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check => {
+            let cfg = Config::load(&cli.config)?;
+            println!("{}", cfg.summary());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fetch => {
+            let cfg = Config::load(&cli.config)?;
+            let store = open_store(&cfg)?;
+            let fetcher = Fetcher::new(&cfg.fetch);
+            let shared = Arc::new(Mutex::new(store));
+            let reports = runtime()?.block_on(refresh::refresh_all(&cfg, &shared, &fetcher));
+            print_reports(&reports);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            category,
+            format,
+            limit,
+        } => {
+            let cfg = Config::load(&cli.config)?;
+            let (title, description) = if category == ALL {
+                ("全部".to_string(), "All categories · 全部分类".to_string())
+            } else {
+                match cfg.category(&category) {
+                    Some(c) => (c.title.clone(), c.description.clone()),
+                    None => {
+                        let known: Vec<&str> = cfg.categories.iter().map(|c| c.id.as_str()).collect();
+                        bail!("unknown category '{category}' (known: all, {})", known.join(", "));
+                    }
+                }
+            };
+            let store = open_store(&cfg)?;
+            let items = store.category_items(&category, limit.unwrap_or(cfg.fetch.items_per_feed))?;
+            let titles: HashMap<String, String> = cfg
+                .categories
+                .iter()
+                .map(|c| (c.id.clone(), c.title.clone()))
+                .collect();
+            let ch = Channel {
+                id: &category,
+                title: &title,
+                description: &description,
+                base_url: &cfg.server.base_url,
+                tz: cfg.fetch.timezone,
+                category_titles: &titles,
+            };
+            print!("{}", render::render(&ch, &items, format));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Inspect {
+            source,
+            json,
+            timezone,
+            encoding,
+        } => inspect(&cli.config, &source, json, timezone, encoding.as_deref()),
+    }
+}
+
+fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    let mut store = Store::open(&cfg.database)?;
+    store
+        .sync_config(cfg)
+        .with_context(|| format!("cannot record the feed list in {}", cfg.database.display()))?;
+    Ok(store)
+}
+
+fn print_reports(reports: &[refresh::Report]) {
+    let (mut new, mut updated, mut unchanged, mut not_modified, mut waiting, mut failed) = (0, 0, 0, 0, 0, 0);
+    for r in reports {
+        let what = match &r.outcome {
+            Outcome::Stored { counts, warnings } => {
+                new += counts.new;
+                updated += counts.updated;
+                unchanged += counts.unchanged;
+                let mut s = format!(
+                    "{} new, {} updated, {} unchanged",
+                    counts.new, counts.updated, counts.unchanged
+                );
+                if *warnings > 0 {
+                    s.push_str(&format!(" ({warnings} warnings, see `huiju inspect`)"));
+                }
+                s
+            }
+            Outcome::NotModified => {
+                not_modified += 1;
+                "not modified".to_string()
+            }
+            Outcome::Waiting { until } => {
+                waiting += 1;
+                format!(
+                    "waiting: the source asked not to be polled before {}",
+                    until.to_rfc3339()
+                )
+            }
+            Outcome::Failed { error } => {
+                failed += 1;
+                format!("error: {error}")
+            }
+        };
+        println!("{}  {what}", r.url);
+    }
+    println!(
+        "total: {} feeds; {new} new, {updated} updated, {unchanged} unchanged items; \
+         {not_modified} not modified, {waiting} waiting, {failed} failed",
+        reports.len()
+    );
+}
+
+/// The JSON shape of `huiju inspect --json` (documented in the README).
+#[derive(Serialize)]
+struct InspectOut {
+    source: String,
+    format: parse::Format,
+    encoding: &'static str,
+    encoding_reason: String,
+    title: Option<String>,
+    link: Option<String>,
+    description: Option<String>,
+    warnings: Vec<String>,
+    items: Vec<InspectItem>,
+}
+
+#[derive(Serialize)]
+struct InspectItem {
+    /// Identity key used for dedup.
+    id: String,
+    /// The id output feeds show.
+    guid: String,
+    link: Option<String>,
+    title: String,
+    published: Option<String>,
+    author: Option<String>,
+    categories: Vec<String>,
+    summary: Option<String>,
+    content: Option<String>,
+    enclosures: Vec<parse::Enclosure>,
+}
+
+fn inspect(
+    config_path: &std::path::Path,
+    source: &str,
+    json: bool,
+    timezone: Option<chrono_tz::Tz>,
+    encoding: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let url = match Url::parse(source) {
+        Ok(u) if matches!(u.scheme(), "http" | "https" | "file") => u,
+        _ => {
+            let path = std::path::absolute(source).with_context(|| format!("bad path '{source}'"))?;
+            if !path.exists() {
+                bail!("'{source}' is neither an http(s)/file URL nor an existing file");
+            }
+            Url::from_file_path(&path).map_err(|()| anyhow::anyhow!("bad path '{source}'"))?
+        }
+    };
+    // The config, when there is a valid one, supplies fetch settings and
+    // the feed's own timezone and encoding; inspect works without it.
+    let cfg = if config_path.exists() {
+        Config::load(config_path).ok()
+    } else {
+        None
+    };
+    let fetch_cfg = cfg
+        .as_ref()
+        .map(|c| c.fetch.clone())
+        .unwrap_or_else(default_fetch);
+    let feed_cfg = cfg
+        .as_ref()
+        .and_then(|c| c.feeds.iter().find(|f| f.url == url))
+        .cloned();
+    let tz = timezone
+        .or(feed_cfg.as_ref().map(|f| f.timezone))
+        .unwrap_or(fetch_cfg.timezone);
+    let forced = match encoding {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.as_bytes())
+                .ok_or_else(|| anyhow::anyhow!("unknown encoding '{label}'"))?,
+        ),
+        None => feed_cfg.as_ref().and_then(|f| f.encoding),
+    };
+
+    let fetcher = Fetcher::new(&fetch_cfg);
+    let fetched = runtime()?
+        .block_on(fetcher.fetch(&url, &Validators::default()))
+        .with_context(|| format!("cannot fetch {url}"))?;
+    let Fetched::Body(body) = fetched else {
+        bail!("{url} answered 304 Not Modified to an unconditional request");
+    };
+    let decoded = decode::decode(&body.bytes, body.charset.as_deref(), forced);
+    let parsed = parse::parse(&decoded.text, tz);
+    let items = normalize::normalize(&parsed, &body.final_url);
+    let mut warnings = decoded.warnings.clone();
+    warnings.extend(parsed.warnings.iter().cloned());
+    let out = InspectOut {
+        source: url.to_string(),
+        format: parsed.format,
+        encoding: decoded.encoding.name(),
+        encoding_reason: decoded.reason.clone(),
+        title: parsed.title.clone(),
+        link: parsed.link.clone(),
+        description: parsed.description.clone(),
+        warnings,
+        items: items
+            .into_iter()
+            .map(|i| InspectItem {
+                id: i.key,
+                guid: i.guid,
+                link: i.link,
+                title: i.title,
+                published: i.published.map(|d| d.to_rfc3339()),
+                author: i.author,
+                categories: i.categories,
+                summary: i.summary,
+                content: i.content,
+                enclosures: i.enclosures,
+            })
+            .collect(),
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print_inspect(&out);
+    }
+    Ok(if parsed.format == parse::Format::Unknown {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn default_fetch() -> crate::config::Fetch {
+    Config::parse("", std::path::Path::new("(defaults)"))
+        .expect("an empty config is valid")
+        .fetch
+}
+
+fn print_inspect(o: &InspectOut) {
+    let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
+    println!("source:    {}", o.source);
+    println!("format:    {}", o.format);
+    println!("encoding:  {} ({})", o.encoding, o.encoding_reason);
+    println!("title:     {}", dash(&o.title));
+    println!("link:      {}", dash(&o.link));
+    println!("items:     {}", o.items.len());
+    if o.warnings.is_empty() {
+        println!("warnings:  none");
+    } else {
+        println!("warnings:  {}", o.warnings.len());
+        for w in &o.warnings {
+            println!("  - {w}");
+        }
+    }
+    for (n, i) in o.items.iter().enumerate() {
+        println!();
+        println!("[{}] {}", n + 1, i.title);
+        println!("    id:         {}", i.id);
+        println!("    guid:       {}", i.guid);
+        println!("    link:       {}", dash(&i.link));
+        println!(
+            "    published:  {}",
+            i.published
+                .clone()
+                .unwrap_or_else(|| "- (none: first-seen time will be used)".to_string())
+        );
+        println!("    author:     {}", dash(&i.author));
+        println!(
+            "    categories: {}",
+            if i.categories.is_empty() {
+                "-".to_string()
+            } else {
+                i.categories.join(", ")
+            }
+        );
+        let len = |s: &Option<String>| s.as_ref().map_or(0, |s| s.chars().count());
+        println!(
+            "    content:    {} chars, summary {} chars{}",
+            len(&i.content),
+            len(&i.summary),
+            if i.enclosures.is_empty() {
+                String::new()
+            } else {
+                format!(", {} enclosures", i.enclosures.len())
+            }
+        );
+    }
+}

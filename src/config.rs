@@ -1,0 +1,636 @@
+//! The feed-list config: a hand-edited TOML file, loaded and validated in one
+//! step so that every later stage can trust it.
+//!
+//! Errors name the file and, where the TOML parser or a span tells us, the
+//! line and column, so `huiju check` reads like a compiler message.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono_tz::Tz;
+use serde::Deserialize;
+use toml::Spanned;
+use url::Url;
+
+/// The category id that means "every category"; no configured category may use it.
+pub const ALL: &str = "all";
+
+/// Default User-Agent: names huiju and its version so operators can find us.
+pub const DEFAULT_USER_AGENT: &str = concat!(
+    "huiju/",
+    env!("CARGO_PKG_VERSION"),
+    " (feed aggregator; +https://crates.io/crates/huiju)"
+);
+
+/// A config that failed to load. The message always starts with `file:line:col`
+/// when a position is known, else with the file name.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{location}: {message}")]
+    Invalid { location: String, message: String },
+}
+
+/// The validated configuration. Passed explicitly to whoever needs it.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file this was read from (for messages).
+    pub path: PathBuf,
+    pub server: Server,
+    /// Absolute path of the SQLite database.
+    pub database: PathBuf,
+    pub fetch: Fetch,
+    pub categories: Vec<Category>,
+    pub feeds: Vec<Feed>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Server {
+    pub listen: String,
+    /// Public URL of this server, without a trailing slash; used for self links.
+    pub base_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Fetch {
+    /// Cron expression with a seconds field, as tokio-cron-scheduler reads it.
+    pub schedule: String,
+    /// Zone for dates that carry no offset, unless a feed overrides it.
+    pub timezone: Tz,
+    /// Total time one request may take, body included.
+    pub timeout: Duration,
+    pub user_agent: String,
+    /// Bodies larger than this (after decompression) are cut and the fetch fails.
+    pub max_body: u64,
+    /// How many items an output feed carries.
+    pub items_per_feed: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub id: String,
+    pub title: String,
+    pub description: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Feed {
+    /// `http(s)://` or `file://`; relative paths in the file are resolved
+    /// against the config's folder and stored here as `file://` URLs.
+    pub url: Url,
+    pub categories: Vec<String>,
+    /// Name shown as the item's source; falls back to the feed's own title.
+    pub title: Option<String>,
+    pub timezone: Tz,
+    /// Forces the character encoding (an encoding_rs / WHATWG label).
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// Validates `text` as if read from `path` (which anchors relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let ctx = Ctx { text, path };
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim_end().to_string();
+            ctx.err(e.span(), message)
+        })?;
+        raw.validate(&ctx)
+    }
+
+    pub fn category(&self, id: &str) -> Option<&Category> {
+        self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// One-line summary printed by `huiju check`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{}: ok, {} categories, {} feeds, database {}",
+            self.path.display(),
+            self.categories.len(),
+            self.feeds.len(),
+            self.database.display()
+        )
+    }
+}
+
+struct Ctx<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Ctx<'_> {
+    fn err(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
+        let location = match span {
+            Some(span) => {
+                let (line, col) = line_col(self.text, span.start);
+                format!("{}:{line}:{col}", self.path.display())
+            }
+            None => self.path.display().to_string(),
+        };
+        ConfigError::Invalid {
+            location,
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
+        self.err(Some(v.span()), message)
+    }
+
+    fn dir(&self) -> PathBuf {
+        match self.path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
+            _ => PathBuf::from("."),
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `pos`.
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(text.len());
+    let before = &text[..pos];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    server: RawServer,
+    #[serde(default)]
+    storage: RawStorage,
+    #[serde(default)]
+    fetch: RawFetch,
+    #[serde(default, rename = "category")]
+    categories: Vec<RawCategory>,
+    #[serde(default, rename = "feed")]
+    feeds: Vec<RawFeed>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    listen: Option<Spanned<String>>,
+    base_url: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    database: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawFetch {
+    schedule: Option<Spanned<String>>,
+    timezone: Option<Spanned<String>>,
+    /// Seconds.
+    timeout: Option<Spanned<u64>>,
+    user_agent: Option<String>,
+    max_body: Option<Spanned<Size>>,
+    items_per_feed: Option<Spanned<usize>>,
+}
+
+/// A byte size: an integer, or a string such as `"15 MiB"`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCategory {
+    id: Spanned<String>,
+    title: Spanned<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFeed {
+    url: Spanned<String>,
+    categories: Spanned<Vec<Spanned<String>>>,
+    title: Option<String>,
+    timezone: Option<Spanned<String>>,
+    encoding: Option<Spanned<String>>,
+}
+
+impl RawConfig {
+    fn validate(self, ctx: &Ctx) -> Result<Config, ConfigError> {
+        let listen = match self.server.listen {
+            Some(l) => {
+                l.get_ref()
+                    .parse::<std::net::SocketAddr>()
+                    .map_err(|e| ctx.at(&l, format!("bad listen address '{}': {e}", l.get_ref())))?;
+                l.into_inner()
+            }
+            None => "127.0.0.1:8080".to_string(),
+        };
+        let base_url = match self.server.base_url {
+            Some(b) => {
+                let u = Url::parse(b.get_ref())
+                    .map_err(|e| ctx.at(&b, format!("bad base_url '{}': {e}", b.get_ref())))?;
+                if !matches!(u.scheme(), "http" | "https") {
+                    return Err(ctx.at(&b, format!("base_url '{}' must be http(s)", b.get_ref())));
+                }
+                b.into_inner().trim_end_matches('/').to_string()
+            }
+            None => format!("http://{listen}"),
+        };
+
+        let database = {
+            let p = PathBuf::from(self.storage.database.as_deref().unwrap_or("huiju.db"));
+            if p.is_absolute() { p } else { ctx.dir().join(p) }
+        };
+
+        let fetch = self.fetch.validate(ctx)?;
+
+        let mut categories: Vec<Category> = Vec::new();
+        let mut cat_ids: HashMap<String, usize> = HashMap::new();
+        for c in self.categories {
+            let id = c.id.get_ref();
+            if id == ALL {
+                return Err(ctx.at(&c.id, "category id 'all' is reserved (it means every category)"));
+            }
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_')
+            {
+                return Err(ctx.at(
+                    &c.id,
+                    format!("category id '{id}' must be a URL slug: lower-case a-z, 0-9, '-' or '_'"),
+                ));
+            }
+            if let Some(first) = cat_ids.get(id) {
+                return Err(ctx.at(
+                    &c.id,
+                    format!("duplicate category id '{id}' (first defined at line {first})"),
+                ));
+            }
+            if c.title.get_ref().trim().is_empty() {
+                return Err(ctx.at(&c.title, format!("category '{id}' has an empty title")));
+            }
+            cat_ids.insert(id.clone(), line_col(ctx.text, c.id.span().start).0);
+            let title = c.title.into_inner();
+            categories.push(Category {
+                id: c.id.into_inner(),
+                description: c.description.unwrap_or_else(|| title.clone()),
+                title,
+            });
+        }
+
+        let mut feeds = Vec::new();
+        let mut seen_urls: HashMap<String, usize> = HashMap::new();
+        for f in self.feeds {
+            let url = resolve_feed_url(f.url.get_ref(), &ctx.dir()).map_err(|msg| ctx.at(&f.url, msg))?;
+            let line = line_col(ctx.text, f.url.span().start).0;
+            if let Some(first) = seen_urls.insert(url.to_string(), line) {
+                return Err(ctx.at(
+                    &f.url,
+                    format!("duplicate feed url '{url}' (first listed at line {first})"),
+                ));
+            }
+            if f.categories.get_ref().is_empty() {
+                return Err(ctx.at(
+                    &f.categories,
+                    format!("feed '{url}' lists no categories; give it at least one"),
+                ));
+            }
+            let mut cats = Vec::new();
+            for c in f.categories.get_ref() {
+                if !cat_ids.contains_key(c.get_ref()) {
+                    let mut known: Vec<&str> = cat_ids.keys().map(String::as_str).collect();
+                    known.sort_unstable();
+                    return Err(ctx.at(
+                        c,
+                        format!(
+                            "feed '{url}' names unknown category '{}' (known: {})",
+                            c.get_ref(),
+                            if known.is_empty() {
+                                "none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ));
+                }
+                if !cats.contains(c.get_ref()) {
+                    cats.push(c.get_ref().clone());
+                }
+            }
+            let timezone = match &f.timezone {
+                Some(tz) => parse_tz(tz, ctx)?,
+                None => fetch.timezone,
+            };
+            let encoding = match &f.encoding {
+                Some(e) => Some(
+                    encoding_rs::Encoding::for_label(e.get_ref().trim().as_bytes()).ok_or_else(|| {
+                        ctx.at(
+                            e,
+                            format!(
+                                "unknown encoding '{}' (try utf-8, gbk, gb18030, big5)",
+                                e.get_ref()
+                            ),
+                        )
+                    })?,
+                ),
+                None => None,
+            };
+            feeds.push(Feed {
+                url,
+                categories: cats,
+                title: f.title.filter(|t| !t.trim().is_empty()),
+                timezone,
+                encoding,
+            });
+        }
+
+        Ok(Config {
+            path: ctx.path.to_owned(),
+            server: Server { listen, base_url },
+            database,
+            fetch,
+            categories,
+            feeds,
+        })
+    }
+}
+
+impl RawFetch {
+    fn validate(self, ctx: &Ctx) -> Result<Fetch, ConfigError> {
+        let schedule = match self.schedule {
+            Some(s) => {
+                validate_cron(s.get_ref()).map_err(|m| ctx.at(&s, m))?;
+                s.into_inner()
+            }
+            None => "0 */15 * * * *".to_string(),
+        };
+        let timezone = match &self.timezone {
+            Some(tz) => parse_tz(tz, ctx)?,
+            None => chrono_tz::Asia::Shanghai,
+        };
+        let timeout = match self.timeout {
+            Some(t) if *t.get_ref() == 0 => {
+                return Err(ctx.at(&t, "timeout must be at least 1 second"));
+            }
+            Some(t) => Duration::from_secs(*t.get_ref()),
+            None => Duration::from_secs(20),
+        };
+        let max_body = match self.max_body {
+            Some(s) => {
+                let n = match s.get_ref() {
+                    Size::Bytes(n) => *n,
+                    Size::Text(t) => parse_size(t).map_err(|m| ctx.at(&s, m))?,
+                };
+                if n == 0 {
+                    return Err(ctx.at(&s, "max_body must be more than 0 bytes"));
+                }
+                n
+            }
+            None => 15 * 1024 * 1024,
+        };
+        let items_per_feed = match self.items_per_feed {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(ctx.at(&n, "items_per_feed must be at least 1"));
+            }
+            Some(n) => n.into_inner(),
+            None => 100,
+        };
+        Ok(Fetch {
+            schedule,
+            timezone,
+            timeout,
+            user_agent: self
+                .user_agent
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
+            max_body,
+            items_per_feed,
+        })
+    }
+}
+
+fn parse_tz(tz: &Spanned<String>, ctx: &Ctx) -> Result<Tz, ConfigError> {
+    tz.get_ref().parse::<Tz>().map_err(|_| {
+        ctx.at(
+            tz,
+            format!(
+                "unknown timezone '{}' (use an IANA name such as Asia/Shanghai)",
+                tz.get_ref()
+            ),
+        )
+    })
+}
+
+/// Checks a cron expression exactly as tokio-cron-scheduler will parse it.
+pub fn validate_cron(expr: &str) -> Result<(), String> {
+    let fields = expr.split_whitespace().count();
+    if !(6..=7).contains(&fields) {
+        return Err(format!(
+            "bad cron expression '{expr}': it has {fields} fields but needs 6, seconds first \
+             (e.g. \"0 */15 * * * *\" for every 15 minutes)"
+        ));
+    }
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .dom_and_dow(true)
+        .build()
+        .parse(expr)
+        .map(|_| ())
+        .map_err(|e| {
+            format!(
+                "bad cron expression '{expr}': {e} (6 fields, seconds first: sec min hour day month weekday)"
+            )
+        })
+}
+
+/// Resolves a `[[feed]] url`: http(s) and file URLs as they are, a bare path
+/// relative to the config's folder.
+fn resolve_feed_url(raw: &str, dir: &Path) -> Result<Url, String> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Err("feed url is empty".to_string());
+    }
+    match Url::parse(raw) {
+        Ok(u) => match u.scheme() {
+            "http" | "https" => {
+                if u.host_str().is_none_or(str::is_empty) {
+                    Err(format!("bad feed url '{raw}': no host"))
+                } else {
+                    Ok(u)
+                }
+            }
+            "file" => Ok(u),
+            other => Err(format!(
+                "bad feed url '{raw}': scheme '{other}' is not supported (use http, https or file)"
+            )),
+        },
+        Err(url::ParseError::RelativeUrlWithoutBase) if !raw.contains("://") => {
+            let p = Path::new(raw);
+            let abs = if p.is_absolute() {
+                p.to_owned()
+            } else {
+                dir.join(p)
+            };
+            let abs = std::path::absolute(&abs).unwrap_or(abs);
+            Url::from_file_path(&abs).map_err(|()| format!("bad feed path '{raw}'"))
+        }
+        Err(e) => Err(format!("bad feed url '{raw}': {e}")),
+    }
+}
+
+fn parse_size(t: &str) -> Result<u64, String> {
+    let t = t.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num
+        .parse()
+        .map_err(|_| format!("bad size '{t}': expected a number of bytes or e.g. \"15 MiB\""))?;
+    let mult = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        other => {
+            return Err(format!(
+                "bad size '{t}': unknown unit '{other}' (use KiB, MiB, GiB)"
+            ));
+        }
+    };
+    n.checked_mul(mult)
+        .ok_or_else(|| format!("bad size '{t}': too large"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[category]]
+id = "jiangsu"
+title = "江苏资讯"
+
+[[feed]]
+url = "https://example.com/feed.xml"
+categories = ["jiangsu"]
+"#;
+
+    fn err(text: &str) -> String {
+        Config::parse(text, Path::new("/etc/huiju/huiju.toml"))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn defaults_fill_in() {
+        let c = Config::parse(MINIMAL, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert_eq!(c.fetch.timezone, chrono_tz::Asia::Shanghai);
+        assert_eq!(c.fetch.timeout, Duration::from_secs(20));
+        assert_eq!(c.fetch.max_body, 15 * 1024 * 1024);
+        assert_eq!(c.fetch.items_per_feed, 100);
+        assert_eq!(c.database, PathBuf::from("/etc/huiju/huiju.db"));
+        assert!(c.fetch.user_agent.starts_with("huiju/"));
+        assert_eq!(c.categories[0].description, "江苏资讯");
+    }
+
+    #[test]
+    fn unknown_category_names_line_and_known_ids() {
+        let e = err(&MINIMAL.replace("[\"jiangsu\"]", "[\"jiangsu\", \"sport\"]"));
+        assert!(e.starts_with("/etc/huiju/huiju.toml:8:"), "{e}");
+        assert!(
+            e.contains("unknown category 'sport'") && e.contains("known: jiangsu"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn five_field_cron_says_six_fields_seconds_first() {
+        let e = err(&format!("[fetch]\nschedule = \"*/15 * * * *\"\n{MINIMAL}"));
+        assert!(e.starts_with("/etc/huiju/huiju.toml:2:12:"), "{e}");
+        assert!(e.contains("needs 6") && e.contains("seconds first"), "{e}");
+        let e = err(&format!(
+            "[fetch]\nschedule = \"0 */15 * * * mon-xyz\"\n{MINIMAL}"
+        ));
+        assert!(e.contains("bad cron expression"), "{e}");
+    }
+
+    #[test]
+    fn duplicates_are_refused() {
+        let e = err(&format!(
+            "{MINIMAL}\n[[category]]\nid = \"jiangsu\"\ntitle = \"x\"\n"
+        ));
+        assert!(
+            e.contains("duplicate category id 'jiangsu' (first defined at line 3)"),
+            "{e}"
+        );
+        // Host case does not make a different feed.
+        let e = err(&format!(
+            "{MINIMAL}\n[[feed]]\nurl = \"https://EXAMPLE.com/feed.xml\"\ncategories = [\"jiangsu\"]\n"
+        ));
+        assert!(
+            e.contains("duplicate feed url 'https://example.com/feed.xml' (first listed at line 7)"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_problem() {
+        let e = err("this is = not toml");
+        assert!(e.starts_with("/etc/huiju/huiju.toml:1:"), "{e}");
+        let e = err(&MINIMAL.replace("https://example.com/feed.xml", "ftp://example.com/x"));
+        assert!(e.contains("scheme 'ftp' is not supported"), "{e}");
+        let e = err(&MINIMAL.replace("https://example.com/feed.xml", "http://"));
+        assert!(e.contains("bad feed url 'http://'"), "{e}");
+        let e = err(&format!("[fetch]\ntimezone = \"Asia/Beijing\"\n{MINIMAL}"));
+        assert!(e.contains(":2:12: unknown timezone 'Asia/Beijing'"), "{e}");
+        let e = err(&format!("{MINIMAL}encoding = \"klingon\"\n"));
+        assert!(e.contains("unknown encoding 'klingon'"), "{e}");
+        let e = err(&MINIMAL.replace("\"jiangsu\"\ntitle", "\"all\"\ntitle"));
+        assert!(e.contains("'all' is reserved"), "{e}");
+        let e = err(&format!("{MINIMAL}colour = \"red\"\n"));
+        assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_config_folder() {
+        let c = Config::parse(
+            &MINIMAL.replace("https://example.com/feed.xml", "samples/a.xml"),
+            Path::new("/srv/conf/huiju.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.feeds[0].url.as_str(), "file:///srv/conf/samples/a.xml");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("15 MiB").unwrap(), 15 * 1024 * 1024);
+        assert_eq!(parse_size("512kib").unwrap(), 512 * 1024);
+        assert!(parse_size("lots").is_err());
+    }
+}

@@ -1,0 +1,310 @@
+//! Bytes → UTF-8 text, before any XML parser sees the document.
+//!
+//! Chinese sites declare GB2312 and send GBK, declare UTF-8 and send GBK,
+//! or send a charset in HTTP that contradicts the document. The order here
+//! (override, BOM, HTTP charset, XML declaration, UTF-8 with a GB18030
+//! retry) passed every probe recorded in `shared/reference/crate-notes.md`.
+
+use encoding_rs::{Encoding, GB18030, GBK, UTF_8, WINDOWS_1252};
+
+/// A decoded document and how we decided to read it.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    /// UTF-8 text with the BOM removed, the XML declaration rewritten to
+    /// say UTF-8, and characters XML forbids removed.
+    pub text: String,
+    pub encoding: &'static Encoding,
+    /// Why this encoding was used, for `huiju inspect`.
+    pub reason: String,
+    pub warnings: Vec<String>,
+}
+
+/// Decodes `bytes`. `http_charset` is the `charset` parameter of the HTTP
+/// Content-Type, if any; `forced` a per-feed override from the config.
+pub fn decode(bytes: &[u8], http_charset: Option<&str>, forced: Option<&'static Encoding>) -> Decoded {
+    let mut warnings = Vec::new();
+    let (bom, bom_len) = match Encoding::for_bom(bytes) {
+        Some((enc, len)) => (Some(enc), len),
+        None => (None, 0),
+    };
+    let body = &bytes[bom_len..];
+    let declared = xml_declared_encoding(body);
+
+    let (mut enc, mut reason) = if let Some(enc) = forced {
+        (enc, "per-feed encoding override in the config".to_string())
+    } else if let Some(enc) = bom {
+        (enc, "byte order mark".to_string())
+    } else {
+        let http = http_charset.map(|c| (c, Encoding::for_label(c.trim().as_bytes())));
+        let decl = declared
+            .as_deref()
+            .map(|d| (d, Encoding::for_label(d.as_bytes())));
+        match (http, decl) {
+            (Some((label, None)), _) => {
+                warnings.push(format!("unknown HTTP charset '{label}' ignored"));
+                from_declaration_or_default(decl, &mut warnings)
+            }
+            // Servers that send a Western default charset are usually just
+            // misconfigured: the document's own declaration, or valid UTF-8, is
+            // more trustworthy than iso-8859-1 on a Chinese site.
+            (Some((label, Some(e))), d) if e == WINDOWS_1252 && (d.is_some() || is_utf8_non_ascii(body)) => {
+                warnings.push(format!(
+                    "HTTP charset '{label}' ignored in favour of {}",
+                    if d.is_some() {
+                        "the XML declaration"
+                    } else {
+                        "valid UTF-8"
+                    }
+                ));
+                from_declaration_or_default(decl, &mut warnings)
+            }
+            (Some((label, Some(e))), _) => (e, format!("HTTP Content-Type charset={label}")),
+            (None, decl) => from_declaration_or_default(decl, &mut warnings),
+        }
+    };
+
+    // GB2312 and GBK are subsets of GB18030; reading them as GB18030 costs
+    // nothing and accepts the 4-byte sequences real "GB2312" feeds contain.
+    if enc == GBK {
+        enc = GB18030;
+    }
+    // UTF-16 named by a declaration we could read as ASCII is a lie; the
+    // "replacement" encoding (hz-gb-2312, iso-2022-cn) cannot be decoded.
+    if bom.is_none() && forced.is_none() && (enc.name().starts_with("UTF-16") || enc.name() == "replacement")
+    {
+        warnings.push(format!(
+            "declared encoding {} cannot be right here; read as UTF-8",
+            enc.name()
+        ));
+        enc = UTF_8;
+        reason = "UTF-8 (declared encoding unusable)".to_string();
+    }
+
+    let text = if enc == UTF_8 {
+        match std::str::from_utf8(body) {
+            Ok(s) => s.to_string(),
+            Err(_) => {
+                // A UTF-8-declared feed that is not UTF-8 is almost always GBK.
+                let (s, had_errors) = GB18030.decode_without_bom_handling(body);
+                if !had_errors && bom.is_none() && forced.is_none() {
+                    warnings.push(format!(
+                        "not valid UTF-8 although {}; read as GB18030 instead",
+                        reason_short(&reason)
+                    ));
+                    enc = GB18030;
+                    reason = format!(
+                        "GB18030 (the bytes are not UTF-8, despite {})",
+                        reason_short(&reason)
+                    );
+                    s.into_owned()
+                } else {
+                    let (s, _) = UTF_8.decode_without_bom_handling(body);
+                    let bad = s.matches('\u{FFFD}').count();
+                    warnings.push(format!("{bad} invalid UTF-8 sequences replaced by U+FFFD"));
+                    s.into_owned()
+                }
+            }
+        }
+    } else {
+        let (s, had_errors) = enc.decode_without_bom_handling(body);
+        if had_errors {
+            let bad = s.matches('\u{FFFD}').count();
+            warnings.push(format!(
+                "{bad} byte sequences invalid in {} replaced by U+FFFD",
+                enc.name()
+            ));
+        }
+        s.into_owned()
+    };
+
+    let text = rewrite_declaration(text);
+    let (text, removed) = strip_forbidden(text);
+    if removed > 0 {
+        warnings.push(format!("removed {removed} control characters that XML forbids"));
+    }
+    Decoded {
+        text,
+        encoding: enc,
+        reason,
+        warnings,
+    }
+}
+
+fn reason_short(reason: &str) -> &str {
+    if reason.starts_with("no declaration") {
+        "it has no declaration"
+    } else {
+        reason
+    }
+}
+
+fn from_declaration_or_default(
+    decl: Option<(&str, Option<&'static Encoding>)>,
+    warnings: &mut Vec<String>,
+) -> (&'static Encoding, String) {
+    match decl {
+        Some((label, Some(e))) => (e, format!("XML declaration encoding=\"{label}\"")),
+        Some((label, None)) => {
+            warnings.push(format!(
+                "unknown encoding '{label}' in the XML declaration ignored"
+            ));
+            (UTF_8, "no usable declaration: UTF-8 by default".to_string())
+        }
+        None => (UTF_8, "no declaration: UTF-8 by default".to_string()),
+    }
+}
+
+fn is_utf8_non_ascii(b: &[u8]) -> bool {
+    !b.is_ascii() && std::str::from_utf8(b).is_ok()
+}
+
+/// The `encoding="…"` of an XML declaration at the start of `b`, read as ASCII.
+pub fn xml_declared_encoding(b: &[u8]) -> Option<String> {
+    let head = &b[..b.len().min(512)];
+    let start = head.iter().position(|&c| !c.is_ascii_whitespace())?;
+    let head = &head[start..];
+    if !head.starts_with(b"<?xml") {
+        return None;
+    }
+    let end = head.windows(2).position(|w| w == b"?>")?;
+    let decl = std::str::from_utf8(&head[..end]).ok()?;
+    let i = decl.find("encoding")?;
+    let rest = decl[i + "encoding".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let quote = rest.chars().next().filter(|&q| q == '"' || q == '\'')?;
+    let rest = &rest[1..];
+    let label = &rest[..rest.find(quote)?];
+    Some(label.trim().to_string())
+}
+
+/// Makes the declaration say UTF-8 so that no later parser decodes twice.
+fn rewrite_declaration(text: String) -> String {
+    let trimmed = text.trim_start();
+    if !trimmed.starts_with("<?xml") {
+        return text;
+    }
+    let offset = text.len() - trimmed.len();
+    let Some(end) = trimmed.find("?>") else {
+        return text;
+    };
+    let decl = &trimmed[..end];
+    let Some(i) = decl.find("encoding") else {
+        return text;
+    };
+    let after = &decl[i..];
+    let Some(q1) = after.find(['"', '\'']) else {
+        return text;
+    };
+    let quote = after.as_bytes()[q1] as char;
+    let Some(q2) = after[q1 + 1..].find(quote) else {
+        return text;
+    };
+    let (a, b) = (offset + i + q1 + 1, offset + i + q1 + 1 + q2);
+    if text[a..b].eq_ignore_ascii_case("utf-8") {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..a]);
+    out.push_str("UTF-8");
+    out.push_str(&text[b..]);
+    out
+}
+
+/// True for characters XML 1.0 does not allow anywhere in a document.
+pub fn is_forbidden(c: char) -> bool {
+    matches!(c, '\u{0}'..='\u{8}' | '\u{B}' | '\u{C}' | '\u{E}'..='\u{1F}' | '\u{FFFE}' | '\u{FFFF}')
+}
+
+/// Removes characters XML forbids; returns the text and how many went.
+pub fn strip_forbidden(text: String) -> (String, usize) {
+    if !text.chars().any(is_forbidden) {
+        return (text, 0);
+    }
+    let before = text.chars().count();
+    let out: String = text.chars().filter(|&c| !is_forbidden(c)).collect();
+    let removed = before - out.chars().count();
+    (out, removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str =
+        "<?xml version=\"1.0\" encoding=\"gb2312\"?><rss><channel><title>苏州新闻</title></channel></rss>";
+
+    #[test]
+    fn gb2312_declaration_reads_as_gb18030_and_is_rewritten() {
+        let (bytes, _, _) = GBK.encode(DOC);
+        let d = decode(&bytes, None, None);
+        assert_eq!(d.encoding, GB18030);
+        assert!(d.text.contains("苏州新闻"));
+        assert!(
+            d.text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+            "{}",
+            d.text
+        );
+        assert!(d.reason.contains("declaration"), "{}", d.reason);
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn utf8_declared_but_gbk_bytes_are_retried() {
+        let doc = DOC.replace("gb2312", "utf-8");
+        let (bytes, _, _) = GBK.encode(&doc);
+        let d = decode(&bytes, None, None);
+        assert!(d.text.contains("苏州新闻"));
+        assert_eq!(d.encoding, GB18030);
+        assert!(d.warnings[0].contains("not valid UTF-8"), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn bom_beats_http_and_declaration() {
+        let mut bytes = vec![0xEF, 0xBB, 0xBF];
+        bytes.extend_from_slice(DOC.as_bytes()); // UTF-8 bytes, declaration says gb2312
+        let d = decode(&bytes, Some("gbk"), None);
+        assert_eq!(d.encoding, UTF_8);
+        assert_eq!(d.reason, "byte order mark");
+        assert!(d.text.starts_with("<?xml") && d.text.contains("苏州新闻"));
+    }
+
+    #[test]
+    fn http_charset_beats_declaration_and_override_beats_all() {
+        let doc = DOC.replace("gb2312", "utf-8").replace("苏州新闻", "蘇州新聞");
+        let (bytes, _, _) = encoding_rs::BIG5.encode(&doc);
+        let d = decode(&bytes, Some("big5"), None);
+        assert_eq!(d.encoding, encoding_rs::BIG5);
+        assert!(d.text.contains("蘇州新聞"), "{}", d.text);
+        let d = decode(&bytes, Some("utf-8"), Some(encoding_rs::BIG5));
+        assert!(d.reason.contains("override"));
+        assert!(d.text.contains("蘇州新聞"));
+    }
+
+    #[test]
+    fn western_http_default_does_not_garble_utf8() {
+        let doc = DOC.replace("gb2312", "utf-8");
+        let d = decode(doc.as_bytes(), Some("ISO-8859-1"), None);
+        assert_eq!(d.encoding, UTF_8);
+        assert!(d.text.contains("苏州新闻"));
+        assert_eq!(d.warnings.len(), 1, "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn control_characters_are_removed_with_a_warning() {
+        let d = decode("<rss>a\u{0B}b\u{1}</rss>".as_bytes(), None, None);
+        assert_eq!(d.text, "<rss>ab</rss>");
+        assert_eq!(d.warnings, vec!["removed 2 control characters that XML forbids"]);
+    }
+
+    #[test]
+    fn declaration_sniffing() {
+        assert_eq!(
+            xml_declared_encoding(b"  <?xml version='1.0' encoding = 'GBK' ?>"),
+            Some("GBK".into())
+        );
+        assert_eq!(xml_declared_encoding(b"<?xml version=\"1.0\"?><rss/>"), None);
+        assert_eq!(xml_declared_encoding(b"<rss/>"), None);
+    }
+}

@@ -1,0 +1,281 @@
+//! Getting a feed's bytes. The only module that knows HTTP.
+//!
+//! Conditional GET with the validators the store kept, a total timeout, at
+//! most 5 redirects, gzip/br/deflate, and a body cap counted on the
+//! decompressed stream (so a 50 MB body or a compression bomb is cut, never
+//! buffered whole). `file://` URLs read local files, for offline examples.
+
+use std::io::Read;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use reqwest::header::{self, HeaderMap};
+use url::Url;
+
+use crate::config;
+
+/// Why a fetch failed. Messages leave out the URL: they are always shown in
+/// the context of the feed (its tracing span, its line in `huiju fetch`).
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("HTTP {status}")]
+    Status {
+        status: StatusCode,
+        /// When the source allows the next request (Retry-After on 429/503).
+        retry_after: Option<DateTime<Utc>>,
+    },
+    #[error("timed out after {} s", .0.as_secs())]
+    Timeout(Duration),
+    #[error("body larger than max_body ({0} bytes); cut off")]
+    TooLarge(u64),
+    #[error("{0}")]
+    Request(String),
+    #[error("cannot read {}", .path.display())]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl FetchError {
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            FetchError::Status { status, .. } => Some(status.as_u16()),
+            _ => None,
+        }
+    }
+
+    pub fn retry_after(&self) -> Option<DateTime<Utc>> {
+        match self {
+            FetchError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+}
+
+/// Validators from the previous 200 response.
+#[derive(Debug, Clone, Default)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Fetched {
+    /// 304: the source has nothing new.
+    NotModified,
+    Body(Body),
+}
+
+#[derive(Debug)]
+pub struct Body {
+    pub bytes: Vec<u8>,
+    /// `charset` of the Content-Type, if the server sent one.
+    pub charset: Option<String>,
+    pub validators: Validators,
+    /// Where the body came from after redirects.
+    pub final_url: Url,
+}
+
+/// A configured HTTP client; cheap to clone.
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    timeout: Duration,
+    max_body: u64,
+}
+
+impl Fetcher {
+    pub fn new(cfg: &config::Fetch) -> Fetcher {
+        // reqwest is built with rustls but no crypto provider (ring builds
+        // faster and smaller than aws-lc); it must be installed before use.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .user_agent(&cfg.user_agent)
+            .timeout(cfg.timeout)
+            .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .expect("the HTTP client settings are static and valid");
+        Fetcher {
+            client,
+            timeout: cfg.timeout,
+            max_body: cfg.max_body,
+        }
+    }
+
+    /// Fetches `url`, conditionally when `prev` holds validators.
+    pub async fn fetch(&self, url: &Url, prev: &Validators) -> Result<Fetched, FetchError> {
+        if url.scheme() == "file" {
+            return self.read_file(url);
+        }
+        // reqwest's timeout covers the body too; the outer one is a backstop.
+        match tokio::time::timeout(self.timeout + Duration::from_secs(1), self.get(url, prev)).await {
+            Ok(r) => r,
+            Err(_) => Err(FetchError::Timeout(self.timeout)),
+        }
+    }
+
+    async fn get(&self, url: &Url, prev: &Validators) -> Result<Fetched, FetchError> {
+        let mut req = self.client.get(url.clone()).header(
+            header::ACCEPT,
+            "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
+        );
+        if let Some(etag) = &prev.etag {
+            req = req.header(header::IF_NONE_MATCH, etag);
+        }
+        if let Some(lm) = &prev.last_modified {
+            req = req.header(header::IF_MODIFIED_SINCE, lm);
+        }
+        let mut resp = req.send().await.map_err(|e| self.request_error(&e))?;
+        let status = resp.status();
+        if status == StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            let retry_after = if matches!(
+                status,
+                StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+            ) {
+                retry_after(resp.headers(), Utc::now())
+            } else {
+                None
+            };
+            return Err(FetchError::Status { status, retry_after });
+        }
+        let too_large = || FetchError::TooLarge(self.max_body);
+        if resp.content_length().is_some_and(|n| n > self.max_body) {
+            return Err(too_large());
+        }
+        let headers = resp.headers().clone();
+        let final_url = resp.url().clone();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| self.request_error(&e))? {
+            if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Fetched::Body(Body {
+            bytes,
+            charset: charset(&headers),
+            validators: Validators {
+                etag: header_str(&headers, header::ETAG),
+                last_modified: header_str(&headers, header::LAST_MODIFIED),
+            },
+            final_url,
+        }))
+    }
+
+    fn read_file(&self, url: &Url) -> Result<Fetched, FetchError> {
+        let path = url
+            .to_file_path()
+            .map_err(|()| FetchError::Request(format!("'{url}' is not a local file path")))?;
+        let file_err = |source| FetchError::File {
+            path: path.clone(),
+            source,
+        };
+        let file = std::fs::File::open(&path).map_err(file_err)?;
+        let mut bytes = Vec::new();
+        file.take(self.max_body + 1)
+            .read_to_end(&mut bytes)
+            .map_err(file_err)?;
+        if bytes.len() as u64 > self.max_body {
+            return Err(FetchError::TooLarge(self.max_body));
+        }
+        Ok(Fetched::Body(Body {
+            bytes,
+            charset: None,
+            validators: Validators::default(),
+            final_url: url.clone(),
+        }))
+    }
+
+    fn request_error(&self, e: &reqwest::Error) -> FetchError {
+        if e.is_timeout() {
+            return FetchError::Timeout(self.timeout);
+        }
+        let reason = if e.is_redirect() {
+            "too many redirects (more than 5)".to_string()
+        } else {
+            // reqwest's own message repeats the URL; its causes say what happened.
+            let mut causes = Vec::new();
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                let msg = s.to_string();
+                if !causes.iter().any(|c: &String| c.contains(&msg)) {
+                    causes.push(msg);
+                }
+                src = s.source();
+            }
+            if causes.is_empty() {
+                e.to_string()
+            } else {
+                causes.join(": ")
+            }
+        };
+        FetchError::Request(reason)
+    }
+}
+
+fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
+    h.get(name)?
+        .to_str()
+        .ok()
+        .map(str::to_string)
+        .filter(|s| !s.is_empty())
+}
+
+fn charset(h: &HeaderMap) -> Option<String> {
+    let ct = h.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    ct.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// Reads Retry-After (seconds or an HTTP date), capped at a week so a typo
+/// at the source cannot silence a feed for years.
+pub fn retry_after(h: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let v = h.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
+    let at = match v.parse::<u64>() {
+        Ok(secs) => now + chrono::Duration::seconds(secs.min(7 * 86400) as i64),
+        Err(_) => DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc),
+    };
+    Some(at.min(now + chrono::Duration::days(7)).max(now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_forms() {
+        let now = DateTime::parse_from_rfc3339("2023-04-15T00:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let mut h = HeaderMap::new();
+        h.insert(header::RETRY_AFTER, "120".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(now + chrono::Duration::seconds(120)));
+        h.insert(
+            header::RETRY_AFTER,
+            "Sat, 15 Apr 2023 01:00:00 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&h, now), Some(now + chrono::Duration::hours(1)));
+        h.insert(header::RETRY_AFTER, "99999999".parse().unwrap());
+        assert_eq!(retry_after(&h, now), Some(now + chrono::Duration::days(7)));
+        h.insert(header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h, now), None);
+    }
+
+    #[test]
+    fn charset_from_content_type() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, "text/xml; Charset=\"GBK\"".parse().unwrap());
+        assert_eq!(charset(&h).as_deref(), Some("GBK"));
+    }
+}

@@ -1,0 +1,371 @@
+//! Parsed items → items huiju stores: absolute links, an identity key,
+//! clean text, a content hash that tells an update from a re-fetch.
+
+use chrono::{DateTime, FixedOffset};
+use url::Url;
+
+use crate::decode::is_forbidden;
+use crate::parse::{self, Enclosure};
+
+/// An item ready for dedup and storage.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Identity key: `url:…` (a guid or link that is a web URL, normalized),
+    /// `guid:…` (an opaque guid, scoped to the feed's host) or `hash:…`
+    /// (title and content, when the source gives neither). Never random.
+    pub key: String,
+    /// Secondary key from the normalized link, so the same article under
+    /// URL variants in two feeds is one item even when one has a guid.
+    pub link_key: Option<String>,
+    /// The id shown in output feeds: the source's own guid/id if it has one.
+    pub guid: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    /// Hash of what a reader sees; a change means "updated at its source".
+    pub content_hash: i64,
+}
+
+/// Query parameters that only track readers and never select content.
+const TRACKING_PARAMS: &[&str] = &[
+    "fbclid",
+    "gclid",
+    "dclid",
+    "gbraid",
+    "wbraid",
+    "msclkid",
+    "mc_cid",
+    "mc_eid",
+    "yclid",
+    "igshid",
+    "_hsenc",
+    "_hsmi",
+    "spm",
+    "isappinstalled",
+    "from_source",
+    "share_token",
+    "scene",
+    "clicktime",
+    "enterid",
+    "xtor",
+];
+
+/// Normalizes a link for comparison: http = https, lower-case host, no
+/// default port, no fragment, no tracking parameters, remaining parameters
+/// sorted, trailing slash ignored. Returns `host/path?query` (no scheme).
+pub fn normalize_link(link: &str) -> Option<String> {
+    let u = Url::parse(link.trim()).ok()?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = u.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+    // `www.` stays: it is a different host as far as anyone can know.
+    let mut out = host;
+    if let Some(port) = u.port().filter(|p| *p != 80 && *p != 443) {
+        out.push(':');
+        out.push_str(&port.to_string());
+    }
+    let path = u.path().trim_end_matches('/');
+    out.push_str(path);
+    let mut params: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if !params.is_empty() {
+        params.sort();
+        let q = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        out.push('?');
+        out.push_str(&q);
+    }
+    Some(out)
+}
+
+/// True when a normalized link points at a site's front page, which some
+/// feeds give every item: such a link identifies nothing.
+fn is_front_page(norm: &str) -> bool {
+    !norm.contains('/') && !norm.contains('?')
+}
+
+/// Resolves `link` against `base` (the feed's site link or URL).
+pub fn absolute(link: &str, base: Option<&Url>) -> Option<String> {
+    let link = link.trim();
+    match Url::parse(link) {
+        Ok(u) => Some(u.to_string()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(link).ok().map(|u| u.to_string()),
+        Err(_) => None,
+    }
+}
+
+/// Turns a parsed feed's items into storable items. `feed_url` anchors
+/// relative links and scopes opaque guids.
+pub fn normalize(feed: &parse::Feed, feed_url: &Url) -> Vec<Item> {
+    let base = feed
+        .link
+        .as_deref()
+        .and_then(|l| feed_url.join(l).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .unwrap_or_else(|| feed_url.clone());
+    let scope = feed_url.host_str().unwrap_or("local").to_ascii_lowercase();
+    feed.items
+        .iter()
+        .map(|it| normalize_item(it, &base, &scope))
+        .collect()
+}
+
+fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
+    let link = it
+        .link
+        .as_deref()
+        .and_then(|l| absolute(l, Some(base)))
+        .map(|l| clean_text(&l));
+    let summary = it
+        .summary
+        .as_deref()
+        .map(clean_text)
+        .filter(|s| !s.trim().is_empty());
+    let content = it
+        .content
+        .as_deref()
+        .map(clean_text)
+        .filter(|s| !s.trim().is_empty());
+    let title = match it.title.as_deref().map(|t| collapse_ws(&clean_text(t))) {
+        Some(t) if !t.is_empty() => t,
+        // Readers need a title; take the start of the text, as feedparser does.
+        _ => {
+            let text = html_to_text(content.as_deref().or(summary.as_deref()).unwrap_or(""));
+            let t: String = text.chars().take(40).collect();
+            if t.is_empty() {
+                "(无标题)".to_string()
+            } else {
+                t
+            }
+        }
+    };
+    let guid = it
+        .guid
+        .as_deref()
+        .map(clean_text)
+        .filter(|g| !g.trim().is_empty());
+    let link_norm = link
+        .as_deref()
+        .and_then(normalize_link)
+        .filter(|n| !is_front_page(n));
+    let hash_key = || {
+        let h = xxhash_rust::xxh3::xxh3_128(
+            format!(
+                "{title}\u{0}{}",
+                content.as_deref().or(summary.as_deref()).unwrap_or("")
+            )
+            .as_bytes(),
+        );
+        format!("hash:{h:032x}")
+    };
+    let key = match &guid {
+        Some(g) => match normalize_link(g) {
+            Some(n) if g.starts_with("http") && !is_front_page(&n) => format!("url:{n}"),
+            // Opaque guids ("12345") are only unique within their site.
+            _ => format!("guid:{scope}:{}", g.trim()),
+        },
+        None => match &link_norm {
+            Some(n) => format!("url:{n}"),
+            None => hash_key(),
+        },
+    };
+    let out_guid = match (&guid, &link) {
+        (Some(g), _) => g.trim().to_string(),
+        (None, Some(l)) if link_norm.is_some() => l.clone(),
+        _ => format!("urn:huiju:{}", key.trim_start_matches("hash:")),
+    };
+    let author = it
+        .author
+        .as_deref()
+        .map(|a| collapse_ws(&clean_text(a)))
+        .filter(|a| !a.is_empty());
+    let categories: Vec<String> = it
+        .categories
+        .iter()
+        .map(|c| collapse_ws(&clean_text(c)))
+        .filter(|c| !c.is_empty())
+        .collect();
+    let enclosures: Vec<Enclosure> = it
+        .enclosures
+        .iter()
+        .filter_map(|e| {
+            Some(Enclosure {
+                url: absolute(&e.url, Some(base))?,
+                mime: e.mime.clone(),
+                length: e.length,
+            })
+        })
+        .collect();
+    let content_hash = {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for part in [
+            Some(title.as_str()),
+            link.as_deref(),
+            summary.as_deref(),
+            content.as_deref(),
+            author.as_deref(),
+        ] {
+            h.update(part.unwrap_or("").as_bytes());
+            h.update(&[0]);
+        }
+        for c in &categories {
+            h.update(c.as_bytes());
+            h.update(&[1]);
+        }
+        h.digest() as i64
+    };
+    Item {
+        link_key: link_norm.map(|n| format!("url:{n}")).filter(|k| *k != key),
+        key,
+        guid: out_guid,
+        link,
+        title,
+        summary,
+        content,
+        published: it.published,
+        author,
+        categories,
+        enclosures,
+        content_hash,
+    }
+}
+
+/// Removes characters XML forbids (which entities such as `&#1;` can produce).
+pub fn clean_text(s: &str) -> String {
+    if s.chars().any(is_forbidden) {
+        s.chars().filter(|&c| !is_forbidden(c)).collect()
+    } else {
+        s.to_string()
+    }
+}
+
+fn collapse_ws(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Plain text of an HTML fragment: tags dropped, entities decoded, blank
+/// runs collapsed. Good enough for titles and lengths, not for rendering.
+pub fn html_to_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                out.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    collapse_ws(&html_escape::decode_html_entities(&out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_variants_are_one_link() {
+        let a = normalize_link("http://WWW.Example.com:80/news/1.html?utm_source=rss&id=3&a=1#top").unwrap();
+        let b = normalize_link("https://www.example.com/news/1.html/?a=1&id=3&spm=abc").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a, "www.example.com/news/1.html?a=1&id=3");
+        assert_ne!(
+            normalize_link("https://example.com/a?id=1"),
+            normalize_link("https://example.com/a?id=2")
+        );
+        assert_eq!(
+            normalize_link("https://example.com:8443/x/").unwrap(),
+            "example.com:8443/x"
+        );
+        assert_eq!(normalize_link("ftp://example.com/x"), None);
+    }
+
+    fn item(guid: Option<&str>, link: Option<&str>, title: &str) -> parse::Item {
+        parse::Item {
+            guid: guid.map(String::from),
+            link: link.map(String::from),
+            title: Some(title.into()),
+            content: Some("<p>正文</p>".into()),
+            ..Default::default()
+        }
+    }
+
+    fn norm(items: Vec<parse::Item>, link: Option<&str>) -> Vec<Item> {
+        let feed = parse::Feed {
+            format: parse::Format::Rss20,
+            title: None,
+            link: link.map(String::from),
+            description: None,
+            items,
+            warnings: vec![],
+        };
+        normalize(&feed, &Url::parse("https://news.example.cn/rss.xml").unwrap())
+    }
+
+    #[test]
+    fn identity_prefers_guid_then_link_then_hash() {
+        let v = norm(
+            vec![
+                item(
+                    Some("http://news.example.cn/a/1.html?utm_medium=feed"),
+                    None,
+                    "一",
+                ),
+                item(Some("12345"), Some("/a/2.html"), "二"),
+                item(None, Some("https://news.example.cn/a/3.html#comments"), "三"),
+                item(None, None, "四"),
+                item(None, None, "四"),
+                item(None, Some("https://news.example.cn/"), "五"),
+            ],
+            Some("https://news.example.cn/"),
+        );
+        assert_eq!(v[0].key, "url:news.example.cn/a/1.html");
+        assert_eq!(v[1].key, "guid:news.example.cn:12345");
+        assert_eq!(v[1].link.as_deref(), Some("https://news.example.cn/a/2.html"));
+        assert_eq!(v[1].link_key.as_deref(), Some("url:news.example.cn/a/2.html"));
+        assert_eq!(v[1].guid, "12345");
+        assert_eq!(v[2].key, "url:news.example.cn/a/3.html");
+        assert_eq!(v[2].guid, "https://news.example.cn/a/3.html#comments");
+        assert!(v[3].key.starts_with("hash:"));
+        assert_eq!(v[3].key, v[4].key, "hash keys are stable");
+        assert!(v[3].guid.starts_with("urn:huiju:"));
+        // A front-page link identifies nothing: fall back to the hash.
+        assert!(v[5].key.starts_with("hash:"), "{}", v[5].key);
+    }
+
+    #[test]
+    fn content_hash_tracks_what_readers_see() {
+        let a = norm(vec![item(None, Some("/a"), "标题")], None);
+        let b = norm(vec![item(None, Some("/a"), "标题(更新)")], None);
+        assert_eq!(a[0].key, b[0].key);
+        assert_ne!(a[0].content_hash, b[0].content_hash);
+    }
+
+    #[test]
+    fn missing_title_comes_from_text() {
+        let v = norm(
+            vec![parse::Item {
+                summary: Some("<p>苏州&nbsp;今日 <b>晴</b></p>".into()),
+                ..Default::default()
+            }],
+            None,
+        );
+        assert_eq!(v[0].title, "苏州 今日 晴");
+    }
+}

@@ -1,0 +1,469 @@
+//! Decoded text → a feed: RSS 0.9x, RSS 1.0 (RDF), RSS 2.0, Atom 0.3 and 1.0,
+//! detected from the document.
+//!
+//! Invariant: parsing never fails. It returns what it could read plus
+//! warnings; deciding that a document is "not a feed" is the caller's call
+//! ([`Format::Unknown`]).
+
+pub mod date;
+pub mod xml;
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use self::xml::Element;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Format {
+    #[serde(rename = "RSS 0.90")]
+    Rss090,
+    #[serde(rename = "RSS 0.91")]
+    Rss091,
+    #[serde(rename = "RSS 0.92")]
+    Rss092,
+    #[serde(rename = "RSS 1.0")]
+    Rss10,
+    #[serde(rename = "RSS 2.0")]
+    Rss20,
+    #[serde(rename = "Atom 0.3")]
+    Atom03,
+    #[serde(rename = "Atom 1.0")]
+    Atom10,
+    /// Not a feed (an HTML page, an empty body, some other XML).
+    #[serde(rename = "unknown")]
+    Unknown,
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let s = serde_json::to_value(self).ok();
+        f.write_str(s.as_ref().and_then(|v| v.as_str()).unwrap_or("unknown"))
+    }
+}
+
+/// A feed as the source wrote it, before normalization.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub format: Format,
+    pub title: Option<String>,
+    pub link: Option<String>,
+    pub description: Option<String>,
+    pub items: Vec<Item>,
+    pub warnings: Vec<String>,
+}
+
+/// One entry as the source wrote it.
+#[derive(Debug, Clone, Default)]
+pub struct Item {
+    /// RSS `<guid>`, Atom `<id>`, RSS 1.0 `rdf:about`.
+    pub guid: Option<String>,
+    pub link: Option<String>,
+    pub title: Option<String>,
+    /// HTML.
+    pub summary: Option<String>,
+    /// HTML (content:encoded, Atom content).
+    pub content: Option<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub updated: Option<DateTime<FixedOffset>>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Enclosure {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub mime: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub length: Option<u64>,
+}
+
+/// Parses a decoded document. Dates without an offset are read in `tz`.
+pub fn parse(text: &str, tz: Tz) -> Feed {
+    let doc = xml::parse(text);
+    let mut feed = Feed {
+        format: Format::Unknown,
+        title: None,
+        link: None,
+        description: None,
+        items: Vec::new(),
+        warnings: doc.warnings,
+    };
+    let Some(root) = doc.root else {
+        feed.warnings.push(if text.trim().is_empty() {
+            "empty document".to_string()
+        } else {
+            "no XML element found".to_string()
+        });
+        return feed;
+    };
+    let mut p = Parser {
+        tz,
+        warnings: Vec::new(),
+    };
+    if root.is("", "rss") {
+        feed.format = match root.attr("version").map(str::trim) {
+            Some("0.91") => Format::Rss091,
+            Some("0.92") => Format::Rss092,
+            _ => Format::Rss20,
+        };
+        if let Some(channel) = root.child("", "channel") {
+            p.rss_channel(&mut feed, channel, channel);
+        } else {
+            p.warnings.push("<rss> has no <channel>".into());
+        }
+    } else if root.is("rdf", "RDF") {
+        let rss090 = root
+            .attrs
+            .iter()
+            .any(|(_, v)| v.contains("my.netscape.com/rdf/simple/0.9"));
+        feed.format = if rss090 { Format::Rss090 } else { Format::Rss10 };
+        match root.child("", "channel") {
+            Some(channel) => p.rss_channel(&mut feed, channel, &root),
+            None => p.rss_channel(&mut feed, &Element::default(), &root),
+        }
+    } else if root.is("atom", "feed") || (root.ns.is_empty() && root.local == "feed") {
+        feed.format = if doc.root_ns_uri == "http://purl.org/atom/ns#" {
+            Format::Atom03
+        } else {
+            Format::Atom10
+        };
+        p.atom_feed(&mut feed, &root);
+    } else {
+        let name = if root.ns.is_empty() {
+            root.local.clone()
+        } else {
+            format!("{}:{}", root.ns, root.local)
+        };
+        let hint = if root.local.eq_ignore_ascii_case("html") {
+            " (an HTML page, not a feed)"
+        } else {
+            ""
+        };
+        p.warnings
+            .push(format!("not a feed: the root element is <{name}>{hint}"));
+    }
+    feed.warnings.extend(p.warnings);
+    feed
+}
+
+struct Parser {
+    tz: Tz,
+    warnings: Vec<String>,
+}
+
+/// Trims and drops empty strings.
+fn nonempty(s: impl Into<String>) -> Option<String> {
+    let s = s.into();
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_string())
+    }
+}
+
+impl Parser {
+    fn date(&mut self, el: Option<&Element>, what: &str, item_no: usize) -> Option<DateTime<FixedOffset>> {
+        let raw = el?.text();
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return None;
+        }
+        let d = date::parse_date(raw, self.tz);
+        if d.is_none() {
+            self.warnings
+                .push(format!("item {item_no}: unreadable {what} '{raw}', ignored"));
+        }
+        d
+    }
+
+    /// RSS 0.9x/2.0 (items inside `channel`) and RSS 1.0 (items beside it).
+    fn rss_channel(&mut self, feed: &mut Feed, channel: &Element, items_parent: &Element) {
+        feed.title = channel.child_text("", "title");
+        feed.link = channel.child_text("", "link");
+        feed.description = channel.child_text("", "description");
+        for (i, it) in items_parent.children_named("", "item").enumerate() {
+            let item = self.rss_item(it, i + 1);
+            feed.items.push(item);
+        }
+        // Some RSS 1.0 producers put items inside the channel.
+        if feed.items.is_empty() && !std::ptr::eq(channel, items_parent) {
+            for (i, it) in channel.children_named("", "item").enumerate() {
+                let item = self.rss_item(it, i + 1);
+                feed.items.push(item);
+            }
+        }
+    }
+
+    fn rss_item(&mut self, it: &Element, no: usize) -> Item {
+        let guid_el = it.child("", "guid");
+        let guid = guid_el
+            .and_then(|g| nonempty(g.text()))
+            .or_else(|| it.attr("rdf:about").and_then(nonempty));
+        let permalink = guid_el
+            .and_then(|g| g.attr("isPermaLink"))
+            .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
+        let mut link = it.child_text("", "link");
+        if link.is_none() && permalink && guid_el.is_some() {
+            link = guid
+                .clone()
+                .filter(|g| g.starts_with("http://") || g.starts_with("https://"));
+        }
+        let published = match it.child("", "pubDate") {
+            Some(el) => self.date(Some(el), "pubDate", no),
+            None => self.date(it.child("dc", "date"), "dc:date", no),
+        }
+        .or_else(|| self.date(it.child("dcterms", "issued"), "dcterms:issued", no));
+        let updated = self.date(it.child("dcterms", "modified"), "dcterms:modified", no);
+        let author = it
+            .child_text("dc", "creator")
+            .or_else(|| it.child_text("", "author"))
+            .map(|a| rss_author(&a));
+        let mut categories: Vec<String> = it
+            .children_named("", "category")
+            .chain(it.children_named("dc", "subject"))
+            .filter_map(|c| nonempty(c.text()))
+            .collect();
+        categories.dedup();
+        let mut enclosures: Vec<Enclosure> = it
+            .children_named("", "enclosure")
+            .filter_map(|e| {
+                Some(Enclosure {
+                    url: nonempty(e.attr("url")?)?,
+                    mime: e.attr("type").and_then(nonempty),
+                    length: e
+                        .attr("length")
+                        .and_then(|l| l.trim().parse().ok())
+                        .filter(|&l| l > 0),
+                })
+            })
+            .collect();
+        enclosures.extend(it.children_named("media", "content").filter_map(|m| {
+            Some(Enclosure {
+                url: nonempty(m.attr("url")?)?,
+                mime: m.attr("type").and_then(nonempty),
+                length: m.attr("fileSize").and_then(|l| l.trim().parse().ok()),
+            })
+        }));
+        Item {
+            guid,
+            link,
+            title: it.child("", "title").and_then(|t| nonempty(t.text())),
+            summary: it.child("", "description").and_then(|d| nonempty(d.html())),
+            content: it.child("content", "encoded").and_then(|c| nonempty(c.html())),
+            published,
+            updated,
+            author,
+            categories,
+            enclosures,
+        }
+    }
+
+    fn atom_feed(&mut self, feed: &mut Feed, root: &Element) {
+        feed.title = root.child("atom", "title").and_then(|t| nonempty(atom_plain(t)));
+        feed.link = atom_link(root, "alternate");
+        feed.description = root
+            .child("atom", "subtitle")
+            .or_else(|| root.child("atom", "tagline"))
+            .and_then(|t| nonempty(atom_plain(t)));
+        let feed_author = root
+            .child("atom", "author")
+            .and_then(|a| a.child_text("atom", "name"));
+        for (i, e) in root.children_named("atom", "entry").enumerate() {
+            let no = i + 1;
+            let published = match e.child("atom", "published") {
+                Some(el) => self.date(Some(el), "published", no),
+                None => self.date(e.child("atom", "issued"), "issued", no),
+            };
+            let updated = match e.child("atom", "updated") {
+                Some(el) => self.date(Some(el), "updated", no),
+                None => self.date(e.child("atom", "modified"), "modified", no),
+            };
+            let content = e.child("atom", "content");
+            let mut enclosures: Vec<Enclosure> = e
+                .children_named("atom", "link")
+                .filter(|l| l.attr("rel") == Some("enclosure"))
+                .filter_map(|l| {
+                    Some(Enclosure {
+                        url: nonempty(l.attr("href")?)?,
+                        mime: l.attr("type").and_then(nonempty),
+                        length: l.attr("length").and_then(|v| v.trim().parse().ok()),
+                    })
+                })
+                .collect();
+            enclosures.dedup();
+            feed.items.push(Item {
+                guid: e.child_text("atom", "id"),
+                link: atom_link(e, "alternate"),
+                title: e.child("atom", "title").and_then(|t| nonempty(atom_plain(t))),
+                summary: e.child("atom", "summary").and_then(|s| nonempty(atom_html(s))),
+                content: content.and_then(|c| nonempty(atom_html(c))),
+                // Atom says `updated` is required and `published` optional:
+                // fall back so an entry with only `updated` still has a date.
+                published: published.or(updated),
+                updated,
+                author: e
+                    .child("atom", "author")
+                    .and_then(|a| a.child_text("atom", "name"))
+                    .or_else(|| e.child_text("dc", "creator"))
+                    .or_else(|| feed_author.clone()),
+                categories: e
+                    .children_named("atom", "category")
+                    .filter_map(|c| c.attr("label").or(c.attr("term")).and_then(nonempty))
+                    .collect(),
+                enclosures,
+            });
+        }
+    }
+}
+
+/// `jiqiang@example.com (吉强)` → `吉强`; a plain name stays as it is.
+fn rss_author(a: &str) -> String {
+    if let (Some(open), Some(close)) = (a.find('('), a.rfind(')'))
+        && open < close
+        && a[..open].contains('@')
+    {
+        let name = a[open + 1..close].trim();
+        if !name.is_empty() {
+            return name.to_string();
+        }
+    }
+    a.trim().to_string()
+}
+
+/// The `href` of the first `<link>` with `rel` (no `rel` means alternate).
+fn atom_link(el: &Element, rel: &str) -> Option<String> {
+    el.children_named("atom", "link")
+        .find(|l| l.attr("rel").unwrap_or("alternate") == rel)
+        .and_then(|l| l.attr("href"))
+        .and_then(nonempty)
+}
+
+/// An Atom text construct as HTML.
+fn atom_html(el: &Element) -> String {
+    match el.attr("type").unwrap_or("text").trim() {
+        "html" | "text/html" => el.text(),
+        "xhtml" | "application/xhtml+xml" => match el.child("xhtml", "div").or_else(|| el.child("", "div")) {
+            Some(div) => div.html(),
+            None => el.html(),
+        },
+        // Atom 0.3 `mode="escaped"` content also arrives as text.
+        _ if el.attr("mode") == Some("escaped") => el.text(),
+        _ => html_escape::encode_text(&el.text()).into_owned(),
+    }
+}
+
+/// An Atom text construct as plain text (for titles).
+fn atom_plain(el: &Element) -> String {
+    match el.attr("type").unwrap_or("text").trim() {
+        "html" | "text/html" => crate::normalize::html_to_text(&el.text()),
+        _ => el.text(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono_tz::Asia::Shanghai;
+
+    fn fixture(name: &str) -> String {
+        let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        crate::decode::decode(&bytes, None, None).text
+    }
+
+    #[test]
+    fn rss2_with_extensions() {
+        let f = parse(&fixture("rss2.xml"), Shanghai);
+        assert_eq!(f.format, Format::Rss20);
+        assert_eq!(f.title.as_deref(), Some("新华日报·江苏"));
+        assert_eq!(f.items.len(), 3);
+        let a = &f.items[0];
+        assert_eq!(a.guid.as_deref(), Some("https://www.xhby.net/a/1.html"));
+        assert_eq!(a.author.as_deref(), Some("吉强"));
+        assert_eq!(a.categories, vec!["江苏", "工会"]);
+        assert!(a.content.as_deref().unwrap().starts_with("<p>5年来"));
+        assert_eq!(a.enclosures[0].mime.as_deref(), Some("image/jpeg"));
+        assert_eq!(a.published.unwrap().to_rfc3339(), "2023-04-15T10:09:00+08:00");
+        // Item 2: no guid, a Chinese CMS date; item 3: bad date, kept with a warning.
+        assert_eq!(f.items[1].guid, None);
+        assert_eq!(
+            f.items[1].published.unwrap().to_rfc3339(),
+            "2023-04-14T08:30:00+08:00"
+        );
+        assert_eq!(f.items[2].published, None);
+        assert_eq!(f.items[2].title.as_deref(), Some("日期坏了的一条"));
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains("item 3: unreadable pubDate 'garbage'")),
+            "{:?}",
+            f.warnings
+        );
+    }
+
+    #[test]
+    fn rss1_rdf() {
+        let f = parse(&fixture("rss1.xml"), Shanghai);
+        assert_eq!(f.format, Format::Rss10);
+        assert_eq!(f.items.len(), 2);
+        assert_eq!(
+            f.items[0].guid.as_deref(),
+            Some("http://sports.example.cn/1.html")
+        );
+        assert_eq!(f.items[0].author.as_deref(), Some("王明"));
+        assert_eq!(f.items[0].categories, vec!["马拉松"]);
+        assert_eq!(
+            f.items[0].published.unwrap().to_rfc3339(),
+            "2023-04-15T19:30:00+08:00"
+        );
+    }
+
+    #[test]
+    fn atom_text_constructs_and_bad_dates() {
+        let f = parse(&fixture("atom.xml"), Shanghai);
+        assert_eq!(f.format, Format::Atom10);
+        assert_eq!(f.title.as_deref(), Some("江苏财经"));
+        assert_eq!(f.items.len(), 3);
+        let a = &f.items[0];
+        assert_eq!(a.link.as_deref(), Some("https://finance.example.cn/a/1"));
+        assert_eq!(a.content.as_deref(), Some("<p>一季度 <b>GDP</b> 增长</p>"));
+        assert_eq!(a.author.as_deref(), Some("李华"));
+        // xhtml content is serialized back; text summaries are escaped.
+        assert_eq!(f.items[1].content.as_deref(), Some("<p>园区 &amp; 新区</p>"));
+        assert_eq!(f.items[1].summary.as_deref(), Some("a &lt; b"));
+        // One entry's unreadable date does not fail the feed.
+        assert_eq!(f.items[2].published, None);
+        assert_eq!(f.items[2].title.as_deref(), Some("日期不合规的条目"));
+        assert_eq!(
+            f.items[2].author.as_deref(),
+            Some("编辑部"),
+            "feed-level author applies"
+        );
+    }
+
+    #[test]
+    fn html_page_and_empty_body_are_not_feeds() {
+        let f = parse("<!DOCTYPE html><html><body><p>首页</p></body></html>", Shanghai);
+        assert_eq!(f.format, Format::Unknown);
+        assert!(
+            f.warnings.iter().any(|w| w.contains("HTML page")),
+            "{:?}",
+            f.warnings
+        );
+        let f = parse("", Shanghai);
+        assert_eq!(f.format, Format::Unknown);
+        assert_eq!(f.warnings, vec!["empty document"]);
+    }
+
+    #[test]
+    fn rss_author_forms() {
+        assert_eq!(rss_author("jq@example.com (吉强)"), "吉强");
+        assert_eq!(rss_author(" 吉强 "), "吉强");
+    }
+}

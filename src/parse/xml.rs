@@ -1,0 +1,504 @@
+//! A forgiving XML tree built on quick-xml's event reader.
+//!
+//! Feeds in the wild are not well-formed often enough that a strict parser
+//! loses real news: bare `&`, HTML entities, unescaped HTML in
+//! `<description>`, unclosed `<br>`, truncated downloads. This reader keeps
+//! everything it can and reports what it repaired as warnings. It never
+//! expands DTD entities and never fetches anything, so entity-expansion
+//! documents and external entities cost nothing.
+
+use quick_xml::NsReader;
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+
+/// An element: its namespace (as a short canonical prefix, see [`ns_prefix`]),
+/// local name, attributes (raw qualified names) and children.
+#[derive(Debug, Clone, Default)]
+pub struct Element {
+    pub ns: String,
+    pub local: String,
+    pub attrs: Vec<(String, String)>,
+    pub children: Vec<Node>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Node {
+    Elem(Element),
+    Text(String),
+}
+
+/// The root element (if any was found) and what was repaired while reading.
+#[derive(Debug, Default)]
+pub struct Doc {
+    pub root: Option<Element>,
+    /// Namespace URI of the root element, used to tell Atom 0.3 from 1.0.
+    pub root_ns_uri: String,
+    pub warnings: Vec<String>,
+}
+
+/// Maps well-known namespace URIs to the prefixes feeds conventionally use,
+/// so that `<dc:creator>` matches however the document spells its prefix.
+fn ns_prefix(uri: &[u8]) -> &'static str {
+    match uri {
+        b"http://www.w3.org/2005/Atom" | b"http://purl.org/atom/ns#" => "atom",
+        b"http://purl.org/rss/1.0/"
+        | b"http://my.netscape.com/rdf/simple/0.9/"
+        | b"http://backend.userland.com/rss2" => "",
+        b"http://www.w3.org/1999/02/22-rdf-syntax-ns#" => "rdf",
+        b"http://purl.org/dc/elements/1.1/" => "dc",
+        b"http://purl.org/dc/terms/" => "dcterms",
+        b"http://purl.org/rss/1.0/modules/content/" => "content",
+        b"http://search.yahoo.com/mrss/" | b"http://search.yahoo.com/mrss" => "media",
+        b"http://www.w3.org/1999/xhtml" => "xhtml",
+        _ => "other",
+    }
+}
+
+impl Element {
+    pub fn is(&self, ns: &str, local: &str) -> bool {
+        self.ns == ns && self.local.eq_ignore_ascii_case(local)
+    }
+
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Child elements.
+    pub fn elements(&self) -> impl Iterator<Item = &Element> {
+        self.children.iter().filter_map(|n| match n {
+            Node::Elem(e) => Some(e),
+            Node::Text(_) => None,
+        })
+    }
+
+    pub fn child(&self, ns: &str, local: &str) -> Option<&Element> {
+        self.elements().find(|e| e.is(ns, local))
+    }
+
+    pub fn children_named<'a>(
+        &'a self,
+        ns: &'a str,
+        local: &'a str,
+    ) -> impl Iterator<Item = &'a Element> + 'a {
+        self.elements().filter(move |e| e.is(ns, local))
+    }
+
+    /// All descendant text, concatenated.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        self.collect_text(&mut s);
+        s
+    }
+
+    fn collect_text(&self, s: &mut String) {
+        for n in &self.children {
+            match n {
+                Node::Text(t) => s.push_str(t),
+                Node::Elem(e) => e.collect_text(s),
+            }
+        }
+    }
+
+    /// Trimmed text of child `ns:local`, if present and not empty.
+    pub fn child_text(&self, ns: &str, local: &str) -> Option<String> {
+        self.child(ns, local)
+            .map(|e| e.text().trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    /// The content as HTML source: escaped or CDATA text is already HTML;
+    /// unescaped markup (child elements) is written back out.
+    pub fn html(&self) -> String {
+        if self.elements().next().is_none() {
+            return self.text();
+        }
+        let mut s = String::new();
+        self.write_inner(&mut s);
+        s
+    }
+
+    fn write_inner(&self, s: &mut String) {
+        for n in &self.children {
+            match n {
+                Node::Text(t) => s.push_str(&html_escape::encode_text(t)),
+                Node::Elem(e) => e.write_outer(s),
+            }
+        }
+    }
+
+    fn write_outer(&self, s: &mut String) {
+        s.push('<');
+        s.push_str(&self.local);
+        for (k, v) in &self.attrs {
+            if k == "xmlns" || k.starts_with("xmlns:") {
+                continue;
+            }
+            s.push(' ');
+            s.push_str(k);
+            s.push_str("=\"");
+            s.push_str(&html_escape::encode_double_quoted_attribute(v));
+            s.push('"');
+        }
+        s.push('>');
+        if is_void(&self.local) && self.children.is_empty() {
+            return;
+        }
+        self.write_inner(s);
+        s.push_str("</");
+        s.push_str(&self.local);
+        s.push('>');
+    }
+}
+
+/// HTML elements that never have content.
+fn is_void(name: &str) -> bool {
+    const VOID: &[&str] = &[
+        "br", "img", "hr", "input", "meta", "link", "source", "wbr", "col", "area", "embed", "track",
+    ];
+    VOID.iter().any(|v| v.eq_ignore_ascii_case(name))
+}
+
+/// Resolves `&name;` the way browsers would: XML's five, numeric references,
+/// then every HTML5 named entity (`&nbsp;`, `&mdash;` …).
+pub fn resolve_entity(name: &str) -> Option<String> {
+    match name {
+        "lt" => return Some("<".into()),
+        "gt" => return Some(">".into()),
+        "amp" => return Some("&".into()),
+        "apos" => return Some("'".into()),
+        "quot" => return Some("\"".into()),
+        _ => {}
+    }
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code).map(String::from);
+    }
+    let probe = format!("&{name};");
+    let decoded = html_escape::decode_html_entities(&probe);
+    (decoded != probe).then(|| decoded.into_owned())
+}
+
+/// Unescapes attribute values and leftover text leniently: unknown or
+/// unterminated references stay as written.
+pub fn unescape_lenient(raw: &str) -> String {
+    if !raw.contains('&') {
+        return raw.to_string();
+    }
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some(i) = rest.find('&') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let end = after.find(';').filter(|&e| e > 0 && e <= 32);
+        match end.and_then(|e| resolve_entity(&after[..e]).map(|r| (e, r))) {
+            Some((e, r)) => {
+                out.push_str(&r);
+                rest = &after[e + 1..];
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Counts of repairs, turned into one warning each at the end.
+#[derive(Default)]
+struct Repairs {
+    bare_amp: usize,
+    html_entities: Vec<String>,
+    html_entity_count: usize,
+    unknown_entities: Vec<String>,
+    unmatched_ends: usize,
+    errors: Vec<String>,
+}
+
+/// Reads `text` into a tree, repairing what it can.
+pub fn parse(text: &str) -> Doc {
+    let mut reader = NsReader::from_str(text);
+    {
+        let c = reader.config_mut();
+        c.allow_dangling_amp = true;
+        c.allow_unmatched_ends = true;
+        c.check_end_names = false;
+        c.check_comments = false;
+        c.trim_text(false);
+    }
+    let mut doc = Doc::default();
+    let mut rep = Repairs::default();
+    // Open elements with their raw qualified names (to match end tags).
+    let mut stack: Vec<(String, Element)> = Vec::new();
+    let mut last_error_pos = None;
+
+    loop {
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok((ns, ev)) => (ns_of(&ns), ev),
+            Err(e) => {
+                let pos = reader.error_position();
+                if rep.errors.len() < 5 {
+                    rep.errors.push(format!("XML error at byte {pos}: {e}"));
+                }
+                // Keep going past recoverable errors; stop if stuck.
+                if last_error_pos == Some(reader.buffer_position()) || rep.errors.len() > 1000 {
+                    break;
+                }
+                last_error_pos = Some(reader.buffer_position());
+                continue;
+            }
+        };
+        match event {
+            Event::Start(e) => {
+                let el = start_element(&e, ns);
+                if stack.is_empty() && doc.root.is_none() {
+                    doc.root_ns_uri = root_uri(&reader, &e);
+                }
+                let qname = String::from_utf8_lossy(e.name().as_ref()).into_owned();
+                stack.push((qname, el));
+            }
+            Event::Empty(e) => {
+                let el = start_element(&e, ns);
+                if stack.is_empty() && doc.root.is_none() {
+                    doc.root_ns_uri = root_uri(&reader, &e);
+                }
+                attach(&mut stack, &mut doc, Node::Elem(el));
+            }
+            Event::End(e) => {
+                let qname = e.name();
+                let qname = qname.as_ref();
+                match stack
+                    .iter()
+                    .rposition(|(q, _)| q.as_bytes().eq_ignore_ascii_case(qname))
+                {
+                    Some(pos) => {
+                        while stack.len() > pos {
+                            let (_, mut el) = stack.pop().expect("non-empty");
+                            // An unclosed HTML `<br>` or `<img>` closed only by its
+                            // parent's end tag: what followed it are its siblings.
+                            let implicit = stack.len() > pos;
+                            let orphans = if implicit && is_void(&el.local) {
+                                std::mem::take(&mut el.children)
+                            } else {
+                                Vec::new()
+                            };
+                            attach(&mut stack, &mut doc, Node::Elem(el));
+                            for n in orphans {
+                                attach(&mut stack, &mut doc, n);
+                            }
+                        }
+                    }
+                    None => rep.unmatched_ends += 1,
+                }
+            }
+            Event::Text(t) => {
+                let raw = String::from_utf8_lossy(&t);
+                if raw.starts_with('&') {
+                    // Only a dangling `&` reaches us as text.
+                    rep.bare_amp += 1;
+                }
+                push_text(&mut stack, &raw);
+            }
+            Event::CData(t) => push_text(&mut stack, &String::from_utf8_lossy(&t)),
+            Event::GeneralRef(r) => {
+                let name = String::from_utf8_lossy(&r).into_owned();
+                match resolve_entity(&name) {
+                    Some(s) => {
+                        if !matches!(name.as_str(), "lt" | "gt" | "amp" | "apos" | "quot")
+                            && !name.starts_with('#')
+                        {
+                            rep.html_entity_count += 1;
+                            if rep.html_entities.len() < 5 && !rep.html_entities.contains(&name) {
+                                rep.html_entities.push(name);
+                            }
+                        }
+                        push_text(&mut stack, &s);
+                    }
+                    None => {
+                        if rep.unknown_entities.len() < 5 && !rep.unknown_entities.contains(&name) {
+                            rep.unknown_entities.push(name.clone());
+                        }
+                        push_text(&mut stack, &format!("&{name};"));
+                    }
+                }
+            }
+            Event::Eof => break,
+            Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+
+    if !stack.is_empty() {
+        let open: Vec<&str> = stack.iter().map(|(q, _)| q.as_str()).collect();
+        doc.warnings.push(format!(
+            "document ends inside <{}> (truncated?); kept what was read",
+            open.join("> <")
+        ));
+        while let Some((_, el)) = stack.pop() {
+            attach(&mut stack, &mut doc, Node::Elem(el));
+        }
+    }
+    doc.warnings.extend(rep.errors);
+    if rep.bare_amp > 0 {
+        doc.warnings
+            .push(format!("{} bare '&' read as text", rep.bare_amp));
+    }
+    if rep.html_entity_count > 0 {
+        doc.warnings.push(format!(
+            "{} HTML entities that XML does not define read as characters (&{};)",
+            rep.html_entity_count,
+            rep.html_entities.join("; &")
+        ));
+    }
+    if !rep.unknown_entities.is_empty() {
+        doc.warnings.push(format!(
+            "unknown entities kept as text: &{};",
+            rep.unknown_entities.join("; &")
+        ));
+    }
+    if rep.unmatched_ends > 0 {
+        doc.warnings.push(format!(
+            "{} end tags without a start tag ignored",
+            rep.unmatched_ends
+        ));
+    }
+    doc
+}
+
+fn ns_of(r: &ResolveResult) -> String {
+    match r {
+        ResolveResult::Bound(ns) => ns_prefix(ns.as_ref()).to_string(),
+        ResolveResult::Unbound => String::new(),
+        // An undeclared prefix: trust its conventional meaning (dc:, content:).
+        ResolveResult::Unknown(p) => String::from_utf8_lossy(p).to_ascii_lowercase(),
+    }
+}
+
+fn root_uri(reader: &NsReader<&[u8]>, e: &quick_xml::events::BytesStart) -> String {
+    match reader.resolver().resolve_element(e.name()).0 {
+        ResolveResult::Bound(ns) => String::from_utf8_lossy(ns.as_ref()).into_owned(),
+        _ => String::new(),
+    }
+}
+
+fn start_element(e: &quick_xml::events::BytesStart, ns: String) -> Element {
+    let attrs = e
+        .html_attributes()
+        .filter_map(Result::ok)
+        .map(|a| {
+            let k = String::from_utf8_lossy(a.key.as_ref()).into_owned();
+            let v = unescape_lenient(&String::from_utf8_lossy(&a.value));
+            (k, v)
+        })
+        .collect();
+    Element {
+        ns,
+        local: String::from_utf8_lossy(e.local_name().as_ref()).into_owned(),
+        attrs,
+        children: Vec::new(),
+    }
+}
+
+fn attach(stack: &mut [(String, Element)], doc: &mut Doc, node: Node) {
+    match stack.last_mut() {
+        Some((_, parent)) => parent.children.push(node),
+        None => {
+            if let Node::Elem(el) = node
+                && doc.root.is_none()
+            {
+                doc.root = Some(el);
+            }
+        }
+    }
+}
+
+fn push_text(stack: &mut [(String, Element)], s: &str) {
+    let Some((_, parent)) = stack.last_mut() else {
+        return;
+    };
+    if let Some(Node::Text(t)) = parent.children.last_mut() {
+        t.push_str(s);
+    } else {
+        parent.children.push(Node::Text(s.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespaces_map_to_conventional_prefixes() {
+        let d = parse(
+            r#"<rss xmlns:d="http://purl.org/dc/elements/1.1/"><channel><item><d:creator>吉强</d:creator><content:encoded>x</content:encoded></item></channel></rss>"#,
+        );
+        let item = d
+            .root
+            .unwrap()
+            .child("", "channel")
+            .unwrap()
+            .child("", "item")
+            .unwrap()
+            .clone();
+        assert_eq!(item.child_text("dc", "creator").as_deref(), Some("吉强"));
+        // Undeclared prefix: read by its usual meaning.
+        assert_eq!(item.child_text("content", "encoded").as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn repairs_are_reported() {
+        let d = parse("<rss><title>R&D 中心&nbsp;&mdash;开放 &foo;</title></rss>");
+        let root = d.root.unwrap();
+        assert_eq!(
+            root.child("", "title").unwrap().text(),
+            "R&D 中心\u{a0}—开放 &foo;"
+        );
+        let w = d.warnings.join("\n");
+        assert!(w.contains("1 bare '&'"), "{w}");
+        assert!(w.contains("2 HTML entities") && w.contains("&nbsp;"), "{w}");
+        assert!(w.contains("unknown entities kept as text: &foo;"), "{w}");
+    }
+
+    #[test]
+    fn unescaped_html_and_unclosed_tags_are_kept() {
+        let d = parse("<item><description><p>一<br>二</p></description><title>t</title></item>");
+        let item = d.root.unwrap();
+        assert_eq!(item.child("", "description").unwrap().html(), "<p>一<br>二</p>");
+        assert_eq!(item.child_text("", "title").as_deref(), Some("t"));
+    }
+
+    #[test]
+    fn truncated_document_keeps_what_was_read() {
+        let d = parse("<rss><channel><item><title>一</title></item><item><title>二</ti");
+        let ch = d.root.unwrap().child("", "channel").unwrap().clone();
+        let titles: Vec<String> = ch.children_named("", "item").map(|i| i.text()).collect();
+        assert_eq!(titles[0], "一");
+        assert!(
+            d.warnings.iter().any(|w| w.contains("truncated")),
+            "{:?}",
+            d.warnings
+        );
+    }
+
+    #[test]
+    fn entity_expansion_is_never_performed() {
+        let d = parse(
+            r#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;"><!ENTITY ext SYSTEM "file:///etc/passwd">]><rss><title>&lol2;&ext;</title></rss>"#,
+        );
+        assert_eq!(d.root.unwrap().child("", "title").unwrap().text(), "&lol2;&ext;");
+    }
+
+    #[test]
+    fn lenient_unescape() {
+        assert_eq!(
+            unescape_lenient("a?x=1&y=2&amp;z=&#51;&nbsp;"),
+            "a?x=1&y=2&z=3\u{a0}"
+        );
+    }
+}

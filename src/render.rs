@@ -1,0 +1,351 @@
+//! Stored items → RSS 2.0 and Atom 1.0 documents, written with the `rss`
+//! and `atom_syndication` crates (the user's choice of writers).
+//!
+//! Both writers escape markup but check nothing else (see crate-notes):
+//! we strip characters XML forbids, and set ids, dates and self links
+//! ourselves so that the output validates.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+
+use crate::normalize::clean_text;
+use crate::store::StoredItem;
+
+/// The feed being rendered: a category, or `all`.
+#[derive(Debug, Clone)]
+pub struct Channel<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    /// Public base URL of this server, without a trailing slash.
+    pub base_url: &'a str,
+    /// Zone for dates the source did not give (first-seen times).
+    pub tz: Tz,
+    /// Category id → title, to label items with the categories they are in.
+    pub category_titles: &'a HashMap<String, String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Rss,
+    Atom,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+        }
+    }
+}
+
+const GENERATOR: &str = concat!("huiju ", env!("CARGO_PKG_VERSION"));
+
+impl Channel<'_> {
+    fn self_url(&self, f: Format) -> String {
+        format!("{}/feeds/{}.{}", self.base_url, self.id, f.extension())
+    }
+
+    /// Newest change among the items; a fixed time for an empty feed, so the
+    /// document stays byte-identical until something changes.
+    fn updated(&self, items: &[StoredItem]) -> DateTime<FixedOffset> {
+        items
+            .iter()
+            .map(|i| i.updated(self.tz))
+            .max()
+            .unwrap_or_else(|| DateTime::UNIX_EPOCH.fixed_offset())
+    }
+
+    /// The huiju categories of an item, this channel's first.
+    fn labels(&self, item: &StoredItem) -> Vec<(String, String)> {
+        let mut ids: Vec<&String> = item.feed_categories.iter().collect();
+        ids.sort_by_key(|c| *c != self.id);
+        ids.into_iter()
+            .filter_map(|id| Some((id.clone(), self.category_titles.get(id)?.clone())))
+            .collect()
+    }
+}
+
+pub fn render(ch: &Channel, items: &[StoredItem], f: Format) -> String {
+    match f {
+        Format::Rss => rss(ch, items),
+        Format::Atom => atom(ch, items),
+    }
+}
+
+fn x(s: &str) -> String {
+    clean_text(s)
+}
+
+fn xo(s: &Option<String>) -> Option<String> {
+    s.as_deref().map(x)
+}
+
+/// RSS 2.0.
+pub fn rss(ch: &Channel, items: &[StoredItem]) -> String {
+    let mut channel = rss::Channel {
+        title: x(ch.title),
+        link: format!("{}/", ch.base_url),
+        description: x(ch.description),
+        generator: Some(GENERATOR.to_string()),
+        last_build_date: Some(ch.updated(items).to_rfc2822()),
+        ..Default::default()
+    };
+    channel.atom_ext = Some(rss::extension::atom::AtomExtension {
+        links: vec![atom_syndication::Link {
+            href: ch.self_url(Format::Rss),
+            rel: "self".into(),
+            mime_type: Some("application/rss+xml".into()),
+            ..Default::default()
+        }],
+    });
+    channel.items = items
+        .iter()
+        .map(|it| {
+            let (description, content) = match (&it.summary, &it.content) {
+                (Some(s), Some(c)) if s != c => (Some(s), Some(c)),
+                (s, c) => (s.as_ref().or(c.as_ref()), None),
+            };
+            let mut categories: Vec<rss::Category> = ch
+                .labels(it)
+                .into_iter()
+                .map(|(id, title)| rss::Category {
+                    name: x(&title),
+                    domain: Some(format!("{}/feeds/{id}.rss", ch.base_url)),
+                })
+                .collect();
+            categories.extend(it.categories.iter().map(|c| rss::Category {
+                name: x(c),
+                domain: None,
+            }));
+            rss::Item {
+                title: Some(x(&it.title)),
+                link: xo(&it.link),
+                description: description.map(|d| x(d)),
+                content: content.map(|c| x(c)),
+                guid: Some(rss::Guid {
+                    value: x(&it.guid),
+                    permalink: it.link.as_deref() == Some(it.guid.as_str()),
+                }),
+                pub_date: Some(it.date(ch.tz).to_rfc2822()),
+                // RSS <author> must be an e-mail address; dc:creator takes a name.
+                dublin_core_ext: it.author.as_ref().map(|a| {
+                    rss::extension::dublincore::DublinCoreExtension {
+                        creators: vec![x(a)],
+                        ..Default::default()
+                    }
+                }),
+                categories,
+                source: Some(rss::Source {
+                    url: x(&it.source_url),
+                    title: Some(x(&it.source_title)),
+                }),
+                enclosure: it.enclosures.first().map(|e| rss::Enclosure {
+                    url: x(&e.url),
+                    length: e.length.unwrap_or(0).to_string(),
+                    mime_type: e
+                        .mime
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    channel.to_string()
+}
+
+/// An Atom id must be an IRI: a source guid that is not one is wrapped.
+fn atom_id(guid: &str) -> String {
+    match url::Url::parse(guid) {
+        Ok(_) => guid.to_string(),
+        Err(_) => format!(
+            "urn:huiju:guid:{}",
+            url::form_urlencoded::byte_serialize(guid.as_bytes()).collect::<String>()
+        ),
+    }
+}
+
+/// Atom 1.0.
+pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
+    use atom_syndication::{Category, Content, Entry, Feed, Generator, Link, Person, Source, Text};
+    let link = |href: String, rel: &str, mime: Option<&str>| Link {
+        href,
+        rel: rel.to_string(),
+        mime_type: mime.map(str::to_string),
+        ..Default::default()
+    };
+    let entries = items
+        .iter()
+        .map(|it| {
+            let date = it.date(ch.tz);
+            let (summary, content) = match (&it.summary, &it.content) {
+                (Some(s), Some(c)) if s != c => (Some(s), Some(c)),
+                (s, c) => (None, c.as_ref().or(s.as_ref())),
+            };
+            let mut categories: Vec<Category> = ch
+                .labels(it)
+                .into_iter()
+                .map(|(id, title)| Category {
+                    term: id,
+                    scheme: Some(format!("{}/feeds/", ch.base_url)),
+                    label: Some(x(&title)),
+                })
+                .collect();
+            categories.extend(it.categories.iter().map(|c| Category {
+                term: x(c),
+                ..Default::default()
+            }));
+            let mut links: Vec<Link> = it
+                .link
+                .iter()
+                .map(|l| link(x(l), "alternate", Some("text/html")))
+                .collect();
+            links.extend(it.enclosures.iter().map(|e| Link {
+                length: e.length.map(|l| l.to_string()),
+                ..link(x(&e.url), "enclosure", e.mime.as_deref())
+            }));
+            Entry {
+                id: atom_id(&x(&it.guid)),
+                title: Text::plain(x(&it.title)),
+                updated: it.updated(ch.tz),
+                published: Some(date),
+                authors: it
+                    .author
+                    .iter()
+                    .map(|a| Person {
+                        name: x(a),
+                        ..Default::default()
+                    })
+                    .collect(),
+                categories,
+                links,
+                summary: summary.map(|s| Text::html(x(s))),
+                content: content.map(|c| Content {
+                    value: Some(x(c)),
+                    content_type: Some("html".into()),
+                    ..Default::default()
+                }),
+                source: Some(Source {
+                    title: Text::plain(x(&it.source_title)),
+                    id: x(&it.source_url),
+                    updated: date,
+                    links: vec![link(x(&it.source_url), "self", None)],
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let feed = Feed {
+        title: Text::plain(x(ch.title)),
+        subtitle: Some(Text::plain(x(ch.description))),
+        id: format!("{}/feeds/{}", ch.base_url, ch.id),
+        updated: ch.updated(items),
+        links: vec![
+            link(ch.self_url(Format::Atom), "self", Some("application/atom+xml")),
+            link(format!("{}/", ch.base_url), "alternate", Some("text/html")),
+        ],
+        generator: Some(Generator {
+            value: "huiju".into(),
+            version: Some(env!("CARGO_PKG_VERSION").into()),
+            ..Default::default()
+        }),
+        entries,
+        ..Default::default()
+    };
+    feed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+
+    fn item(title: &str, guid: &str) -> StoredItem {
+        StoredItem {
+            guid: guid.into(),
+            link: Some("https://news.example.cn/a/1.html".into()),
+            title: title.into(),
+            summary: Some("<p>摘要 ]]> & </p>".into()),
+            content: None,
+            author: Some("吉强".into()),
+            categories: vec!["工会".into()],
+            enclosures: vec![],
+            published: Some(
+                FixedOffset::east_opt(8 * 3600)
+                    .unwrap()
+                    .with_ymd_and_hms(2023, 4, 15, 10, 9, 0)
+                    .unwrap(),
+            ),
+            first_seen: Utc.with_ymd_and_hms(2023, 4, 15, 3, 0, 0).unwrap(),
+            modified: None,
+            feed_categories: vec!["jiangsu".into()],
+            source_title: "新华日报".into(),
+            source_url: "https://www.xhby.net/rss.xml".into(),
+        }
+    }
+
+    fn channel(titles: &HashMap<String, String>) -> Channel<'_> {
+        Channel {
+            id: "jiangsu",
+            title: "江苏资讯",
+            description: "江苏新闻",
+            base_url: "http://127.0.0.1:8080",
+            tz: chrono_tz::Asia::Shanghai,
+            category_titles: titles,
+        }
+    }
+
+    #[test]
+    fn rss_carries_what_readers_need() {
+        let titles = HashMap::from([("jiangsu".to_string(), "江苏资讯".to_string())]);
+        let out = rss(&channel(&titles), &[item("标题 <b>&</b>\u{1}", "12345")]);
+        assert!(
+            out.contains("<title>标题 &lt;b&gt;&amp;&lt;/b&gt;</title>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<pubDate>Sat, 15 Apr 2023 10:09:00 +0800</pubDate>"),
+            "{out}"
+        );
+        assert!(out.contains("<guid isPermaLink=\"false\">12345</guid>"), "{out}");
+        assert!(out.contains("<dc:creator>吉强</dc:creator>"), "{out}");
+        assert!(
+            out.contains("<source url=\"https://www.xhby.net/rss.xml\">新华日报</source>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("href=\"http://127.0.0.1:8080/feeds/jiangsu.rss\" rel=\"self\""),
+            "{out}"
+        );
+        assert!(out.contains(">江苏资讯</category>"), "{out}");
+        assert!(!out.contains('\u{1}'));
+    }
+
+    #[test]
+    fn atom_ids_are_iris_and_dates_keep_offsets() {
+        let titles = HashMap::new();
+        let out = atom(
+            &channel(&titles),
+            &[item("t", "12345"), item("u", "https://x.cn/a")],
+        );
+        assert!(out.contains("<id>urn:huiju:guid:12345</id>"), "{out}");
+        assert!(out.contains("<id>https://x.cn/a</id>"), "{out}");
+        assert!(
+            out.contains("<published>2023-04-15T10:09:00+08:00</published>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<updated>2023-04-15T10:09:00+08:00</updated>"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<id>http://127.0.0.1:8080/feeds/jiangsu</id>"),
+            "{out}"
+        );
+    }
+}

@@ -1,0 +1,417 @@
+//! SQLite storage. The only module that knows SQL.
+//!
+//! rusqlite is blocking: callers in async code run these methods on
+//! `spawn_blocking` and never hold a [`Store`] across an `.await`.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset, TimeZone, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::{M, Migrations};
+
+use crate::config::{ALL, Config};
+use crate::normalize::Item;
+use crate::parse::Enclosure;
+
+/// Schema migrations, applied in order at open; the version is kept in
+/// `PRAGMA user_version`.
+const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_init.sql"))];
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot bring database {path} to the current schema")]
+    Migrate {
+        path: PathBuf,
+        #[source]
+        source: rusqlite_migration::Error,
+    },
+    #[error("cannot create the folder for database {path}")]
+    Folder {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("database query failed")]
+    Sql(#[from] rusqlite::Error),
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+/// What the last polls of a feed left behind.
+#[derive(Debug, Clone, Default)]
+pub struct FeedState {
+    pub id: i64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Unix seconds before which the source asked not to be polled.
+    pub retry_after: Option<i64>,
+}
+
+/// What one successful refresh did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub new: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+/// The source's own description of itself, and its HTTP validators.
+#[derive(Debug, Clone, Default)]
+pub struct SourceMeta {
+    pub title: Option<String>,
+    pub site_link: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// An item as output feeds show it.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    pub guid: String,
+    pub link: Option<String>,
+    pub title: String,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+    pub author: Option<String>,
+    pub categories: Vec<String>,
+    pub enclosures: Vec<Enclosure>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub first_seen: DateTime<Utc>,
+    pub modified: Option<DateTime<Utc>>,
+    /// Ids of the categories whose feeds carry the item.
+    pub feed_categories: Vec<String>,
+    /// Name of the feed the item came from.
+    pub source_title: String,
+    pub source_url: String,
+}
+
+impl StoredItem {
+    /// The date output feeds show: the source's date, else when first seen.
+    pub fn date(&self, tz: chrono_tz::Tz) -> DateTime<FixedOffset> {
+        self.published
+            .unwrap_or_else(|| self.first_seen.with_timezone(&tz).fixed_offset())
+    }
+
+    /// When the item last changed: a source update, else its date.
+    pub fn updated(&self, tz: chrono_tz::Tz) -> DateTime<FixedOffset> {
+        let date = self.date(tz);
+        match self.modified {
+            Some(m) if m > date => m.with_timezone(&tz).fixed_offset(),
+            _ => date,
+        }
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and migrates it.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
+        let open_err = |source| StoreError::Open {
+            path: path.to_owned(),
+            source,
+        };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(open_err)?;
+        Migrations::from_slice(MIGRATIONS)
+            .to_latest(&mut conn)
+            .map_err(|source| StoreError::Migrate {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Store { conn })
+    }
+
+    /// Makes the feeds table and category membership match the config.
+    pub fn sync_config(&mut self, cfg: &Config) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("UPDATE feeds SET active = 0", [])?;
+        tx.execute("DELETE FROM feed_categories", [])?;
+        for f in &cfg.feeds {
+            let id: i64 = tx.query_row(
+                "INSERT INTO feeds (url, title, active) VALUES (?1, ?2, 1)
+                 ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1
+                 RETURNING id",
+                params![f.url.as_str(), f.title],
+                |r| r.get(0),
+            )?;
+            for c in &f.categories {
+                tx.execute(
+                    "INSERT OR IGNORE INTO feed_categories (category, feed_id) VALUES (?1, ?2)",
+                    params![c, id],
+                )?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, etag, last_modified, retry_after FROM feeds WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(FeedState {
+                        id: r.get(0)?,
+                        etag: r.get(1)?,
+                        last_modified: r.get(2)?,
+                        retry_after: r.get(3)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// Stores one successful refresh of `feed_id` in a single transaction.
+    pub fn apply_refresh(
+        &mut self,
+        feed_id: i64,
+        meta: &SourceMeta,
+        items: &[Item],
+        now: DateTime<Utc>,
+    ) -> Result<Counts, StoreError> {
+        let now_s = now.timestamp();
+        let tx = self.conn.transaction()?;
+        let mut counts = Counts::default();
+        {
+            let mut by_key = tx.prepare_cached("SELECT item_id FROM item_keys WHERE key = ?1")?;
+            let mut origin_of =
+                tx.prepare_cached("SELECT origin_feed, content_hash FROM items WHERE id = ?1")?;
+            let mut add_key =
+                tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
+            let mut add_feed =
+                tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
+                                    enclosures, published, published_off, first_seen, sort_time, content_hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE items SET link = ?2, title = ?3, summary = ?4, content = ?5, author = ?6,
+                        categories = ?7, enclosures = ?8,
+                        published = COALESCE(?9, published), published_off = COALESCE(?10, published_off),
+                        sort_time = COALESCE(?9, published, first_seen), modified = ?11, content_hash = ?12
+                 WHERE id = ?1",
+            )?;
+            for it in items {
+                let mut existing: Option<i64> = by_key.query_row([&it.key], |r| r.get(0)).optional()?;
+                if existing.is_none()
+                    && let Some(lk) = &it.link_key
+                    && let Some(id) = by_key.query_row([lk], |r| r.get::<_, i64>(0)).optional()?
+                {
+                    // Same link, different identity: the same article from
+                    // another feed, unless this feed itself uses one link for
+                    // several items (then they are distinct items).
+                    let (origin, _): (i64, i64) =
+                        origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    if origin != feed_id {
+                        existing = Some(id);
+                    }
+                }
+                let published = it.published.map(|d| d.timestamp());
+                let offset = it.published.map(|d| d.offset().local_minus_utc());
+                let categories = serde_json::to_string(&it.categories).expect("strings serialize");
+                let enclosures = serde_json::to_string(&it.enclosures).expect("enclosures serialize");
+                match existing {
+                    Some(id) => {
+                        add_key.execute(params![it.key, id])?;
+                        add_feed.execute(params![id, feed_id])?;
+                        let (origin, hash): (i64, i64) =
+                            origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                        // Only the feed an item came from may change it, so two
+                        // feeds carrying slightly different copies don't flip it
+                        // back and forth on every poll.
+                        if origin == feed_id && hash != it.content_hash {
+                            update.execute(params![
+                                id,
+                                it.link,
+                                it.title,
+                                it.summary,
+                                it.content,
+                                it.author,
+                                categories,
+                                enclosures,
+                                published,
+                                offset,
+                                now_s,
+                                it.content_hash
+                            ])?;
+                            counts.updated += 1;
+                        } else {
+                            counts.unchanged += 1;
+                        }
+                    }
+                    None => {
+                        let id: i64 = insert.query_row(
+                            params![
+                                feed_id,
+                                it.guid,
+                                it.link,
+                                it.title,
+                                it.summary,
+                                it.content,
+                                it.author,
+                                categories,
+                                enclosures,
+                                published,
+                                offset,
+                                now_s,
+                                published.unwrap_or(now_s),
+                                it.content_hash
+                            ],
+                            |r| r.get(0),
+                        )?;
+                        add_key.execute(params![it.key, id])?;
+                        if let Some(lk) = &it.link_key {
+                            add_key.execute(params![lk, id])?;
+                        }
+                        add_feed.execute(params![id, feed_id])?;
+                        counts.new += 1;
+                    }
+                }
+            }
+        }
+        tx.execute(
+            "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
+                    last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
+                    last_error = NULL, retry_after = NULL
+             WHERE id = ?1",
+            params![
+                feed_id,
+                meta.title,
+                meta.site_link,
+                meta.etag,
+                meta.last_modified,
+                now_s
+            ],
+        )?;
+        tx.commit()?;
+        Ok(counts)
+    }
+
+    /// Records a 304: nothing about the items changes.
+    pub fn record_not_modified(&mut self, feed_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET last_attempt = ?2, last_success = ?2, last_status = 304,
+                    consecutive_errors = 0, last_error = NULL, retry_after = NULL
+             WHERE id = ?1",
+            params![feed_id, now.timestamp()],
+        )?;
+        Ok(())
+    }
+
+    /// Records a failed refresh; `retry_after` is when the source allows the next try.
+    pub fn record_error(
+        &mut self,
+        feed_id: i64,
+        status: Option<u16>,
+        error: &str,
+        retry_after: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE feeds SET last_attempt = ?2, last_status = ?3, last_error = ?4,
+                    consecutive_errors = consecutive_errors + 1, retry_after = ?5
+             WHERE id = ?1",
+            params![
+                feed_id,
+                now.timestamp(),
+                status,
+                error,
+                retry_after.map(|d| d.timestamp())
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The newest `limit` items of `category` (or of every active feed for
+    /// `all`), each once, newest first.
+    pub fn category_items(&self, category: &str, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+        const COLUMNS: &str = "SELECT i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+                    i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
+                    COALESCE(f.title, f.source_title, f.url), f.url,
+                    (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
+                     JOIN feed_categories fc ON fc.feed_id = x.feed_id WHERE x.item_id = i.id)
+             FROM items i JOIN feeds f ON f.id = i.origin_feed";
+        let sql = if category == ALL {
+            format!(
+                "{COLUMNS} WHERE i.id IN (SELECT item_id FROM item_feeds JOIN feeds a ON a.id = item_feeds.feed_id
+                                          WHERE a.active = 1)
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
+            )
+        } else {
+            format!(
+                "{COLUMNS} WHERE i.id IN (SELECT item_id FROM item_feeds JOIN feed_categories c USING (feed_id)
+                                          WHERE c.category = ?2)
+                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
+            )
+        };
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let map = |r: &rusqlite::Row| -> rusqlite::Result<StoredItem> {
+            let published: Option<i64> = r.get(8)?;
+            let offset: Option<i32> = r.get(9)?;
+            let published = published.and_then(|p| {
+                let off = FixedOffset::east_opt(offset.unwrap_or(0))?;
+                off.timestamp_opt(p, 0).single()
+            });
+            let categories: String = r.get(6)?;
+            let enclosures: String = r.get(7)?;
+            Ok(StoredItem {
+                guid: r.get(0)?,
+                link: r.get(1)?,
+                title: r.get(2)?,
+                summary: r.get(3)?,
+                content: r.get(4)?,
+                author: r.get(5)?,
+                categories: serde_json::from_str(&categories).unwrap_or_default(),
+                enclosures: serde_json::from_str(&enclosures).unwrap_or_default(),
+                published,
+                first_seen: DateTime::from_timestamp(r.get(10)?, 0).unwrap_or_default(),
+                modified: r
+                    .get::<_, Option<i64>>(11)?
+                    .and_then(|m| DateTime::from_timestamp(m, 0)),
+                feed_categories: r
+                    .get::<_, Option<String>>(14)?
+                    .map(|c| c.split(',').map(str::to_string).collect())
+                    .unwrap_or_default(),
+                source_title: r.get(12)?,
+                source_url: r.get(13)?,
+            })
+        };
+        let rows = if category == ALL {
+            stmt.query_map(params![limit], map)?
+                .collect::<Result<Vec<_>, _>>()?
+        } else {
+            stmt.query_map(params![limit, category], map)?
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        Ok(rows)
+    }
+
+    /// Number of stored items (for summaries and tests).
+    pub fn item_count(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
