@@ -1,0 +1,485 @@
+//! fetch → store → export, as a user runs it.
+
+use std::time::Duration;
+
+use crate::support::{Env, FixtureServer, Route, count, feedparser_entries, fixture};
+
+const CATEGORIES: &str = r#"
+[[category]]
+id = "jiangsu"
+title = "江苏资讯"
+
+[[category]]
+id = "suzhou"
+title = "苏州"
+
+[[category]]
+id = "tiyu"
+title = "体育"
+
+[[category]]
+id = "caijing"
+title = "财经"
+
+[[category]]
+id = "misc"
+title = "其他"
+"#;
+
+fn feed(url: &str, cats: &str) -> String {
+    format!("\n[[feed]]\nurl = \"{url}\"\ncategories = [{cats}]\n")
+}
+
+/// The main scenario: six sources of every kind, one broken, one down.
+fn portal() -> (FixtureServer, Env) {
+    let srv = FixtureServer::start();
+    srv.feed("/xinhua.rss", "xinhua.rss")
+        .feed("/suzhou.xml", "suzhou-gb2312.xml")
+        .feed("/tiyu.rdf", "tiyu.rdf")
+        .feed("/caijing.atom", "caijing.atom")
+        .feed("/broken.xml", "broken.xml")
+        .feed("/page.html", "page.html")
+        .route("/down.xml", Route::Status(500, None));
+    let mut cfg = String::from(CATEGORIES);
+    cfg += &feed(&srv.url("/xinhua.rss"), "\"jiangsu\"");
+    cfg += &feed(&srv.url("/suzhou.xml"), "\"suzhou\", \"jiangsu\"");
+    cfg += &feed(&srv.url("/tiyu.rdf"), "\"tiyu\"");
+    cfg += &feed(&srv.url("/caijing.atom"), "\"caijing\"");
+    cfg += &feed(&srv.url("/broken.xml"), "\"misc\"");
+    cfg += &feed(&srv.url("/page.html"), "\"misc\"");
+    cfg += &feed(&srv.url("/down.xml"), "\"misc\"");
+    (srv, Env::new(&cfg))
+}
+
+#[test]
+fn fetch_reports_each_feed_and_survives_broken_ones() {
+    let (srv, env) = portal();
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/xinhua.rss"))
+            .ends_with("  2 new, 0 updated, 0 unchanged")
+    );
+    // The GB2312 feed's first item is the xinhua article under a URL variant: not new.
+    assert!(
+        run.line_for(&srv.url("/suzhou.xml"))
+            .ends_with("2 new, 0 updated, 1 unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/tiyu.rdf"))
+            .ends_with("2 new, 0 updated, 0 unchanged")
+    );
+    assert!(run.line_for(&srv.url("/caijing.atom")).contains("3 new"));
+    // Broken XML: what could be read is stored, with warnings.
+    assert!(
+        run.line_for(&srv.url("/broken.xml"))
+            .contains("2 new, 0 updated, 0 unchanged (3 warnings"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/page.html"))
+            .contains("error: not a feed: the root element is <html>"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/down.xml"))
+            .contains("error: HTTP 500 Internal Server Error")
+    );
+    assert!(
+        run.stdout.contains(
+            "total: 7 feeds; 11 new, 0 updated, 1 unchanged items; 0 not modified, 0 waiting, 2 failed"
+        ),
+        "{}",
+        run.stdout
+    );
+    // Warnings name their feed.
+    assert!(
+        run.stderr
+            .contains(&format!("refresh{{feed={}}}", srv.url("/broken.xml"))),
+        "{}",
+        run.stderr
+    );
+    // The User-Agent names huiju and its version.
+    let ua = srv.requests("/xinhua.rss")[0].user_agent.clone().unwrap();
+    assert!(
+        ua.starts_with(&format!("huiju/{}", env!("CARGO_PKG_VERSION"))),
+        "{ua}"
+    );
+}
+
+#[test]
+fn export_merges_dedups_and_orders_a_category() {
+    let (srv, env) = portal();
+    env.huiju(&["fetch"]).ok();
+    let rss = env.huiju(&["export", "jiangsu"]).ok().stdout;
+    // The same article from two feeds under URL variants: shown once.
+    assert_eq!(
+        count(&rss, "<title>汇聚磅礴“工力量” 书写劳动新荣光</title>"),
+        1,
+        "{rss}"
+    );
+    // GB2312 text arrives as UTF-8, and its `2023年04月15日 11:30` date is China time.
+    assert!(rss.contains("<title>苏州地铁S1线全线电通</title>"));
+    assert!(
+        rss.contains("<pubDate>Sat, 15 Apr 2023 11:30:00 +0800</pubDate>"),
+        "{rss}"
+    );
+    // `CST` is China Standard Time, not US Central.
+    assert!(
+        rss.contains("<pubDate>Fri, 14 Apr 2023 09:00:00 +0800</pubDate>"),
+        "{rss}"
+    );
+    assert!(rss.contains("<title>江苏资讯</title>"));
+    // Newest first: 11:30 S1, 10:09 article, 14 Apr 09:30 平江路, 14 Apr 09:00 运河.
+    let order: Vec<usize> = ["苏州地铁S1线", "汇聚磅礴", "平江路启动", "大运河江苏段"]
+        .iter()
+        .map(|t| rss.find(t).unwrap_or_else(|| panic!("{t} missing")))
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    // The article keeps the source's guid and names its source feed.
+    assert!(
+        rss.contains(">https://www.xhby.net/a/1.html?utm_source=rss&amp;utm_medium=feed</guid>"),
+        "{rss}"
+    );
+    assert!(
+        rss.contains(&format!(
+            "<source url=\"{}\">新华日报·江苏</source>",
+            srv.url("/xinhua.rss")
+        )),
+        "{rss}"
+    );
+    assert!(rss.contains("<dc:creator>吉强</dc:creator>"));
+    assert_eq!(feedparser_entries(&rss), 4);
+
+    // An item whose feeds are in two categories appears once in each.
+    let suzhou = env.huiju(&["export", "suzhou"]).ok().stdout;
+    assert_eq!(count(&suzhou, "汇聚磅礴“工力量”"), 1);
+    assert_eq!(count(&suzhou, "<item>"), 3);
+    assert!(!suzhou.contains("大运河"));
+
+    // `all`: every item once.
+    let all = env.huiju(&["export", "all", "--format", "atom"]).ok().stdout;
+    assert_eq!(count(&all, "<entry>"), 11, "{all}");
+    assert_eq!(feedparser_entries(&all), 11);
+    assert!(
+        all.contains("<published>2023-04-15T19:30:00+08:00</published>"),
+        "RDF dc:date kept"
+    );
+    let limited = env.huiju(&["export", "all", "--limit", "3"]).ok().stdout;
+    assert_eq!(count(&limited, "<item>"), 3);
+}
+
+#[test]
+fn exports_validate_even_with_hostile_text() {
+    let srv = FixtureServer::start();
+    srv.feed("/control.xml", "control.xml")
+        .feed("/broken.xml", "broken.xml");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}{}",
+        feed(&srv.url("/control.xml"), "\"misc\""),
+        feed(&srv.url("/broken.xml"), "\"misc\"")
+    ));
+    env.huiju(&["fetch"]).ok();
+    for format in ["rss", "atom"] {
+        let doc = env.huiju(&["export", "misc", "--format", format]).ok().stdout;
+        assert!(doc.contains("车展开幕"), "control characters removed: {doc}");
+        assert!(doc.contains("房价 小幅上涨—新盘入市"), "entities read: {doc}");
+        assert_eq!(feedparser_entries(&doc), 3);
+    }
+}
+
+#[test]
+fn unknown_category_is_an_error() {
+    let (_srv, env) = portal();
+    let run = env.huiju(&["export", "sport"]);
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr
+            .contains("unknown category 'sport' (known: all, jiangsu, suzhou, tiyu, caijing, misc)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn etag_source_polled_twice_gets_a_304() {
+    let srv = FixtureServer::start();
+    srv.route(
+        "/etag.rss",
+        Route::Body {
+            bytes: fixture("xinhua.rss"),
+            content_type: "application/rss+xml; charset=utf-8",
+            etag: Some("\"v1\""),
+        },
+    );
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        feed(&srv.url("/etag.rss"), "\"jiangsu\"")
+    ));
+    env.huiju(&["fetch"]).ok();
+    let before = env.huiju(&["export", "jiangsu"]).ok().stdout;
+    let second = env.huiju(&["fetch"]).ok();
+    assert!(
+        second.line_for(&srv.url("/etag.rss")).ends_with("not modified"),
+        "{}",
+        second.stdout
+    );
+    let seen = srv.requests("/etag.rss");
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].if_none_match, None);
+    assert_eq!(seen[1].if_none_match.as_deref(), Some("\"v1\""));
+    assert_eq!(
+        env.huiju(&["export", "jiangsu"]).ok().stdout,
+        before,
+        "a 304 changes nothing"
+    );
+}
+
+#[test]
+fn an_item_changed_at_its_source_is_updated_in_place() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        feed(&srv.url("/x.rss"), "\"jiangsu\"")
+    ));
+    env.huiju(&["fetch"]).ok();
+    let v2 = String::from_utf8(fixture("xinhua.rss")).unwrap().replace(
+        "大运河江苏段文旅项目集中开工",
+        "大运河江苏段文旅项目集中开工(更正)",
+    );
+    srv.route(
+        "/x.rss",
+        Route::Body {
+            bytes: v2.into_bytes(),
+            content_type: "application/xml",
+            etag: None,
+        },
+    );
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/x.rss"))
+            .ends_with("0 new, 1 updated, 1 unchanged"),
+        "{}",
+        run.stdout
+    );
+    let atom = env.huiju(&["export", "jiangsu", "--format", "atom"]).ok().stdout;
+    assert_eq!(count(&atom, "<entry>"), 2);
+    assert!(atom.contains("集中开工(更正)</title>"));
+    assert!(!atom.contains("集中开工</title>"));
+    assert_eq!(
+        count(&atom, "<id>https://www.xhby.net/a/2.html</id>"),
+        1,
+        "same id after the update"
+    );
+}
+
+#[test]
+fn retry_after_is_honoured_by_later_runs() {
+    let srv = FixtureServer::start();
+    srv.route("/busy.rss", Route::Status(429, Some("3600")));
+    srv.feed("/ok.rss", "xinhua.rss");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}{}",
+        feed(&srv.url("/busy.rss"), "\"misc\""),
+        feed(&srv.url("/ok.rss"), "\"jiangsu\"")
+    ));
+    let first = env.huiju(&["fetch"]).ok();
+    assert!(
+        first
+            .line_for(&srv.url("/busy.rss"))
+            .contains("error: HTTP 429 Too Many Requests")
+    );
+    let second = env.huiju(&["fetch"]).ok();
+    assert!(
+        second
+            .line_for(&srv.url("/busy.rss"))
+            .contains("waiting: the source asked not to be polled before"),
+        "{}",
+        second.stdout
+    );
+    assert_eq!(
+        srv.requests("/busy.rss").len(),
+        1,
+        "not asked again before Retry-After"
+    );
+    assert_eq!(
+        srv.requests("/ok.rss").len(),
+        2,
+        "other feeds are polled as usual"
+    );
+}
+
+#[test]
+fn slow_huge_and_looping_sources_fail_alone() {
+    let srv = FixtureServer::start();
+    srv.route("/hang.rss", Route::Hang(Duration::from_secs(60)))
+        .route(
+            "/huge.rss",
+            Route::Body {
+                bytes: vec![b' '; 5 * 1024 * 1024],
+                content_type: "application/xml",
+                etag: None,
+            },
+        )
+        .route("/loop.rss", Route::RedirectLoop)
+        .feed("/ok.rss", "xinhua.rss");
+    let env = Env::new(&format!(
+        "[fetch]\ntimeout = 2\nmax_body = \"1 MiB\"\n{CATEGORIES}{}{}{}{}",
+        feed(&srv.url("/hang.rss"), "\"misc\""),
+        feed(&srv.url("/huge.rss"), "\"misc\""),
+        feed(&srv.url("/loop.rss"), "\"misc\""),
+        feed(&srv.url("/ok.rss"), "\"jiangsu\"")
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/hang.rss"))
+            .contains("error: timed out after 2 s"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/huge.rss"))
+            .contains("error: body larger than max_body (1048576 bytes)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/loop.rss")).contains("too many redirects"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/ok.rss"))
+            .ends_with("2 new, 0 updated, 0 unchanged")
+    );
+    // At most 5 redirects were followed: 1 request + 5 redirects.
+    assert_eq!(srv.requests("/loop.rss").len(), 6);
+}
+
+#[test]
+fn an_undated_item_keeps_its_first_seen_time() {
+    let srv = FixtureServer::start();
+    srv.feed("/undated.xml", "undated.xml");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        feed(&srv.url("/undated.xml"), "\"misc\"")
+    ));
+    env.huiju(&["fetch"]).ok();
+    let first = env.huiju(&["export", "misc"]).ok().stdout;
+    let date = |doc: &str| {
+        doc.split("<pubDate>")
+            .nth(1)
+            .unwrap()
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    assert!(
+        date(&first).ends_with("+0800"),
+        "first-seen time in the configured zone: {first}"
+    );
+    std::thread::sleep(Duration::from_millis(1100));
+    env.huiju(&["fetch"]).ok();
+    let second = env.huiju(&["export", "misc"]).ok().stdout;
+    assert_eq!(date(&first), date(&second));
+}
+
+#[test]
+fn an_unusable_database_fails_the_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let env = Env::new("");
+    env.write_config(&format!(
+        "[storage]\ndatabase = \"{}/huiju.db\"\n{CATEGORIES}{}",
+        blocker.display(),
+        feed("https://example.invalid/x.rss", "\"misc\"")
+    ));
+    let run = env.huiju(&["fetch"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("database") && run.stderr.contains("not-a-dir"),
+        "{}",
+        run.stderr
+    );
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(bytes).unwrap();
+    enc.finish().unwrap()
+}
+
+#[test]
+fn gzip_bodies_are_decoded_and_bombs_are_cut() {
+    let srv = FixtureServer::start();
+    srv.route(
+        "/gz.rss",
+        Route::Raw(
+            gzip(&fixture("xinhua.rss")),
+            vec![
+                ("content-type", "application/rss+xml"),
+                ("content-encoding", "gzip"),
+            ],
+        ),
+    );
+    // 5 MiB of spaces compress to a few KiB: the cap counts decompressed bytes.
+    srv.route(
+        "/bomb.rss",
+        Route::Raw(
+            gzip(&vec![b' '; 5 * 1024 * 1024]),
+            vec![("content-type", "application/xml"), ("content-encoding", "gzip")],
+        ),
+    );
+    let env = Env::new(&format!(
+        "[fetch]\nmax_body = \"1 MiB\"\n{CATEGORIES}{}{}",
+        feed(&srv.url("/gz.rss"), "\"jiangsu\""),
+        feed(&srv.url("/bomb.rss"), "\"misc\"")
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/gz.rss"))
+            .ends_with("2 new, 0 updated, 0 unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/bomb.rss"))
+            .contains("body larger than max_body"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn http_charset_beats_a_wrong_declaration() {
+    // A Big5 body whose XML declaration claims UTF-8, served with the right
+    // charset in Content-Type, as misconfigured CMSs do. Read by the
+    // declaration (or the GB18030 fallback) the title would be garbage.
+    let doc = "<?xml version=\"1.0\" encoding=\"utf-8\"?><rss version=\"2.0\"><channel><title>港台旅遊</title>\
+               <item><title>蘇州園林一日遊</title><link>https://travel.example.hk/1.html</link></item></channel></rss>";
+    let (big5, _, unmappable) = encoding_rs::BIG5.encode(doc);
+    assert!(!unmappable);
+    let srv = FixtureServer::start();
+    srv.route(
+        "/big5.rss",
+        Route::Raw(
+            big5.into_owned(),
+            vec![("content-type", "text/xml; charset=Big5")],
+        ),
+    );
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        feed(&srv.url("/big5.rss"), "\"misc\"")
+    ));
+    env.huiju(&["fetch"]).ok();
+    let rss = env.huiju(&["export", "misc"]).ok().stdout;
+    assert!(rss.contains("<title>蘇州園林一日遊</title>"), "{rss}");
+    assert!(rss.contains(">港台旅遊</source>"), "{rss}");
+}

@@ -1,0 +1,281 @@
+//! Test support: a real HTTP server on 127.0.0.1 serving fixture bytes, a
+//! temporary config and database, and the real `huiju` binary.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+/// What the fixture server answers on one path.
+#[derive(Clone)]
+pub enum Route {
+    /// 200 with these bytes; with an ETag, `If-None-Match` gets a 304.
+    Body {
+        bytes: Vec<u8>,
+        content_type: &'static str,
+        etag: Option<&'static str>,
+    },
+    /// 200 with these bytes and exactly these headers.
+    Raw(Vec<u8>, Vec<(&'static str, &'static str)>),
+    /// A bare status, optionally with Retry-After.
+    Status(u16, Option<&'static str>),
+    /// Sleeps this long before answering (a hanging source).
+    Hang(Duration),
+    /// Redirects to itself forever.
+    RedirectLoop,
+}
+
+/// One request the server saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub path: String,
+    pub if_none_match: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+#[derive(Default)]
+struct Shared {
+    routes: HashMap<String, Route>,
+    seen: Vec<Seen>,
+}
+
+/// A fixture HTTP server on `127.0.0.1:0`, running until dropped.
+pub struct FixtureServer {
+    pub addr: SocketAddr,
+    shared: Arc<Mutex<Shared>>,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/it/fixtures")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+impl FixtureServer {
+    pub fn start() -> FixtureServer {
+        let shared = Arc::new(Mutex::new(Shared::default()));
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let state = shared.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                let app = axum::Router::new().fallback(handle).with_state(state);
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let addr = addr_rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("fixture server starts");
+        FixtureServer {
+            addr,
+            shared,
+            _shutdown: tx,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn route(&self, path: &str, route: Route) -> &Self {
+        self.shared.lock().unwrap().routes.insert(path.to_string(), route);
+        self
+    }
+
+    /// Serves a fixture file as an XML feed.
+    pub fn feed(&self, path: &str, fixture_name: &str) -> &Self {
+        self.route(
+            path,
+            Route::Body {
+                bytes: fixture(fixture_name),
+                content_type: "application/xml",
+                etag: None,
+            },
+        )
+    }
+
+    pub fn requests(&self, path: &str) -> Vec<Seen> {
+        self.shared
+            .lock()
+            .unwrap()
+            .seen
+            .iter()
+            .filter(|s| s.path == path)
+            .cloned()
+            .collect()
+    }
+}
+
+async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let h = req.headers();
+    let get = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let if_none_match = get(header::IF_NONE_MATCH);
+    let route = {
+        let mut s = shared.lock().unwrap();
+        s.seen.push(Seen {
+            path: path.clone(),
+            if_none_match: if_none_match.clone(),
+            user_agent: get(header::USER_AGENT),
+        });
+        s.routes.get(&path).cloned()
+    };
+    match route {
+        None => (StatusCode::NOT_FOUND, "no such fixture").into_response(),
+        Some(Route::Body {
+            bytes,
+            content_type,
+            etag,
+        }) => {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            if let Some(etag) = etag {
+                headers.insert(header::ETAG, HeaderValue::from_static(etag));
+                if if_none_match.as_deref() == Some(etag) {
+                    return (StatusCode::NOT_MODIFIED, headers).into_response();
+                }
+            }
+            (StatusCode::OK, headers, Body::from(bytes)).into_response()
+        }
+        Some(Route::Raw(bytes, headers)) => {
+            let mut map = HeaderMap::new();
+            for (k, v) in headers {
+                map.insert(header::HeaderName::from_static(k), HeaderValue::from_static(v));
+            }
+            (StatusCode::OK, map, Body::from(bytes)).into_response()
+        }
+        Some(Route::Status(code, retry_after)) => {
+            let mut headers = HeaderMap::new();
+            if let Some(r) = retry_after {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static(r));
+            }
+            (StatusCode::from_u16(code).unwrap(), headers, "fixture error").into_response()
+        }
+        Some(Route::Hang(d)) => {
+            tokio::time::sleep(d).await;
+            (StatusCode::OK, "too late").into_response()
+        }
+        Some(Route::RedirectLoop) => {
+            (StatusCode::FOUND, [(header::LOCATION, path.clone())], "again").into_response()
+        }
+    }
+}
+
+/// A temporary folder with a config file; the database lives beside it.
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    /// Writes `huiju.toml` with `body` after a `[storage]` section.
+    pub fn new(body: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!("[storage]\ndatabase = \"huiju.db\"\n\n{body}");
+        std::fs::write(dir.path().join("huiju.toml"), text).unwrap();
+        Env { dir }
+    }
+
+    pub fn config(&self) -> PathBuf {
+        self.dir.path().join("huiju.toml")
+    }
+
+    pub fn write_config(&self, text: &str) {
+        std::fs::write(self.config(), text).unwrap();
+    }
+
+    /// Runs `huiju --config <this config> args…`.
+    pub fn huiju(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_huiju"));
+        cmd.arg("--config").arg(self.config()).args(args);
+        run(cmd)
+    }
+}
+
+pub fn run(mut cmd: Command) -> Run {
+    cmd.env_remove("HUIJU_CONFIG").env_remove("RUST_LOG");
+    let out: Output = cmd.output().expect("huiju runs");
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(
+            self.code, 0,
+            "huiju failed:\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The stdout line about `url`.
+    #[track_caller]
+    pub fn line_for(&self, url: &str) -> &str {
+        self.stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("{url} ")))
+            .unwrap_or_else(|| panic!("no line for {url} in:\n{}", self.stdout))
+    }
+}
+
+/// Checks a document with Python's feedparser: well-formed and `bozo == 0`.
+/// Returns the number of entries feedparser read.
+#[track_caller]
+pub fn feedparser_entries(doc: &str) -> usize {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.xml");
+    std::fs::write(&path, doc).unwrap();
+    let script = "import sys, feedparser\n\
+                  d = feedparser.parse(sys.argv[1])\n\
+                  print(int(d.bozo), len(d.entries), repr(d.get('bozo_exception', '')))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "feedparser is needed for this test (pip install feedparser): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut parts = stdout.split_whitespace();
+    assert_eq!(parts.next(), Some("0"), "feedparser says bozo: {stdout}\n{doc}");
+    parts.next().unwrap().parse().unwrap()
+}
+
+/// Occurrences of `needle` in `hay`.
+pub fn count(hay: &str, needle: &str) -> usize {
+    hay.matches(needle).count()
+}
