@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
 
 use crate::config::{ALL, Config};
@@ -200,17 +200,21 @@ impl Store {
                 tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
             let mut add_feed =
                 tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
+            // Both statements bind the same named fields (see `fields` below).
             let mut insert = tx.prepare_cached(
                 "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
                                     enclosures, published, published_off, first_seen, sort_time, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) RETURNING id",
+                 VALUES (:feed, :guid, :link, :title, :summary, :content, :author, :categories,
+                         :enclosures, :published, :off, :now, COALESCE(:published, :now), :hash)
+                 RETURNING id",
             )?;
             let mut update = tx.prepare_cached(
-                "UPDATE items SET link = ?2, title = ?3, summary = ?4, content = ?5, author = ?6,
-                        categories = ?7, enclosures = ?8,
-                        published = COALESCE(?9, published), published_off = COALESCE(?10, published_off),
-                        sort_time = COALESCE(?9, published, first_seen), modified = ?11, content_hash = ?12
-                 WHERE id = ?1",
+                "UPDATE items SET link = :link, title = :title, summary = :summary, content = :content,
+                        author = :author, categories = :categories, enclosures = :enclosures,
+                        published = COALESCE(:published, published), published_off = COALESCE(:off, published_off),
+                        sort_time = COALESCE(:published, published, first_seen), modified = :now,
+                        content_hash = :hash
+                 WHERE id = :id",
             )?;
             for it in items {
                 let mut existing: Option<i64> = by_key.query_row([&it.key], |r| r.get(0)).optional()?;
@@ -231,6 +235,11 @@ impl Store {
                 let offset = it.published.map(|d| d.offset().local_minus_utc());
                 let categories = serde_json::to_string(&it.categories).expect("strings serialize");
                 let enclosures = serde_json::to_string(&it.enclosures).expect("enclosures serialize");
+                let fields = named_params! {
+                    ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
+                    ":author": it.author, ":categories": categories, ":enclosures": enclosures,
+                    ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
+                };
                 match existing {
                     Some(id) => {
                         add_key.execute(params![it.key, id])?;
@@ -241,45 +250,15 @@ impl Store {
                         // feeds carrying slightly different copies don't flip it
                         // back and forth on every poll.
                         if origin == feed_id && hash != it.content_hash {
-                            update.execute(params![
-                                id,
-                                it.link,
-                                it.title,
-                                it.summary,
-                                it.content,
-                                it.author,
-                                categories,
-                                enclosures,
-                                published,
-                                offset,
-                                now_s,
-                                it.content_hash
-                            ])?;
+                            update.execute([fields, named_params! { ":id": id }].concat().as_slice())?;
                             counts.updated += 1;
                         } else {
                             counts.unchanged += 1;
                         }
                     }
                     None => {
-                        let id: i64 = insert.query_row(
-                            params![
-                                feed_id,
-                                it.guid,
-                                it.link,
-                                it.title,
-                                it.summary,
-                                it.content,
-                                it.author,
-                                categories,
-                                enclosures,
-                                published,
-                                offset,
-                                now_s,
-                                published.unwrap_or(now_s),
-                                it.content_hash
-                            ],
-                            |r| r.get(0),
-                        )?;
+                        let extra = named_params! { ":feed": feed_id, ":guid": it.guid };
+                        let id: i64 = insert.query_row([fields, extra].concat().as_slice(), |r| r.get(0))?;
                         add_key.execute(params![it.key, id])?;
                         if let Some(lk) = &it.link_key {
                             add_key.execute(params![lk, id])?;

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::support::{Env, FixtureServer, run};
+use crate::support::{FixtureServer, run};
 
 fn fixture_path(name: &str) -> String {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -97,5 +97,4 @@ fn over_http_and_for_a_non_feed() {
         "{}",
         missing.stderr
     );
-    let _ = Env::new("");
 }
