@@ -2,6 +2,7 @@
 //! exit codes (`anyhow`, printed with `{:#}`).
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
@@ -106,7 +107,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Check => {
             let cfg = Config::load(&cli.config)?;
-            println!("{}", cfg.summary());
+            emit(&format!("{}\n", cfg.summary()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fetch => {
@@ -115,7 +116,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let fetcher = Fetcher::new(&cfg.fetch);
             let shared = Arc::new(Mutex::new(store));
             let reports = runtime()?.block_on(refresh::refresh_all(&cfg, &shared, &fetcher));
-            print_reports(&reports);
+            emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -150,7 +151,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 tz: cfg.fetch.timezone,
                 category_titles: &titles,
             };
-            print!("{}", render::render(&ch, &items, format));
+            emit(&render::render(&ch, &items, format))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect {
@@ -162,6 +163,17 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Writes to stdout; a reader that went away (`huiju export all | head`)
+/// is not an error.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("cannot write to stdout"),
+        _ => Ok(()),
+    }
+}
+
 fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     let mut store = Store::open(&cfg.database)?;
     store
@@ -170,7 +182,8 @@ fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-fn print_reports(reports: &[refresh::Report]) {
+fn format_reports(reports: &[refresh::Report]) -> String {
+    let mut out = String::new();
     let (mut new, mut updated, mut unchanged, mut not_modified, mut waiting, mut failed) = (0, 0, 0, 0, 0, 0);
     for r in reports {
         let what = match &r.outcome {
@@ -203,13 +216,15 @@ fn print_reports(reports: &[refresh::Report]) {
                 format!("error: {error}")
             }
         };
-        println!("{}  {what}", r.url);
+        let _ = writeln!(out, "{}  {what}", r.url);
     }
-    println!(
+    let _ = writeln!(
+        out,
         "total: {} feeds; {new} new, {updated} updated, {unchanged} unchanged items; \
          {not_modified} not modified, {waiting} waiting, {failed} failed",
         reports.len()
     );
+    out
 }
 
 /// The JSON shape of `huiju inspect --json` (documented in the README).
@@ -294,7 +309,7 @@ fn inspect(
     };
     let decoded = decode::decode(&body.bytes, body.charset.as_deref(), forced);
     let parsed = parse::parse(&decoded.text, tz);
-    let items = normalize::normalize(&parsed, &body.final_url);
+    let items = normalize::normalize(&parsed, &body.final_url, &url);
     let mut warnings = decoded.warnings.clone();
     warnings.extend(parsed.warnings.iter().cloned());
     let out = InspectOut {
@@ -323,9 +338,9 @@ fn inspect(
             .collect(),
     };
     if json {
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        emit(&format!("{}\n", serde_json::to_string_pretty(&out)?))?;
     } else {
-        print_inspect(&out);
+        emit(&format_inspect(&out))?;
     }
     Ok(if parsed.format == parse::Format::Unknown {
         ExitCode::from(1)
@@ -340,36 +355,39 @@ fn default_fetch() -> crate::config::Fetch {
         .fetch
 }
 
-fn print_inspect(o: &InspectOut) {
+fn format_inspect(o: &InspectOut) -> String {
+    let mut out = String::new();
     let dash = |s: &Option<String>| s.clone().unwrap_or_else(|| "-".to_string());
-    println!("source:    {}", o.source);
-    println!("format:    {}", o.format);
-    println!("encoding:  {} ({})", o.encoding, o.encoding_reason);
-    println!("title:     {}", dash(&o.title));
-    println!("link:      {}", dash(&o.link));
-    println!("items:     {}", o.items.len());
+    let _ = writeln!(out, "source:    {}", o.source);
+    let _ = writeln!(out, "format:    {}", o.format);
+    let _ = writeln!(out, "encoding:  {} ({})", o.encoding, o.encoding_reason);
+    let _ = writeln!(out, "title:     {}", dash(&o.title));
+    let _ = writeln!(out, "link:      {}", dash(&o.link));
+    let _ = writeln!(out, "items:     {}", o.items.len());
     if o.warnings.is_empty() {
-        println!("warnings:  none");
+        let _ = writeln!(out, "warnings:  none");
     } else {
-        println!("warnings:  {}", o.warnings.len());
+        let _ = writeln!(out, "warnings:  {}", o.warnings.len());
         for w in &o.warnings {
-            println!("  - {w}");
+            let _ = writeln!(out, "  - {w}");
         }
     }
     for (n, i) in o.items.iter().enumerate() {
-        println!();
-        println!("[{}] {}", n + 1, i.title);
-        println!("    id:         {}", i.id);
-        println!("    guid:       {}", i.guid);
-        println!("    link:       {}", dash(&i.link));
-        println!(
+        out.push('\n');
+        let _ = writeln!(out, "[{}] {}", n + 1, i.title);
+        let _ = writeln!(out, "    id:         {}", i.id);
+        let _ = writeln!(out, "    guid:       {}", i.guid);
+        let _ = writeln!(out, "    link:       {}", dash(&i.link));
+        let _ = writeln!(
+            out,
             "    published:  {}",
             i.published
                 .clone()
                 .unwrap_or_else(|| "- (none: first-seen time will be used)".to_string())
         );
-        println!("    author:     {}", dash(&i.author));
-        println!(
+        let _ = writeln!(out, "    author:     {}", dash(&i.author));
+        let _ = writeln!(
+            out,
             "    categories: {}",
             if i.categories.is_empty() {
                 "-".to_string()
@@ -378,7 +396,8 @@ fn print_inspect(o: &InspectOut) {
             }
         );
         let len = |s: &Option<String>| s.as_ref().map_or(0, |s| s.chars().count());
-        println!(
+        let _ = writeln!(
+            out,
             "    content:    {} chars, summary {} chars{}",
             len(&i.content),
             len(&i.summary),
@@ -389,4 +408,5 @@ fn print_inspect(o: &InspectOut) {
             }
         );
     }
+    out
 }

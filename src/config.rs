@@ -18,17 +18,13 @@ use url::Url;
 pub const ALL: &str = "all";
 
 /// Default User-Agent: names huiju and its version so operators can find us.
-pub const DEFAULT_USER_AGENT: &str = concat!(
-    "huiju/",
-    env!("CARGO_PKG_VERSION"),
-    " (feed aggregator; +https://crates.io/crates/huiju)"
-);
+pub const DEFAULT_USER_AGENT: &str = concat!("huiju/", env!("CARGO_PKG_VERSION"), " (feed aggregator)");
 
 /// A config that failed to load. The message always starts with `file:line:col`
 /// when a position is known, else with the file name.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {}", .path.display())]
     Read {
         path: PathBuf,
         #[source]

@@ -107,16 +107,22 @@ pub fn absolute(link: &str, base: Option<&Url>) -> Option<String> {
     }
 }
 
-/// Turns a parsed feed's items into storable items. `feed_url` anchors
-/// relative links and scopes opaque guids.
-pub fn normalize(feed: &parse::Feed, feed_url: &Url) -> Vec<Item> {
+/// Turns a parsed feed's items into storable items. `fetched_from` (the URL
+/// after redirects) anchors relative links; `source` (the configured URL)
+/// scopes opaque guids, so a feed that moves host keeps its items.
+pub fn normalize(feed: &parse::Feed, fetched_from: &Url, source: &Url) -> Vec<Item> {
+    let feed_url = fetched_from;
     let base = feed
         .link
         .as_deref()
         .and_then(|l| feed_url.join(l).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .unwrap_or_else(|| feed_url.clone());
-    let scope = feed_url.host_str().unwrap_or("local").to_ascii_lowercase();
+    let scope = match source.host_str() {
+        Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
+        // Local files have no host: each file is its own scope.
+        _ => source.to_string(),
+    };
     feed.items
         .iter()
         .map(|it| normalize_item(it, &base, &scope))
@@ -315,7 +321,8 @@ mod tests {
             items,
             warnings: vec![],
         };
-        normalize(&feed, &Url::parse("https://news.example.cn/rss.xml").unwrap())
+        let url = Url::parse("https://news.example.cn/rss.xml").unwrap();
+        normalize(&feed, &url, &url)
     }
 
     #[test]

@@ -198,7 +198,7 @@ async fn refresh_inner(store: &SharedStore, fetcher: &Fetcher, feed: &Feed) -> O
             guard.record_error(feed_id, Some(200), &error, None, now).ok();
             return Err(error);
         }
-        let items = normalize::normalize(&parsed, &body.final_url);
+        let items = normalize::normalize(&parsed, &body.final_url, &feed.url);
         let meta = SourceMeta {
             title: parsed.title.clone(),
             site_link: parsed.link.clone(),

@@ -243,6 +243,9 @@ impl Store {
                 match existing {
                     Some(id) => {
                         add_key.execute(params![it.key, id])?;
+                        if let Some(lk) = &it.link_key {
+                            add_key.execute(params![lk, id])?;
+                        }
                         add_feed.execute(params![id, feed_id])?;
                         let (origin, hash): (i64, i64) =
                             origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;

@@ -104,10 +104,14 @@ fn normalize(raw: &str, tz: Tz) -> String {
             .replace("秒", "");
         s = s.trim_end_matches(':').to_string();
     }
-    for prefix in ["北京时间", "发布时间:", "发布时间", "时间:"] {
+    for prefix in ["发布时间:", "发布时间", "时间:"] {
         if let Some(rest) = s.strip_prefix(prefix) {
             s = rest.trim().to_string();
         }
+    }
+    // "北京时间" names the zone, wherever the feed is configured to be.
+    if s.contains("北京时间") {
+        s = format!("{} +0800", s.replace("北京时间", " ").trim());
     }
     // 2023/04/15 and 2023.04.15 → 2023-04-15 (only in the date part).
     if s.len() >= 8 && s.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
@@ -214,6 +218,8 @@ mod tests {
         assert_eq!(p("Fri, 14 Apr 2023 09:00:00 GMT+8"), "2023-04-14T09:00:00+08:00");
         assert_eq!(p("2023-04-15 10:09:00 GMT+08:00"), "2023-04-15T10:09:00+08:00");
         assert_eq!(p("北京时间 2023-04-15 10:09"), "2023-04-15T10:09:00+08:00");
+        let tokyo = parse_date("2023-04-15 10:09 北京时间", chrono_tz::Asia::Tokyo).unwrap();
+        assert_eq!(tokyo.to_rfc3339(), "2023-04-15T10:09:00+08:00");
         // A feed set to an American zone means US Central by CST.
         let chicago = parse_date("Sat, 15 Apr 2023 10:09:00 CST", chrono_tz::America::Chicago).unwrap();
         assert_eq!(chicago.to_rfc3339(), "2023-04-15T10:09:00-06:00");

@@ -91,7 +91,7 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
         items: Vec::new(),
         warnings: doc.warnings,
     };
-    let Some(root) = doc.root else {
+    let Some(mut root) = doc.root else {
         feed.warnings.push(if text.trim().is_empty() {
             "empty document".to_string()
         } else {
@@ -125,6 +125,12 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
             None => p.rss_channel(&mut feed, &Element::default(), &root),
         }
     } else if root.is("atom", "feed") || (root.ns.is_empty() && root.local == "feed") {
+        if root.ns.is_empty() {
+            // `<feed>` without the Atom namespace: read it as Atom anyway.
+            p.warnings
+                .push("<feed> lacks the Atom namespace; read as Atom".into());
+            adopt_atom_ns(&mut root);
+        }
         feed.format = if doc.root_ns_uri == "http://purl.org/atom/ns#" {
             Format::Atom03
         } else {
@@ -322,6 +328,18 @@ impl Parser {
     }
 }
 
+/// Puts un-namespaced elements into the Atom namespace.
+fn adopt_atom_ns(el: &mut Element) {
+    if el.ns.is_empty() {
+        el.ns = "atom".into();
+    }
+    for n in &mut el.children {
+        if let xml::Node::Elem(e) = n {
+            adopt_atom_ns(e);
+        }
+    }
+}
+
 /// `jiqiang@example.com (吉强)` → `吉强`; a plain name stays as it is.
 fn rss_author(a: &str) -> String {
     if let (Some(open), Some(close)) = (a.find('('), a.rfind(')'))
@@ -445,6 +463,22 @@ mod tests {
             Some("编辑部"),
             "feed-level author applies"
         );
+    }
+
+    #[test]
+    fn atom_without_namespace_is_still_read() {
+        let f = parse(
+            "<feed><title>无命名空间</title><entry><id>1</id><title>条目</title><updated>2023-04-15T10:09:00+08:00</updated></entry></feed>",
+            Shanghai,
+        );
+        assert_eq!(f.format, Format::Atom10);
+        assert_eq!(f.title.as_deref(), Some("无命名空间"));
+        assert_eq!(f.items.len(), 1);
+        assert_eq!(
+            f.items[0].published.unwrap().to_rfc3339(),
+            "2023-04-15T10:09:00+08:00"
+        );
+        assert!(f.warnings[0].contains("lacks the Atom namespace"));
     }
 
     #[test]
