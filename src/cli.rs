@@ -14,8 +14,9 @@ use url::Url;
 
 use crate::config::{ALL, Config};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::refresh::{self, Outcome};
+use crate::refresh::{self, Outcome, Refresher};
 use crate::render::{self, Channel, Format};
+use crate::schedule::Policy;
 use crate::store::Store;
 use crate::{decode, normalize, parse};
 
@@ -44,6 +45,19 @@ pub struct Cli {
 pub enum Command {
     /// Validate the config and print a one-line summary.
     Check,
+    /// Run the daemon: poll feeds on their schedules and serve the merged feeds over HTTP.
+    Run {
+        /// Log as text lines or as JSON objects.
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+    },
+    /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
+    ImportOpml {
+        file: PathBuf,
+        /// Append to the config file after checking that the result is valid.
+        #[arg(long)]
+        write: bool,
+    },
     /// Poll every feed once and store what is new.
     Fetch,
     /// Print the merged feed of one category (or `all`).
@@ -75,7 +89,10 @@ pub enum Command {
 /// Runs the CLI and turns the result into an exit code.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    match &cli.command {
+        Command::Run { log_format } => init_logging("huiju=info", *log_format),
+        _ => init_logging("huiju=warn", LogFormat::Text),
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -85,15 +102,31 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per event, for log shippers.
+    Json,
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (else `default`). Under
+/// systemd (`JOURNAL_STREAM` set) lines carry no time or colour: journald
+/// adds its own.
+fn init_logging(default: &str, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("huiju=warn"));
-    tracing_subscriber::fmt()
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text if journald => builder.with_ansi(false).without_time().init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -110,12 +143,25 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emit(&format!("{}\n", cfg.summary()))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Run { .. } => {
+            let rt = runtime()?;
+            rt.block_on(crate::daemon::run(cli.config.clone(), shutdown_signal()))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::ImportOpml { file, write } => import_opml(&cli.config, &file, write),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
-            let fetcher = Fetcher::new(&cfg.fetch);
-            let shared = Arc::new(Mutex::new(store));
-            let reports = runtime()?.block_on(refresh::refresh_all(&cfg, &shared, &fetcher));
+            let policy = Policy {
+                max_backoff: cfg.fetch.max_backoff,
+                ..Policy::default()
+            };
+            let refresher = Arc::new(Refresher::new(
+                Arc::new(Mutex::new(store)),
+                Fetcher::new(&cfg.fetch),
+                policy,
+            ));
+            let reports = runtime()?.block_on(refresher.refresh_all(&cfg));
             emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -137,7 +183,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = open_store(&cfg)?;
-            let items = store.category_items(&category, limit.unwrap_or(cfg.fetch.items_per_feed))?;
+            let items = store.category_items(&category, limit.unwrap_or(cfg.fetch.items_per_feed), None)?;
             let titles: HashMap<String, String> = cfg
                 .categories
                 .iter()
@@ -161,6 +207,62 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             encoding,
         } => inspect(&cli.config, &source, json, timezone, encoding.as_deref()),
     }
+}
+
+/// Completes on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("can listen for SIGTERM");
+    let mut int = signal(SignalKind::interrupt()).expect("can listen for SIGINT");
+    let which = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    tracing::info!("{which} received");
+}
+
+fn import_opml(
+    config_path: &std::path::Path,
+    file: &std::path::Path,
+    write: bool,
+) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let feeds = crate::opml::import(&text).with_context(|| format!("cannot import {}", file.display()))?;
+    let existing = Config::load(config_path).ok();
+    let known: Vec<String> = existing
+        .as_ref()
+        .map(|c| c.categories.iter().map(|c| c.id.clone()).collect())
+        .unwrap_or_default();
+    let known_urls: Vec<String> = existing
+        .as_ref()
+        .map(|c| c.feeds.iter().map(|f| f.url.to_string()).collect())
+        .unwrap_or_default();
+    let fresh: Vec<_> = feeds
+        .into_iter()
+        .filter(|f| {
+            !known_urls
+                .iter()
+                .any(|k| url::Url::parse(&f.url).is_ok_and(|u| u.as_str() == k))
+        })
+        .collect();
+    let snippet = crate::opml::to_toml(&fresh, &known);
+    if !write {
+        emit(&snippet)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let current = std::fs::read_to_string(config_path)
+        .with_context(|| format!("cannot read config file {}", config_path.display()))?;
+    let combined = format!("{current}\n{snippet}");
+    // Never leave a config that does not load: check the result first.
+    Config::parse(&combined, config_path).context("the config with the imported feeds would not be valid")?;
+    std::fs::write(config_path, combined)
+        .with_context(|| format!("cannot write {}", config_path.display()))?;
+    emit(&format!(
+        "added {} feeds to {}\n",
+        fresh.len(),
+        config_path.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Writes to stdout; a reader that went away (`huiju export all | head`)
@@ -211,7 +313,7 @@ fn format_reports(reports: &[refresh::Report]) -> String {
                     until.to_rfc3339()
                 )
             }
-            Outcome::Failed { error } => {
+            Outcome::Failed { error, .. } => {
                 failed += 1;
                 format!("error: {error}")
             }

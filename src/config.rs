@@ -52,6 +52,8 @@ pub struct Server {
     pub listen: String,
     /// Public URL of this server, without a trailing slash; used for self links.
     pub base_url: String,
+    /// A WebSub hub to advertise in output feeds and to notify of changes.
+    pub websub_hub: Option<Url>,
 }
 
 #[derive(Debug, Clone)]
@@ -67,6 +69,8 @@ pub struct Fetch {
     pub max_body: u64,
     /// How many items an output feed carries.
     pub items_per_feed: usize,
+    /// Longest wait after repeated errors (backoff cap).
+    pub max_backoff: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +89,8 @@ pub struct Feed {
     /// Name shown as the item's source; falls back to the feed's own title.
     pub title: Option<String>,
     pub timezone: Tz,
+    /// This feed's own cron schedule, else `[fetch] schedule`.
+    pub schedule: String,
     /// Forces the character encoding (an encoding_rs / WHATWG label).
     pub encoding: Option<&'static encoding_rs::Encoding>,
 }
@@ -186,6 +192,7 @@ struct RawConfig {
 struct RawServer {
     listen: Option<Spanned<String>>,
     base_url: Option<Spanned<String>>,
+    websub_hub: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -204,6 +211,8 @@ struct RawFetch {
     user_agent: Option<String>,
     max_body: Option<Spanned<Size>>,
     items_per_feed: Option<Spanned<usize>>,
+    /// Seconds.
+    max_backoff: Option<Spanned<u64>>,
 }
 
 /// A byte size: an integer, or a string such as `"15 MiB"`.
@@ -231,6 +240,7 @@ struct RawFeed {
     title: Option<String>,
     timezone: Option<Spanned<String>>,
     encoding: Option<Spanned<String>>,
+    schedule: Option<Spanned<String>>,
 }
 
 impl RawConfig {
@@ -254,6 +264,21 @@ impl RawConfig {
                 b.into_inner().trim_end_matches('/').to_string()
             }
             None => format!("http://{listen}"),
+        };
+        let websub_hub = match self.server.websub_hub {
+            Some(h) => {
+                let u = Url::parse(h.get_ref())
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or_else(|| {
+                        ctx.at(
+                            &h,
+                            format!("bad websub_hub '{}': need an http(s) URL", h.get_ref()),
+                        )
+                    })?;
+                Some(u)
+            }
+            None => None,
         };
 
         let database = {
@@ -355,7 +380,15 @@ impl RawConfig {
                 ),
                 None => None,
             };
+            let schedule = match &f.schedule {
+                Some(s) => {
+                    validate_cron(s.get_ref()).map_err(|m| ctx.at(s, m))?;
+                    s.get_ref().clone()
+                }
+                None => fetch.schedule.clone(),
+            };
             feeds.push(Feed {
+                schedule,
                 url,
                 categories: cats,
                 title: f.title.filter(|t| !t.trim().is_empty()),
@@ -366,7 +399,11 @@ impl RawConfig {
 
         Ok(Config {
             path: ctx.path.to_owned(),
-            server: Server { listen, base_url },
+            server: Server {
+                listen,
+                base_url,
+                websub_hub,
+            },
             database,
             fetch,
             categories,
@@ -415,7 +452,13 @@ impl RawFetch {
             Some(n) => n.into_inner(),
             None => 100,
         };
+        let max_backoff = match self.max_backoff {
+            Some(t) if *t.get_ref() < 60 => return Err(ctx.at(&t, "max_backoff must be at least 60 seconds")),
+            Some(t) => Duration::from_secs(*t.get_ref()),
+            None => Duration::from_secs(24 * 3600),
+        };
         Ok(Fetch {
+            max_backoff,
             schedule,
             timezone,
             timeout,

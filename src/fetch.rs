@@ -29,6 +29,10 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("body larger than max_body ({0} bytes); cut off")]
     TooLarge(u64),
+    /// The host could not be reached at all (DNS, refused, unreachable):
+    /// when every host fails this way, the network is down, not the feed.
+    #[error("cannot connect: {0}")]
+    Connect(String),
     #[error("{0}")]
     Request(String),
     #[error("cannot read {}", .path.display())]
@@ -45,6 +49,11 @@ impl FetchError {
             FetchError::Status { status, .. } => Some(status.as_u16()),
             _ => None,
         }
+    }
+
+    /// True for failures of the network path rather than of the source.
+    pub fn is_connect(&self) -> bool {
+        matches!(self, FetchError::Connect(_))
     }
 
     pub fn retry_after(&self) -> Option<DateTime<Utc>> {
@@ -65,7 +74,10 @@ pub struct Validators {
 #[derive(Debug)]
 pub enum Fetched {
     /// 304: the source has nothing new.
-    NotModified,
+    NotModified {
+        /// Cache-Control max-age, if the source sent one.
+        max_age: Option<Duration>,
+    },
     Body(Body),
 }
 
@@ -77,6 +89,8 @@ pub struct Body {
     pub validators: Validators,
     /// Where the body came from after redirects.
     pub final_url: Url,
+    /// Cache-Control max-age: the source's own idea of how often to poll.
+    pub max_age: Option<Duration>,
 }
 
 /// A configured HTTP client; cheap to clone.
@@ -132,7 +146,9 @@ impl Fetcher {
         let mut resp = req.send().await.map_err(|e| self.request_error(&e))?;
         let status = resp.status();
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+            return Ok(Fetched::NotModified {
+                max_age: max_age(resp.headers()),
+            });
         }
         if !status.is_success() {
             let retry_after = if matches!(
@@ -166,6 +182,7 @@ impl Fetcher {
                 last_modified: header_str(&headers, header::LAST_MODIFIED),
             },
             final_url,
+            max_age: max_age(&headers),
         }))
     }
 
@@ -190,6 +207,7 @@ impl Fetcher {
             charset: None,
             validators: Validators::default(),
             final_url: url.clone(),
+            max_age: None,
         }))
     }
 
@@ -216,7 +234,39 @@ impl Fetcher {
                 causes.join(": ")
             }
         };
-        FetchError::Request(reason)
+        if e.is_connect() {
+            FetchError::Connect(reason)
+        } else {
+            FetchError::Request(reason)
+        }
+    }
+
+    /// Tells a WebSub hub that `topics` changed (`hub.mode=publish`).
+    pub async fn websub_publish(&self, hub: &Url, topics: &[String]) -> Result<(), FetchError> {
+        let body = {
+            let mut form = url::form_urlencoded::Serializer::new(String::new());
+            form.append_pair("hub.mode", "publish");
+            for t in topics {
+                form.append_pair("hub.url", t);
+            }
+            form.finish()
+        };
+        let resp = self
+            .client
+            .post(hub.clone())
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| self.request_error(&e))?;
+        if resp.status().is_success() {
+            Ok(())
+        } else {
+            Err(FetchError::Status {
+                status: resp.status(),
+                retry_after: None,
+            })
+        }
     }
 }
 
@@ -235,6 +285,19 @@ fn charset(h: &HeaderMap) -> Option<String> {
         k.trim()
             .eq_ignore_ascii_case("charset")
             .then(|| v.trim().trim_matches('"').to_string())
+    })
+}
+
+/// `Cache-Control: max-age=N`, capped at a day.
+fn max_age(h: &HeaderMap) -> Option<Duration> {
+    let cc = h.get(header::CACHE_CONTROL)?.to_str().ok()?;
+    cc.split(',').find_map(|d| {
+        let (k, v) = d.trim().split_once('=')?;
+        if !k.trim().eq_ignore_ascii_case("max-age") {
+            return None;
+        }
+        let secs: u64 = v.trim().parse().ok()?;
+        Some(Duration::from_secs(secs.min(86400)))
     })
 }
 

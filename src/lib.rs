@@ -2,16 +2,22 @@
 //! republishes merged feeds per category.
 //!
 //! The modules follow the data flow:
-//! `config → fetch → decode → parse → normalize → store → render`,
-//! with [`refresh`] calling the steps in order and [`cli`] at the edge.
+//! `config → schedule → fetch → decode → parse → normalize → store → render → serve`,
+//! with [`refresh`] calling the steps in order, [`daemon`] running them on
+//! cron schedules, and [`cli`] at the edge.
 //! See ARCHITECTURE.md for the invariants.
 
 pub mod cli;
 pub mod config;
+pub mod daemon;
 pub mod decode;
 pub mod fetch;
+pub mod metrics;
 pub mod normalize;
+pub mod opml;
 pub mod parse;
 pub mod refresh;
 pub mod render;
+pub mod schedule;
+pub mod serve;
 pub mod store;

@@ -319,6 +319,7 @@ mod tests {
             link: link.map(String::from),
             description: None,
             items,
+            ttl_minutes: None,
             warnings: vec![],
         };
         let url = Url::parse("https://news.example.cn/rss.xml").unwrap();

@@ -1,17 +1,24 @@
 //! The orchestrator: one feed refresh runs fetch → decode → parse →
 //! normalize → store, in that order (like Miniflux's `RefreshFeed`). Every
 //! step's failure becomes a per-feed outcome; nothing here stops other feeds.
+//!
+//! Politeness lives here too, shared by `huiju fetch` and the daemon: at most
+//! [`GLOBAL_LIMIT`] requests at once, [`PER_HOST_LIMIT`] per host with a gap
+//! between them, Retry-After per feed (and per host when several feeds of
+//! it say so), and backoff planned by [`crate::schedule`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tracing::{Instrument, error_span, info, warn};
 use url::Url;
 
 use crate::config::{Config, Feed};
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll};
 use crate::store::{Counts, SourceMeta, Store, StoreError};
 use crate::{decode, normalize, parse};
 
@@ -32,6 +39,7 @@ pub enum Outcome {
     },
     Failed {
         error: String,
+        status: Option<u16>,
     },
 }
 
@@ -39,64 +47,334 @@ pub enum Outcome {
 pub struct Report {
     pub url: Url,
     pub outcome: Outcome,
+    /// The earliest next poll, and errors in a row, after this one.
+    pub plan: Plan,
+    /// Time spent fetching (None when no request was made).
+    pub fetch_time: Option<Duration>,
 }
 
-/// Maximum feeds fetched at once, and from one host at once.
-const GLOBAL_LIMIT: usize = 16;
-const PER_HOST_LIMIT: usize = 2;
-
-/// Refreshes every configured feed once, concurrently but politely.
-/// Reports come back in config order.
-pub async fn refresh_all(cfg: &Config, store: &SharedStore, fetcher: &Fetcher) -> Vec<Report> {
-    let global = Arc::new(Semaphore::new(GLOBAL_LIMIT));
-    let mut hosts: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let mut tasks = tokio::task::JoinSet::new();
-    for (i, feed) in cfg.feeds.iter().enumerate() {
-        let host = feed.url.host_str().unwrap_or("").to_string();
-        let host_sem = hosts
-            .entry(host)
-            .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_LIMIT)))
-            .clone();
-        let (global, store, fetcher, feed) = (global.clone(), store.clone(), fetcher.clone(), feed.clone());
-        tasks.spawn(async move {
-            let _host = host_sem.acquire_owned().await.expect("semaphore never closed");
-            let _slot = global.acquire_owned().await.expect("semaphore never closed");
-            (i, refresh_feed(&store, &fetcher, &feed).await)
-        });
+impl Report {
+    /// True when the stored items changed (output feeds must be re-rendered).
+    pub fn changed(&self) -> bool {
+        matches!(self.outcome, Outcome::Stored { counts, .. } if counts.new + counts.updated > 0)
     }
-    let mut reports: Vec<(usize, Report)> = Vec::with_capacity(cfg.feeds.len());
-    while let Some(r) = tasks.join_next().await {
-        match r {
-            Ok(r) => reports.push(r),
-            Err(e) => warn!("refresh task failed: {e}"),
+}
+
+/// Maximum requests at once, and to one host at once.
+pub const GLOBAL_LIMIT: usize = 16;
+pub const PER_HOST_LIMIT: usize = 2;
+/// Pause between two requests to the same host.
+pub const HOST_GAP: Duration = Duration::from_millis(250);
+
+#[derive(Default)]
+struct HostSlot {
+    permits: Option<Arc<Semaphore>>,
+    next_start: Option<Instant>,
+}
+
+/// Everything a refresh needs; one per process, shared by all refreshes.
+pub struct Refresher {
+    pub store: SharedStore,
+    /// The HTTP client and backoff policy; replaced when the config reloads.
+    settings: std::sync::RwLock<(Fetcher, Policy)>,
+    global: Arc<Semaphore>,
+    hosts: Mutex<HashMap<String, HostSlot>>,
+    net: Mutex<NetHealth>,
+    holds: Mutex<HostHolds>,
+}
+
+/// Permits held for the duration of one request.
+struct Permits {
+    _host: OwnedSemaphorePermit,
+    _global: OwnedSemaphorePermit,
+}
+
+impl Refresher {
+    pub fn new(store: SharedStore, fetcher: Fetcher, policy: Policy) -> Refresher {
+        Refresher {
+            store,
+            settings: std::sync::RwLock::new((fetcher, policy)),
+            global: Arc::new(Semaphore::new(GLOBAL_LIMIT)),
+            hosts: Mutex::new(HashMap::new()),
+            net: Mutex::new(NetHealth::default()),
+            holds: Mutex::new(HostHolds::default()),
         }
     }
-    reports.sort_by_key(|(i, _)| *i);
-    reports.into_iter().map(|(_, r)| r).collect()
-}
 
-/// Refreshes one feed. Never fails: errors are recorded and reported.
-pub async fn refresh_feed(store: &SharedStore, fetcher: &Fetcher, feed: &Feed) -> Report {
-    // ERROR level so that the span (and the feed URL it carries) is enabled
-    // whatever the filter: a warning inside must always say which feed.
-    let span = error_span!("refresh", feed = %feed.url);
-    let outcome = refresh_inner(store, fetcher, feed).instrument(span.clone()).await;
-    let _e = span.enter();
-    match &outcome {
-        Outcome::Stored { counts, warnings } => info!(
-            new = counts.new,
-            updated = counts.updated,
-            unchanged = counts.unchanged,
-            warnings,
-            "stored"
-        ),
-        Outcome::NotModified => info!("not modified"),
-        Outcome::Waiting { until } => info!(%until, "waiting for the source's Retry-After"),
-        Outcome::Failed { error } => warn!("{error}"),
+    /// Installs the HTTP client and policy of a reloaded config.
+    pub fn set_settings(&self, fetcher: Fetcher, policy: Policy) {
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = (fetcher, policy);
     }
-    Report {
-        url: feed.url.clone(),
-        outcome,
+
+    pub fn settings(&self) -> (Fetcher, Policy) {
+        self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Waits for a request slot for `host`, keeping [`HOST_GAP`] between
+    /// requests to it.
+    async fn acquire(&self, host: &str) -> Permits {
+        let sem = {
+            let mut hosts = self.hosts.lock().expect("hosts lock");
+            let slot = hosts.entry(host.to_string()).or_default();
+            slot.permits
+                .get_or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_LIMIT)))
+                .clone()
+        };
+        let host_permit = sem.acquire_owned().await.expect("semaphore never closed");
+        let global = self
+            .global
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("semaphore never closed");
+        // Local files have no host to be polite to.
+        let wait = if host.is_empty() {
+            Duration::ZERO
+        } else {
+            let mut hosts = self.hosts.lock().expect("hosts lock");
+            let slot = hosts.entry(host.to_string()).or_default();
+            let now = Instant::now();
+            let start = slot.next_start.map_or(now, |t| t.max(now));
+            slot.next_start = Some(start + HOST_GAP);
+            start - now
+        };
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        Permits {
+            _host: host_permit,
+            _global: global,
+        }
+    }
+
+    /// Refreshes every configured feed once, concurrently but politely.
+    /// Reports come back in config order.
+    pub async fn refresh_all(self: &Arc<Self>, cfg: &Config) -> Vec<Report> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, feed) in cfg.feeds.iter().enumerate() {
+            let (this, feed) = (self.clone(), feed.clone());
+            tasks.spawn(async move { (i, this.refresh(&feed).await) });
+        }
+        let mut reports: Vec<(usize, Report)> = Vec::with_capacity(cfg.feeds.len());
+        while let Some(r) = tasks.join_next().await {
+            match r {
+                Ok(r) => reports.push(r),
+                Err(e) => warn!("refresh task failed: {e}"),
+            }
+        }
+        reports.sort_by_key(|(i, _)| *i);
+        reports.into_iter().map(|(_, r)| r).collect()
+    }
+
+    /// Refreshes one feed. Never fails: errors are recorded and reported.
+    pub async fn refresh(&self, feed: &Feed) -> Report {
+        // ERROR level so that the span (and the feed URL it carries) is
+        // enabled whatever the filter: a warning must say which feed.
+        let span = error_span!("refresh", feed = %feed.url);
+        let report = self.refresh_inner(feed).instrument(span.clone()).await;
+        let _e = span.enter();
+        match &report.outcome {
+            Outcome::Stored { counts, warnings } => info!(
+                new = counts.new,
+                updated = counts.updated,
+                unchanged = counts.unchanged,
+                warnings,
+                "stored"
+            ),
+            Outcome::NotModified => info!("not modified"),
+            Outcome::Waiting { until } => info!(%until, "waiting for the source's Retry-After"),
+            Outcome::Failed { error, .. } => {
+                warn!(errors_in_a_row = report.plan.consecutive_errors, "{error}")
+            }
+        }
+        report
+    }
+
+    async fn refresh_inner(&self, feed: &Feed) -> Report {
+        let now = Utc::now();
+        let (fetcher, policy) = self.settings();
+        let report = |outcome: Outcome, plan: Plan, fetch_time: Option<Duration>| Report {
+            url: feed.url.clone(),
+            outcome,
+            plan,
+            fetch_time,
+        };
+        let failed = |error: String| {
+            let plan = Plan {
+                consecutive_errors: 0,
+                next_due: now,
+            };
+            report(Outcome::Failed { error, status: None }, plan, None)
+        };
+        let url = feed.url.to_string();
+        let state = match blocking(&self.store, move |s| s.feed_state(&url)).await {
+            Ok(Some(state)) => state,
+            Ok(None) => return failed("feed is not in the database (config not synchronised)".into()),
+            Err(error) => return failed(error),
+        };
+        let skipped = schedule::plan(now, Poll::Skipped, state.consecutive_errors, policy, 0.0);
+        let host = feed.url.host_str().unwrap_or("").to_string();
+        let held = state
+            .retry_after
+            .and_then(|t| DateTime::from_timestamp(t, 0))
+            .into_iter()
+            .chain(self.holds.lock().expect("holds lock").held_until(&host, now))
+            .filter(|until| *until > now)
+            .max();
+        if let Some(until) = held {
+            let plan = Plan {
+                next_due: until,
+                ..skipped
+            };
+            return report(Outcome::Waiting { until }, plan, None);
+        }
+
+        let feed_id = state.id;
+        let prev = Validators {
+            etag: state.etag,
+            last_modified: state.last_modified,
+        };
+        let (fetched, fetch_time) = {
+            let _permits = self.acquire(&host).await;
+            let started = Instant::now();
+            let fetched = fetcher.fetch(&feed.url, &prev).await;
+            (fetched, Some(started.elapsed()))
+        };
+        let jitter = fastrand::f64();
+        let errors = state.consecutive_errors;
+        let body = match fetched {
+            Ok(Fetched::NotModified { max_age }) => {
+                self.net.lock().expect("net lock").response();
+                self.holds
+                    .lock()
+                    .expect("holds lock")
+                    .clear(&host, feed.url.as_str());
+                let plan = schedule::plan(
+                    now,
+                    Poll::Ok {
+                        min_interval: max_age,
+                    },
+                    errors,
+                    policy,
+                    jitter,
+                );
+                return match blocking(&self.store, move |s| {
+                    s.record_not_modified(feed_id, Utc::now(), plan)
+                })
+                .await
+                {
+                    Ok(()) => report(Outcome::NotModified, plan, fetch_time),
+                    Err(error) => report(Outcome::Failed { error, status: None }, plan, fetch_time),
+                };
+            }
+            Ok(Fetched::Body(body)) => body,
+            Err(e) => {
+                let counts = if e.is_connect() {
+                    self.net.lock().expect("net lock").connect_failure(&host)
+                } else {
+                    self.net.lock().expect("net lock").response();
+                    true
+                };
+                let retry_after = e.retry_after();
+                if let Some(until) = retry_after {
+                    self.holds
+                        .lock()
+                        .expect("holds lock")
+                        .record(&host, feed.url.as_str(), until);
+                }
+                let plan = schedule::plan(now, Poll::Failed { retry_after, counts }, errors, policy, jitter);
+                let mut error = anyhow_like(&e);
+                if !counts {
+                    error.push_str(" (the network seems down; not counted against the feed)");
+                }
+                let status = e.status();
+                let msg = error.clone();
+                if let Err(db) = blocking(&self.store, move |s| {
+                    s.record_error(feed_id, status, &msg, retry_after, Utc::now(), plan)
+                })
+                .await
+                {
+                    warn!("could not record the error: {db}");
+                }
+                return report(Outcome::Failed { error, status }, plan, fetch_time);
+            }
+        };
+        self.net.lock().expect("net lock").response();
+        self.holds
+            .lock()
+            .expect("holds lock")
+            .clear(&host, feed.url.as_str());
+
+        let feed = feed.clone();
+        let store = self.store.clone();
+        // Decoding and parsing are CPU work: keep them off the async workers,
+        // together with the store transaction that follows.
+        let span = tracing::Span::current();
+        let result = tokio::task::spawn_blocking(move || {
+            let _e = span.enter();
+            let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
+            let parsed = parse::parse(&decoded.text, feed.timezone);
+            let warnings: Vec<String> = decoded.warnings.iter().chain(&parsed.warnings).cloned().collect();
+            for w in &warnings {
+                warn!("{w}");
+            }
+            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+            let now = Utc::now();
+            if parsed.format == parse::Format::Unknown {
+                let error = format!(
+                    "not a feed: {}",
+                    parsed
+                        .warnings
+                        .last()
+                        .map_or("nothing readable", String::as_str)
+                        .trim_start_matches("not a feed: ")
+                );
+                let plan = schedule::plan(
+                    now,
+                    Poll::Failed {
+                        retry_after: None,
+                        counts: true,
+                    },
+                    errors,
+                    policy,
+                    jitter,
+                );
+                guard
+                    .record_error(feed_id, Some(200), &error, None, now, plan)
+                    .ok();
+                return (Err(error), plan);
+            }
+            let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
+            let min_interval = ttl.max(body.max_age);
+            let plan = schedule::plan(now, Poll::Ok { min_interval }, errors, policy, jitter);
+            let items = normalize::normalize(&parsed, &body.final_url, &feed.url);
+            let meta = SourceMeta {
+                title: parsed.title.clone(),
+                site_link: parsed.link.clone(),
+                etag: body.validators.etag,
+                last_modified: body.validators.last_modified,
+            };
+            let r = guard
+                .apply_refresh(feed_id, &meta, &items, now, plan)
+                .map(|counts| (counts, warnings.len()))
+                .map_err(|e| anyhow_like(&e));
+            (r, plan)
+        })
+        .await;
+        match result {
+            Ok((Ok((counts, warnings)), plan)) => {
+                report(Outcome::Stored { counts, warnings }, plan, fetch_time)
+            }
+            Ok((Err(error), plan)) => report(
+                Outcome::Failed {
+                    error,
+                    status: Some(200),
+                },
+                plan,
+                fetch_time,
+            ),
+            Err(e) => failed(format!("refresh task failed: {e}")),
+        }
     }
 }
 
@@ -124,98 +402,4 @@ pub fn anyhow_like(e: &dyn std::error::Error) -> String {
         src = c.source();
     }
     s
-}
-
-async fn refresh_inner(store: &SharedStore, fetcher: &Fetcher, feed: &Feed) -> Outcome {
-    let url = feed.url.to_string();
-    let state = match blocking(store, move |s| s.feed_state(&url)).await {
-        Ok(Some(state)) => state,
-        Ok(None) => {
-            return Outcome::Failed {
-                error: "feed is not in the database (config not synchronised)".into(),
-            };
-        }
-        Err(error) => return Outcome::Failed { error },
-    };
-    let now = Utc::now();
-    if let Some(until) = state.retry_after.and_then(|t| DateTime::from_timestamp(t, 0))
-        && until > now
-    {
-        return Outcome::Waiting { until };
-    }
-    let feed_id = state.id;
-    let prev = Validators {
-        etag: state.etag,
-        last_modified: state.last_modified,
-    };
-    let body = match fetcher.fetch(&feed.url, &prev).await {
-        Ok(Fetched::NotModified) => {
-            return match blocking(store, move |s| s.record_not_modified(feed_id, Utc::now())).await {
-                Ok(()) => Outcome::NotModified,
-                Err(error) => Outcome::Failed { error },
-            };
-        }
-        Ok(Fetched::Body(body)) => body,
-        Err(e) => {
-            let error = anyhow_like(&e);
-            let (status, retry_after) = (e.status(), e.retry_after());
-            let msg = error.clone();
-            if let Err(db) = blocking(store, move |s| {
-                s.record_error(feed_id, status, &msg, retry_after, Utc::now())
-            })
-            .await
-            {
-                warn!("could not record the error: {db}");
-            }
-            return Outcome::Failed { error };
-        }
-    };
-
-    let feed = feed.clone();
-    let store2 = store.clone();
-    // Decoding and parsing are CPU work: keep them off the async workers,
-    // together with the store transaction that follows.
-    let span = tracing::Span::current();
-    let result = tokio::task::spawn_blocking(move || {
-        let _e = span.enter();
-        let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
-        let parsed = parse::parse(&decoded.text, feed.timezone);
-        let warnings: Vec<String> = decoded.warnings.iter().chain(&parsed.warnings).cloned().collect();
-        for w in &warnings {
-            warn!("{w}");
-        }
-        let mut guard = store2.lock().unwrap_or_else(|p| p.into_inner());
-        let now = Utc::now();
-        if parsed.format == parse::Format::Unknown {
-            let error = format!(
-                "not a feed: {}",
-                parsed
-                    .warnings
-                    .last()
-                    .map_or("nothing readable", String::as_str)
-                    .trim_start_matches("not a feed: ")
-            );
-            guard.record_error(feed_id, Some(200), &error, None, now).ok();
-            return Err(error);
-        }
-        let items = normalize::normalize(&parsed, &body.final_url, &feed.url);
-        let meta = SourceMeta {
-            title: parsed.title.clone(),
-            site_link: parsed.link.clone(),
-            etag: body.validators.etag,
-            last_modified: body.validators.last_modified,
-        };
-        guard
-            .apply_refresh(feed_id, &meta, &items, now)
-            .map(|counts| (counts, warnings.len()))
-            .map_err(|e| anyhow_like(&e))
-    })
-    .await;
-    match result {
-        Ok(Ok((counts, warnings))) => Outcome::Stored { counts, warnings },
-        Ok(Err(error)) => Outcome::Failed { error },
-        Err(e) => Outcome::Failed {
-            error: format!("refresh task failed: {e}"),
-        },
-    }
 }

@@ -1,16 +1,19 @@
 //! Stored items → RSS 2.0 and Atom 1.0 documents, written with the `rss`
-//! and `atom_syndication` crates (the user's choice of writers).
+//! and `atom_syndication` crates (the user's choice of writers), and JSON
+//! Feed 1.1 documents, written with serde_json.
 //!
-//! Both writers escape markup but check nothing else (see crate-notes):
+//! Both XML writers escape markup but check nothing else (see crate-notes):
 //! we strip characters XML forbids, and set ids, dates and self links
-//! ourselves so that the output validates.
+//! ourselves so that the output validates. The JSON Feed gets the same
+//! clean text, so all three formats show the same item.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
+use serde::Serialize;
 
-use crate::normalize::clean_text;
+use crate::normalize::{clean_text, html_to_text};
 use crate::store::StoredItem;
 
 /// The feed being rendered: a category, or `all`.
@@ -27,10 +30,11 @@ pub struct Channel<'a> {
     pub category_titles: &'a HashMap<String, String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
 pub enum Format {
     Rss,
     Atom,
+    Json,
 }
 
 impl Format {
@@ -38,6 +42,16 @@ impl Format {
         match self {
             Format::Rss => "rss",
             Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    /// The HTTP `Content-Type` of a document in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => "application/rss+xml; charset=utf-8",
+            Format::Atom => "application/atom+xml; charset=utf-8",
+            Format::Json => "application/feed+json; charset=utf-8",
         }
     }
 }
@@ -73,6 +87,7 @@ pub fn render(ch: &Channel, items: &[StoredItem], f: Format) -> String {
     match f {
         Format::Rss => rss(ch, items),
         Format::Atom => atom(ch, items),
+        Format::Json => json(ch, items),
     }
 }
 
@@ -260,6 +275,133 @@ pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
     feed.to_string()
 }
 
+/// A JSON Feed 1.1 document (<https://www.jsonfeed.org/version/1.1/>).
+#[derive(Serialize)]
+struct JsonFeed {
+    version: &'static str,
+    title: String,
+    home_page_url: String,
+    feed_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    description: String,
+    items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonItem {
+    id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+    title: String,
+    content_html: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    summary: Option<String>,
+    date_published: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date_modified: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    authors: Vec<JsonAuthor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tags: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    attachments: Vec<JsonAttachment>,
+    #[serde(rename = "_huiju")]
+    huiju: JsonExtension,
+}
+
+#[derive(Serialize)]
+struct JsonAuthor {
+    name: String,
+}
+
+#[derive(Serialize)]
+struct JsonAttachment {
+    url: String,
+    mime_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    size_in_bytes: Option<u64>,
+}
+
+/// Our extension object: JSON Feed reserves keys starting with `_` for these.
+#[derive(Serialize)]
+struct JsonExtension {
+    source: JsonSource,
+}
+
+#[derive(Serialize)]
+struct JsonSource {
+    title: String,
+    url: String,
+}
+
+/// JSON Feed 1.1.
+pub fn json(ch: &Channel, items: &[StoredItem]) -> String {
+    let items = items
+        .iter()
+        .map(|it| {
+            let published = it.date(ch.tz);
+            let modified = it.updated(ch.tz);
+            // JSON Feed needs content_html or content_text: the summary
+            // stands in for missing content, an empty string for neither.
+            let content_html = it
+                .content
+                .as_ref()
+                .or(it.summary.as_ref())
+                .map(|c| x(c))
+                .unwrap_or_default();
+            let summary = match (&it.summary, &it.content) {
+                (Some(s), Some(_)) => Some(html_to_text(&x(s))).filter(|s| !s.is_empty()),
+                _ => None,
+            };
+            let mut tags: Vec<String> = ch.labels(it).into_iter().map(|(_, title)| x(&title)).collect();
+            for c in &it.categories {
+                let c = x(c);
+                if !tags.contains(&c) {
+                    tags.push(c);
+                }
+            }
+            JsonItem {
+                id: x(&it.guid),
+                url: xo(&it.link),
+                title: x(&it.title),
+                content_html,
+                summary,
+                date_published: published.to_rfc3339(),
+                date_modified: (modified != published).then(|| modified.to_rfc3339()),
+                authors: it.author.iter().map(|a| JsonAuthor { name: x(a) }).collect(),
+                tags,
+                attachments: it
+                    .enclosures
+                    .iter()
+                    .map(|e| JsonAttachment {
+                        url: x(&e.url),
+                        mime_type: e
+                            .mime
+                            .as_deref()
+                            .map_or_else(|| "application/octet-stream".into(), x),
+                        size_in_bytes: e.length,
+                    })
+                    .collect(),
+                huiju: JsonExtension {
+                    source: JsonSource {
+                        title: x(&it.source_title),
+                        url: x(&it.source_url),
+                    },
+                },
+            }
+        })
+        .collect();
+    let feed = JsonFeed {
+        version: "https://jsonfeed.org/version/1.1",
+        title: x(ch.title),
+        home_page_url: format!("{}/", ch.base_url),
+        feed_url: ch.self_url(Format::Json),
+        description: x(ch.description),
+        items,
+    };
+    serde_json::to_string_pretty(&feed).expect("a JSON Feed has only string keys")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,5 +489,121 @@ mod tests {
             out.contains("<id>http://127.0.0.1:8080/feeds/jiangsu</id>"),
             "{out}"
         );
+    }
+
+    fn json_value(out: &str) -> serde_json::Value {
+        serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
+    }
+
+    #[test]
+    fn json_feed_carries_what_readers_need() {
+        let titles = HashMap::from([("jiangsu".to_string(), "江苏资讯".to_string())]);
+        let mut it = item("汇聚磅礴“工力量”", "12345");
+        it.content = Some("<p>全文 <b>内容</b></p>".into());
+        it.summary = Some("<p>摘要 &amp; 导语</p>".into());
+        it.modified = Some(Utc.with_ymd_and_hms(2023, 4, 16, 1, 0, 0).unwrap());
+        it.enclosures = vec![
+            crate::parse::Enclosure {
+                url: "https://news.example.cn/a/1.jpg".into(),
+                mime: Some("image/jpeg".into()),
+                length: Some(1234),
+            },
+            crate::parse::Enclosure {
+                url: "https://news.example.cn/a/1.bin".into(),
+                mime: None,
+                length: None,
+            },
+        ];
+        let out = json(&channel(&titles), &[it]);
+        let v = json_value(&out);
+        assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
+        assert_eq!(v["title"], "江苏资讯");
+        assert_eq!(v["description"], "江苏新闻");
+        assert_eq!(v["home_page_url"], "http://127.0.0.1:8080/");
+        assert_eq!(v["feed_url"], "http://127.0.0.1:8080/feeds/jiangsu.json");
+        let i = &v["items"][0];
+        assert_eq!(i["id"], "12345");
+        assert_eq!(i["url"], "https://news.example.cn/a/1.html");
+        assert_eq!(i["title"], "汇聚磅礴“工力量”");
+        assert_eq!(i["content_html"], "<p>全文 <b>内容</b></p>");
+        assert_eq!(i["summary"], "摘要 & 导语");
+        assert_eq!(i["date_published"], "2023-04-15T10:09:00+08:00");
+        assert_eq!(i["date_modified"], "2023-04-16T09:00:00+08:00");
+        assert_eq!(i["authors"], serde_json::json!([{"name": "吉强"}]));
+        assert_eq!(i["tags"], serde_json::json!(["江苏资讯", "工会"]));
+        assert_eq!(
+            i["attachments"],
+            serde_json::json!([
+                {"url": "https://news.example.cn/a/1.jpg", "mime_type": "image/jpeg", "size_in_bytes": 1234},
+                {"url": "https://news.example.cn/a/1.bin", "mime_type": "application/octet-stream"},
+            ])
+        );
+        assert_eq!(
+            i["_huiju"],
+            serde_json::json!({"source": {"title": "新华日报", "url": "https://www.xhby.net/rss.xml"}})
+        );
+        // Chinese text is written as is, not as \u escapes.
+        assert!(out.contains("汇聚磅礴“工力量”"), "{out}");
+    }
+
+    #[test]
+    fn json_feed_omits_what_is_absent() {
+        let titles = HashMap::new();
+        let mut bare = item("t", "https://x.cn/a");
+        bare.link = None;
+        bare.author = None;
+        bare.categories.clear();
+        let mut empty = item("u", "u");
+        empty.summary = None;
+        let v = json_value(&json(&channel(&titles), &[item("s", "1"), bare, empty]));
+        let items = v["items"].as_array().unwrap();
+        assert_eq!(items.len(), 3);
+        // The summary stands in for missing content and is not repeated.
+        assert_eq!(items[0]["content_html"], "<p>摘要 ]]> & </p>");
+        assert_eq!(items[0]["tags"], serde_json::json!(["工会"]));
+        let obj = items[1].as_object().unwrap();
+        for absent in [
+            "url",
+            "summary",
+            "date_modified",
+            "authors",
+            "tags",
+            "attachments",
+        ] {
+            assert!(!obj.contains_key(absent), "{absent} in {obj:?}");
+        }
+        assert_eq!(items[1]["id"], "https://x.cn/a");
+        // JSON Feed needs content_html or content_text on every item.
+        assert_eq!(items[2]["content_html"], "");
+    }
+
+    #[test]
+    fn json_feed_survives_quotes_newlines_and_control_characters() {
+        let titles = HashMap::new();
+        let mut ch = channel(&titles);
+        ch.title = "频道 \"引号\"\u{7}";
+        let title = "他说：\"你好\"\n第二行\t\\ </script>\u{1}\u{0}\u{1f}";
+        let out = json(&ch, &[item(title, "g\u{2}\"1")]);
+        let v = json_value(&out);
+        assert_eq!(v["title"], "频道 \"引号\"");
+        assert_eq!(v["items"][0]["title"], "他说：\"你好\"\n第二行\t\\ </script>");
+        assert_eq!(v["items"][0]["id"], "g\"1");
+        assert!(!out.contains("\\u0001") && !out.contains("\\u0000"), "{out}");
+    }
+
+    #[test]
+    fn formats_name_their_extension_and_content_type() {
+        let titles = HashMap::new();
+        let ch = channel(&titles);
+        for (f, ext, ct) in [
+            (Format::Rss, "rss", "application/rss+xml; charset=utf-8"),
+            (Format::Atom, "atom", "application/atom+xml; charset=utf-8"),
+            (Format::Json, "json", "application/feed+json; charset=utf-8"),
+        ] {
+            assert_eq!(f.extension(), ext);
+            assert_eq!(f.content_type(), ct);
+            assert!(!render(&ch, &[item("t", "1")], f).is_empty());
+        }
+        assert!(render(&ch, &[], Format::Json).starts_with('{'));
     }
 }

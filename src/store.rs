@@ -3,6 +3,7 @@
 //! rusqlite is blocking: callers in async code run these methods on
 //! `spawn_blocking` and never hold a [`Store`] across an `.await`.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
@@ -12,6 +13,7 @@ use rusqlite_migration::{M, Migrations};
 use crate::config::{ALL, Config};
 use crate::normalize::Item;
 use crate::parse::Enclosure;
+use crate::schedule::Plan;
 
 /// Schema migrations, applied in order at open; the version is kept in
 /// `PRAGMA user_version`.
@@ -53,6 +55,7 @@ pub struct FeedState {
     pub last_modified: Option<String>,
     /// Unix seconds before which the source asked not to be polled.
     pub retry_after: Option<i64>,
+    pub consecutive_errors: u32,
 }
 
 /// What one successful refresh did.
@@ -70,6 +73,21 @@ pub struct SourceMeta {
     pub site_link: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+}
+
+/// One feed's polling state, for the status page.
+#[derive(Debug, Clone)]
+pub struct FeedStatus {
+    pub url: String,
+    pub title: Option<String>,
+    pub last_attempt: Option<DateTime<Utc>>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_status: Option<u16>,
+    pub consecutive_errors: u32,
+    pub last_error: Option<String>,
+    /// Earliest next poll (backoff, TTL or Retry-After).
+    pub next_due: Option<DateTime<Utc>>,
+    pub items: i64,
 }
 
 /// An item as output feeds show it.
@@ -167,7 +185,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT id, etag, last_modified, retry_after FROM feeds WHERE url = ?1",
+                "SELECT id, etag, last_modified, retry_after, consecutive_errors FROM feeds WHERE url = ?1",
                 [url],
                 |r| {
                     Ok(FeedState {
@@ -175,6 +193,7 @@ impl Store {
                         etag: r.get(1)?,
                         last_modified: r.get(2)?,
                         retry_after: r.get(3)?,
+                        consecutive_errors: r.get(4)?,
                     })
                 },
             )
@@ -188,6 +207,7 @@ impl Store {
         meta: &SourceMeta,
         items: &[Item],
         now: DateTime<Utc>,
+        plan: Plan,
     ) -> Result<Counts, StoreError> {
         let now_s = now.timestamp();
         let tx = self.conn.transaction()?;
@@ -275,7 +295,7 @@ impl Store {
         tx.execute(
             "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
                     last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
-                    last_error = NULL, retry_after = NULL
+                    last_error = NULL, retry_after = NULL, next_due = ?7
              WHERE id = ?1",
             params![
                 feed_id,
@@ -283,7 +303,8 @@ impl Store {
                 meta.site_link,
                 meta.etag,
                 meta.last_modified,
-                now_s
+                now_s,
+                plan.next_due.timestamp()
             ],
         )?;
         tx.commit()?;
@@ -291,12 +312,17 @@ impl Store {
     }
 
     /// Records a 304: nothing about the items changes.
-    pub fn record_not_modified(&mut self, feed_id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+    pub fn record_not_modified(
+        &mut self,
+        feed_id: i64,
+        now: DateTime<Utc>,
+        plan: Plan,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE feeds SET last_attempt = ?2, last_success = ?2, last_status = 304,
-                    consecutive_errors = 0, last_error = NULL, retry_after = NULL
+                    consecutive_errors = 0, last_error = NULL, retry_after = NULL, next_due = ?3
              WHERE id = ?1",
-            params![feed_id, now.timestamp()],
+            params![feed_id, now.timestamp(), plan.next_due.timestamp()],
         )?;
         Ok(())
     }
@@ -309,17 +335,20 @@ impl Store {
         error: &str,
         retry_after: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
+        plan: Plan,
     ) -> Result<(), StoreError> {
         self.conn.execute(
             "UPDATE feeds SET last_attempt = ?2, last_status = ?3, last_error = ?4,
-                    consecutive_errors = consecutive_errors + 1, retry_after = ?5
+                    consecutive_errors = ?6, retry_after = ?5, next_due = ?7
              WHERE id = ?1",
             params![
                 feed_id,
                 now.timestamp(),
                 status,
                 error,
-                retry_after.map(|d| d.timestamp())
+                retry_after.map(|d| d.timestamp()),
+                plan.consecutive_errors,
+                plan.next_due.timestamp()
             ],
         )?;
         Ok(())
@@ -327,26 +356,36 @@ impl Store {
 
     /// The newest `limit` items of `category` (or of every active feed for
     /// `all`), each once, newest first.
-    pub fn category_items(&self, category: &str, limit: usize) -> Result<Vec<StoredItem>, StoreError> {
+    /// `query`, when given, keeps items whose title or text contains it.
+    pub fn category_items(
+        &self,
+        category: &str,
+        limit: usize,
+        query: Option<&str>,
+    ) -> Result<Vec<StoredItem>, StoreError> {
         const COLUMNS: &str = "SELECT i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
                     i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
                     COALESCE(f.title, f.source_title, f.url), f.url,
                     (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
                      JOIN feed_categories fc ON fc.feed_id = x.feed_id WHERE x.item_id = i.id)
              FROM items i JOIN feeds f ON f.id = i.origin_feed";
-        let sql = if category == ALL {
-            format!(
-                "{COLUMNS} WHERE i.id IN (SELECT item_id FROM item_feeds JOIN feeds a ON a.id = item_feeds.feed_id
-                                          WHERE a.active = 1)
-                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
-            )
+        let members = if category == ALL {
+            "SELECT item_id FROM item_feeds JOIN feeds a ON a.id = item_feeds.feed_id WHERE a.active = 1 AND ?2 = ?2"
         } else {
-            format!(
-                "{COLUMNS} WHERE i.id IN (SELECT item_id FROM item_feeds JOIN feed_categories c USING (feed_id)
-                                          WHERE c.category = ?2)
-                 ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
-            )
+            "SELECT item_id FROM item_feeds JOIN feed_categories c USING (feed_id) WHERE c.category = ?2"
         };
+        let filter = if query.is_some() {
+            "AND (i.title LIKE ?3 ESCAPE '\\' OR i.summary LIKE ?3 ESCAPE '\\' OR i.content LIKE ?3 ESCAPE '\\')"
+        } else {
+            "AND ?3 IS NULL"
+        };
+        let sql = format!(
+            "{COLUMNS} WHERE i.id IN ({members}) {filter} ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
+        );
+        let pattern = query.map(|q| {
+            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{escaped}%")
+        });
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let map = |r: &rusqlite::Row| -> rusqlite::Result<StoredItem> {
@@ -380,14 +419,72 @@ impl Store {
                 source_url: r.get(13)?,
             })
         };
-        let rows = if category == ALL {
-            stmt.query_map(params![limit], map)?
-                .collect::<Result<Vec<_>, _>>()?
-        } else {
-            stmt.query_map(params![limit, category], map)?
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        let rows = stmt
+            .query_map(params![limit, category, pattern], map)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Earliest next poll of every active feed (unix seconds), by URL.
+    pub fn due_times(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT url, MAX(COALESCE(next_due, 0), COALESCE(retry_after, 0)) FROM feeds WHERE active = 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Per-feed state for the status page, in URL order.
+    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.url, COALESCE(f.title, f.source_title), f.last_attempt, f.last_success, f.last_status,
+                    f.consecutive_errors, f.last_error, MAX(COALESCE(f.next_due, 0), COALESCE(f.retry_after, 0)),
+                    (SELECT COUNT(*) FROM item_feeds x WHERE x.feed_id = f.id)
+             FROM feeds f WHERE f.active = 1 ORDER BY f.url",
+        )?;
+        let ts = |v: Option<i64>| v.filter(|t| *t > 0).and_then(|t| DateTime::from_timestamp(t, 0));
+        let rows = stmt.query_map([], |r| {
+            Ok(FeedStatus {
+                url: r.get(0)?,
+                title: r.get(1)?,
+                last_attempt: ts(r.get(2)?),
+                last_success: ts(r.get(3)?),
+                last_status: r.get(4)?,
+                consecutive_errors: r.get(5)?,
+                last_error: r.get(6)?,
+                next_due: ts(r.get(7)?),
+                items: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Distinct items per category id, plus `all`.
+    pub fn category_counts(&self) -> Result<HashMap<String, i64>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT c.category, COUNT(DISTINCT x.item_id) FROM feed_categories c
+             JOIN item_feeds x ON x.feed_id = c.feed_id GROUP BY c.category
+             UNION ALL
+             SELECT 'all', COUNT(DISTINCT x.item_id) FROM item_feeds x JOIN feeds f ON f.id = x.feed_id
+             WHERE f.active = 1",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Active feeds that failed their last poll.
+    pub fn feeds_in_error(&self) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM feeds WHERE active = 1 AND consecutive_errors > 0",
+            [],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// A cheap query that proves the database answers.
+    pub fn ping(&self) -> Result<(), StoreError> {
+        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// Number of stored items (for summaries and tests).

@@ -50,6 +50,8 @@ pub struct Feed {
     pub link: Option<String>,
     pub description: Option<String>,
     pub items: Vec<Item>,
+    /// RSS `<ttl>`: minutes the source asks caches to wait between polls.
+    pub ttl_minutes: Option<u32>,
     pub warnings: Vec<String>,
 }
 
@@ -89,6 +91,7 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
         link: None,
         description: None,
         items: Vec::new(),
+        ttl_minutes: None,
         warnings: doc.warnings,
     };
     let Some(mut root) = doc.root else {
@@ -193,6 +196,7 @@ impl Parser {
         feed.title = channel.child_text("", "title");
         feed.link = channel.child_text("", "link");
         feed.description = channel.child_text("", "description");
+        feed.ttl_minutes = channel.child_text("", "ttl").and_then(|t| t.parse().ok());
         for (i, it) in items_parent.children_named("", "item").enumerate() {
             let item = self.rss_item(it, i + 1);
             feed.items.push(item);

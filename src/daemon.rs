@@ -1,0 +1,445 @@
+//! `huiju run`: the long-running service. It serves HTTP from the moment it
+//! starts, polls feeds on their cron schedules, reloads its config on SIGHUP
+//! or when the file changes, and talks to systemd (READY, RELOADING,
+//! STOPPING, watchdog).
+//!
+//! [`run`] takes the shutdown signal as a future so tests can drive it
+//! (like mini-redis's `server::run`).
+
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sd_notify::NotifyState;
+use tokio::sync::{Notify, mpsc};
+use tokio_cron_scheduler::{Job, JobScheduler};
+use tracing::{error, info, warn};
+use uuid::Uuid;
+
+use crate::config::{ALL, Config, ConfigError, Feed};
+use crate::fetch::Fetcher;
+use crate::metrics::Metrics;
+use crate::refresh::Refresher;
+use crate::schedule::Policy;
+use crate::serve::{self, AppState};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot start the scheduler: {0}")]
+    Scheduler(String),
+}
+
+/// How long shutdown waits for refreshes in progress to finish.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
+
+/// Polls feeds: decides who is due, never runs two polls of one feed at once.
+struct Poller {
+    refresher: Arc<Refresher>,
+    app: Arc<AppState>,
+    /// URLs of feeds being polled (or waiting for a slot) right now.
+    inflight: Mutex<HashSet<String>>,
+    /// Earliest next poll per feed URL (backoff, TTL, Retry-After).
+    due: Mutex<HashMap<String, DateTime<Utc>>>,
+    idle: Notify,
+    stopping: AtomicBool,
+}
+
+impl Poller {
+    /// Polls every feed of the current config on `schedule` that is due.
+    fn tick(self: &Arc<Self>, schedule: &str) {
+        let cfg = self.app.config();
+        for feed in cfg.feeds.iter().filter(|f| f.schedule == schedule) {
+            self.poll_if_due(feed.clone());
+        }
+    }
+
+    fn poll_if_due(self: &Arc<Self>, feed: Feed) {
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
+        let url = feed.url.to_string();
+        let due = self.due.lock().expect("due lock").get(&url).copied();
+        if due.is_some_and(|d| d > Utc::now()) {
+            return;
+        }
+        // A poll of this feed still running (a slow source, or a queue for
+        // its host) makes this tick skip it: work never piles up.
+        if !self.inflight.lock().expect("inflight lock").insert(url.clone()) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            let report = this.refresher.refresh(&feed).await;
+            this.app.metrics.record(&report);
+            this.due
+                .lock()
+                .expect("due lock")
+                .insert(url.clone(), report.plan.next_due);
+            if report.changed() {
+                this.app.invalidate(&feed.categories);
+                this.announce(&feed.categories);
+            }
+            let mut inflight = this.inflight.lock().expect("inflight lock");
+            inflight.remove(&url);
+            if inflight.is_empty() {
+                this.idle.notify_waiters();
+            }
+        });
+    }
+
+    /// WebSub: tells the hub which category feeds changed.
+    fn announce(&self, categories: &[String]) {
+        let cfg = self.app.config();
+        let Some(hub) = cfg.server.websub_hub.clone() else {
+            return;
+        };
+        let mut topics = Vec::new();
+        for c in categories.iter().map(String::as_str).chain([ALL]) {
+            for ext in ["rss", "atom", "json"] {
+                topics.push(format!("{}/feeds/{c}.{ext}", cfg.server.base_url));
+            }
+        }
+        let (fetcher, _) = self.refresher.settings();
+        tokio::spawn(async move {
+            if let Err(e) = fetcher.websub_publish(&hub, &topics).await {
+                warn!(hub = %hub, "WebSub publish failed: {e}");
+            }
+        });
+    }
+
+    /// Waits until no poll is running, at most `limit`.
+    async fn drain(&self, limit: Duration) -> bool {
+        let wait = async {
+            loop {
+                let notified = self.idle.notified();
+                if self.inflight.lock().expect("inflight lock").is_empty() {
+                    return;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+
+/// Cron jobs, one per distinct schedule expression.
+struct Jobs {
+    scheduler: JobScheduler,
+    by_schedule: HashMap<String, Uuid>,
+}
+
+impl Jobs {
+    async fn sync(&mut self, cfg: &Config, poller: &Arc<Poller>) -> Result<(), DaemonError> {
+        let wanted: HashSet<String> = cfg.feeds.iter().map(|f| f.schedule.clone()).collect();
+        let gone: Vec<String> = self
+            .by_schedule
+            .keys()
+            .filter(|s| !wanted.contains(*s))
+            .cloned()
+            .collect();
+        for s in gone {
+            if let Some(id) = self.by_schedule.remove(&s)
+                && let Err(e) = self.scheduler.remove(&id).await
+            {
+                warn!(schedule = s, "cannot remove cron job: {e}");
+            }
+        }
+        for s in wanted {
+            if self.by_schedule.contains_key(&s) {
+                continue;
+            }
+            let (p, sched) = (poller.clone(), s.clone());
+            let job = Job::new_async_tz(s.as_str(), cfg.fetch.timezone, move |_, _| {
+                let (p, sched) = (p.clone(), sched.clone());
+                Box::pin(async move { p.tick(&sched) })
+            })
+            .map_err(|e| DaemonError::Scheduler(format!("schedule '{s}': {e}")))?;
+            let id = self
+                .scheduler
+                .add(job)
+                .await
+                .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+            self.by_schedule.insert(s, id);
+        }
+        Ok(())
+    }
+}
+
+fn notify(states: &[NotifyState]) {
+    if let Err(e) = sd_notify::notify(states) {
+        warn!("cannot notify systemd: {e}");
+    }
+}
+
+/// Runs the daemon on the config at `config_path` until `shutdown` completes.
+pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+    let cfg = Arc::new(Config::load(&config_path)?);
+    let db = cfg.database.clone();
+    let (writer, reader) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {
+        Ok((Store::open(&db)?, Store::open(&db)?))
+    })
+    .await
+    .expect("opening the database does not panic")?;
+    let listener = tokio::net::TcpListener::bind(&cfg.server.listen)
+        .await
+        .map_err(|source| DaemonError::Bind {
+            addr: cfg.server.listen.clone(),
+            source,
+        })?;
+    let addr: SocketAddr = listener.local_addr().map_err(|source| DaemonError::Bind {
+        addr: cfg.server.listen.clone(),
+        source,
+    })?;
+    let metrics = Arc::new(Metrics::default());
+    let app = AppState::new(cfg.clone(), reader, metrics);
+    let store = Arc::new(Mutex::new(writer));
+    {
+        let (store, cfg) = (store.clone(), cfg.clone());
+        tokio::task::spawn_blocking(move || store.lock().expect("store lock").sync_config(&cfg))
+            .await
+            .expect("sync does not panic")?;
+    }
+
+    // Serve from now on: no source, however slow, delays the server.
+    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+    let router = serve::router(app.clone());
+    let server = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = stop_rx.wait_for(|s| *s).await;
+        };
+        if let Err(e) = axum::serve(listener, router)
+            .with_graceful_shutdown(stopped)
+            .await
+        {
+            error!("HTTP server failed: {e}");
+        }
+    });
+    info!(%addr, config = %config_path.display(), feeds = cfg.feeds.len(), "huiju is running");
+
+    let policy = policy_of(&cfg);
+    let refresher = Arc::new(Refresher::new(store.clone(), Fetcher::new(&cfg.fetch), policy));
+    let due = {
+        let store = store.clone();
+        tokio::task::spawn_blocking(move || store.lock().expect("store lock").due_times())
+            .await
+            .expect("query does not panic")?
+    };
+    let poller = Arc::new(Poller {
+        refresher: refresher.clone(),
+        app: app.clone(),
+        inflight: Mutex::new(HashSet::new()),
+        due: Mutex::new(
+            due.into_iter()
+                .filter_map(|(u, t)| Some((u, DateTime::from_timestamp(t, 0)?)))
+                .collect(),
+        ),
+        idle: Notify::new(),
+        stopping: AtomicBool::new(false),
+    });
+    let scheduler = JobScheduler::new()
+        .await
+        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    let mut jobs = Jobs {
+        scheduler,
+        by_schedule: HashMap::new(),
+    };
+    jobs.sync(&cfg, &poller).await?;
+    jobs.scheduler
+        .start()
+        .await
+        .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+    notify(&[NotifyState::Ready]);
+    start_watchdog(app.clone());
+    // Feeds never polled, or due already, start now rather than at the next tick.
+    for feed in &cfg.feeds {
+        poller.poll_if_due(feed.clone());
+    }
+
+    let mut reloads = reload_triggers(&config_path);
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            () = &mut shutdown => break,
+            Some(why) = reloads.recv() => {
+                reload(&config_path, &why, &app, &store, &refresher, &poller, &mut jobs).await;
+            }
+        }
+    }
+
+    info!("shutting down: no new polls; letting running ones finish");
+    notify(&[NotifyState::Stopping]);
+    poller.stopping.store(true, Ordering::SeqCst);
+    if let Err(e) = jobs.scheduler.shutdown().await {
+        warn!("scheduler shutdown: {e}");
+    }
+    let _ = stop_tx.send(true);
+    if !poller.drain(DRAIN_TIMEOUT).await {
+        warn!(
+            "some refreshes were still running after {} s; their transactions roll back",
+            DRAIN_TIMEOUT.as_secs()
+        );
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(1), server).await;
+    info!("stopped");
+    Ok(())
+}
+
+fn policy_of(cfg: &Config) -> Policy {
+    Policy {
+        max_backoff: cfg.fetch.max_backoff,
+        ..Policy::default()
+    }
+}
+
+/// Applies a new config, or keeps the running one if the new one is invalid.
+async fn reload(
+    path: &Path,
+    why: &str,
+    app: &Arc<AppState>,
+    store: &Arc<Mutex<Store>>,
+    refresher: &Arc<Refresher>,
+    poller: &Arc<Poller>,
+    jobs: &mut Jobs,
+) {
+    let mut states = vec![NotifyState::Reloading];
+    if let Ok(now) = NotifyState::monotonic_usec_now() {
+        states.push(now);
+    }
+    notify(&states);
+    let old = app.config();
+    match Config::load(path) {
+        Err(e) => error!("config reload ({why}) failed; keeping the running config: {e}"),
+        Ok(new) => {
+            if new.server.listen != old.server.listen || new.database != old.database {
+                warn!("listen address and database path take effect after a restart");
+            }
+            let new = Arc::new(new);
+            let synced = {
+                let (store, new) = (store.clone(), new.clone());
+                tokio::task::spawn_blocking(move || store.lock().expect("store lock").sync_config(&new)).await
+            };
+            match synced {
+                Ok(Ok(())) => {
+                    app.set_config(new.clone());
+                    refresher.set_settings(Fetcher::new(&new.fetch), policy_of(&new));
+                    if let Err(e) = jobs.sync(&new, poller).await {
+                        error!("cannot update the cron jobs: {e}");
+                    }
+                    let known: HashSet<&str> = old.feeds.iter().map(|f| f.url.as_str()).collect();
+                    let added: Vec<&Feed> = new
+                        .feeds
+                        .iter()
+                        .filter(|f| !known.contains(f.url.as_str()))
+                        .collect();
+                    info!(
+                        why,
+                        feeds = new.feeds.len(),
+                        added = added.len(),
+                        removed = old.feeds.len() + added.len() - new.feeds.len(),
+                        "config reloaded"
+                    );
+                    for f in added {
+                        poller.poll_if_due(f.clone());
+                    }
+                }
+                Ok(Err(e)) => error!("config reload ({why}) failed; keeping the running config: {e}"),
+                Err(e) => error!("config reload ({why}) failed: {e}"),
+            }
+        }
+    }
+    notify(&[NotifyState::Ready]);
+}
+
+/// SIGHUP, and changes to the config file (its folder is watched, because
+/// editors replace files by rename), as a stream of reasons.
+fn reload_triggers(path: &Path) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel(8);
+    let hup_tx = tx.clone();
+    tokio::spawn(async move {
+        let mut hup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => return error!("cannot listen for SIGHUP: {e}"),
+        };
+        while hup.recv().await.is_some() {
+            if hup_tx.send("SIGHUP".to_string()).await.is_err() {
+                return;
+            }
+        }
+    });
+    let file = path.file_name().map(|f| f.to_os_string());
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let (fs_tx, mut fs_rx) = mpsc::unbounded_channel::<()>();
+    let watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
+        let Ok(ev) = ev else { return };
+        if matches!(ev.kind, notify::EventKind::Access(_)) {
+            return;
+        }
+        if ev
+            .paths
+            .iter()
+            .any(|p| p.file_name().map(|f| f.to_os_string()) == file)
+        {
+            let _ = fs_tx.send(());
+        }
+    });
+    match watcher {
+        Ok(mut w) => {
+            use notify::Watcher;
+            if let Err(e) = w.watch(&dir, notify::RecursiveMode::NonRecursive) {
+                warn!(
+                    "cannot watch {} for config changes (SIGHUP still reloads): {e}",
+                    dir.display()
+                );
+            }
+            tokio::spawn(async move {
+                let _keep = w;
+                while fs_rx.recv().await.is_some() {
+                    // An editor's save is several events: wait for quiet.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    while fs_rx.try_recv().is_ok() {}
+                    if tx.send("config file changed".to_string()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        Err(e) => warn!("cannot watch the config file (SIGHUP still reloads): {e}"),
+    }
+    rx
+}
+
+/// Pings systemd's watchdog at half its interval, only while the database answers.
+fn start_watchdog(app: Arc<AppState>) {
+    let Some(interval) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(interval / 2);
+        loop {
+            tick.tick().await;
+            match app.ping().await {
+                Ok(()) => notify(&[NotifyState::Watchdog]),
+                Err(e) => warn!("database not answering; withholding the watchdog ping: {e}"),
+            }
+        }
+    });
+}

@@ -1,0 +1,288 @@
+//! The HTTP side of the daemon (axum). It never fetches: it answers from the
+//! database and from rendered documents kept in memory until their category
+//! changes, so a reader's poll costs no query and no rendering.
+//!
+//! No request path touches the filesystem.
+
+mod status;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::config::{ALL, Config};
+use crate::metrics::{Metrics, RequestLabel};
+use crate::render::{self, Channel, Format};
+use crate::store::{Store, StoreError};
+
+/// A rendered output feed with its validators.
+pub struct Rendered {
+    pub body: Bytes,
+    /// Strong ETag: a hash of the bytes.
+    pub etag: String,
+    /// The newest entry's time (never the time of the request).
+    pub last_modified: DateTime<Utc>,
+    pub content_type: &'static str,
+}
+
+/// Shared by all requests.
+pub struct AppState {
+    config: RwLock<Arc<Config>>,
+    /// A read connection of its own, so readers never wait for a refresh's
+    /// write transaction (WAL).
+    reader: Mutex<Store>,
+    cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(config: Arc<Config>, reader: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
+        Arc::new(AppState {
+            config: RwLock::new(config),
+            reader: Mutex::new(reader),
+            cache: Mutex::new(HashMap::new()),
+            metrics,
+        })
+    }
+
+    pub fn config(&self) -> Arc<Config> {
+        self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Installs a new config; every rendered document is dropped.
+    pub fn set_config(&self, config: Arc<Config>) {
+        *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+
+    /// Drops the rendered documents of `categories` and of `all`.
+    pub fn invalidate(&self, categories: &[String]) {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|(c, _), _| c != ALL && !categories.contains(c));
+    }
+
+    /// Proves the database answers (health checks, the watchdog).
+    pub async fn ping(self: &Arc<Self>) -> Result<(), String> {
+        self.read(|s| s.ping()).await
+    }
+
+    /// Runs `f` on the read connection, off the async workers.
+    async fn read<T: Send + 'static>(
+        self: &Arc<Self>,
+        f: impl FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, String> {
+        let this = self.clone();
+        tokio::task::spawn_blocking(move || {
+            let guard = this.reader.lock().unwrap_or_else(|p| p.into_inner());
+            f(&guard).map_err(|e| crate::refresh::anyhow_like(&e))
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    /// Renders a category (from the cache when there is no filter).
+    async fn rendered(
+        self: &Arc<Self>,
+        category: &str,
+        format: Format,
+        limit: Option<usize>,
+        query: Option<String>,
+    ) -> Result<Arc<Rendered>, String> {
+        let cacheable = limit.is_none() && query.is_none();
+        let key = (category.to_string(), format);
+        if cacheable && let Some(r) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+            return Ok(r.clone());
+        }
+        let cfg = self.config();
+        let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
+        let cat = category.to_string();
+        let items = self
+            .read(move |s| s.category_items(&cat, limit, query.as_deref()))
+            .await?;
+        let (title, description) = channel_text(&cfg, category);
+        let titles: HashMap<String, String> = cfg
+            .categories
+            .iter()
+            .map(|c| (c.id.clone(), c.title.clone()))
+            .collect();
+        let ch = Channel {
+            id: category,
+            title: &title,
+            description: &description,
+            base_url: &cfg.server.base_url,
+            tz: cfg.fetch.timezone,
+            category_titles: &titles,
+        };
+        let body = render::render(&ch, &items, format);
+        let last_modified = items
+            .iter()
+            .map(|i| i.updated(ch.tz).to_utc())
+            .max()
+            .unwrap_or(DateTime::UNIX_EPOCH);
+        let rendered = Arc::new(Rendered {
+            etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes())),
+            body: Bytes::from(body),
+            last_modified,
+            content_type: format.content_type(),
+        });
+        if cacheable {
+            self.cache
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(key, rendered.clone());
+        }
+        Ok(rendered)
+    }
+}
+
+/// Title and description of a category's feed, or of `all`.
+pub fn channel_text(cfg: &Config, category: &str) -> (String, String) {
+    match cfg.category(category) {
+        Some(c) => (c.title.clone(), c.description.clone()),
+        None => ("全部".to_string(), "All categories · 全部分类".to_string()),
+    }
+}
+
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/", get(status::page))
+        .route("/feeds/{file}", get(feed))
+        .route("/opml", get(opml))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .layer(tower_http::compression::CompressionLayer::new())
+        .with_state(state)
+}
+
+async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabel {
+            route,
+            status: resp.status().as_u16(),
+        })
+        .inc();
+    resp
+}
+
+#[derive(Deserialize)]
+struct FeedQuery {
+    limit: Option<usize>,
+    q: Option<String>,
+}
+
+fn http_date(t: DateTime<Utc>) -> String {
+    t.format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+async fn feed(
+    State(state): State<Arc<AppState>>,
+    Path(file): Path<String>,
+    Query(query): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some((category, ext)) = file.rsplit_once('.') else {
+        return (StatusCode::NOT_FOUND, "use /feeds/CATEGORY.rss, .atom or .json\n").into_response();
+    };
+    let format = match ext {
+        "rss" => Format::Rss,
+        "atom" => Format::Atom,
+        "json" => Format::Json,
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                format!("unknown format '.{ext}': use .rss, .atom or .json\n"),
+            )
+                .into_response();
+        }
+    };
+    if category != ALL && state.config().category(category).is_none() {
+        return (StatusCode::NOT_FOUND, format!("unknown category '{category}'\n")).into_response();
+    }
+    let q = query.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
+    let r = match state.rendered(category, format, query.limit, q).await {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::error!(category, "cannot render: {e}");
+            return (StatusCode::SERVICE_UNAVAILABLE, "the database is not answering\n").into_response();
+        }
+    };
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&r.etag).expect("hex is a valid header"),
+    );
+    h.insert(
+        header::LAST_MODIFIED,
+        HeaderValue::from_str(&http_date(r.last_modified)).expect("dates are valid headers"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
+    if not_modified(&headers, &r) {
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    (StatusCode::OK, h, r.body.clone()).into_response()
+}
+
+/// RFC 9110: If-None-Match decides when present, else If-Modified-Since.
+fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
+    if let Some(inm) = req.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+        return inm
+            .split(',')
+            .map(|t| t.trim().trim_start_matches("W/"))
+            .any(|t| t == "*" || t == r.etag);
+    }
+    req.get(header::IF_MODIFIED_SINCE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| DateTime::parse_from_rfc2822(v).ok())
+        .is_some_and(|since| r.last_modified.timestamp() <= since.timestamp())
+}
+
+async fn opml(State(state): State<Arc<AppState>>) -> Response {
+    let cfg = state.config();
+    let body = crate::opml::export(&cfg.categories, &cfg.server.base_url, "huiju 汇聚");
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+}
+
+async fn healthz(State(state): State<Arc<AppState>>) -> Response {
+    match state.ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
+    }
+}
+
+async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    if let Ok(n) = state.read(|s| s.feeds_in_error()).await {
+        state.metrics.feeds_in_error.set(n);
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.metrics.encode(),
+    )
+        .into_response()
+}

@@ -1,0 +1,109 @@
+//! `GET /`: a plain HTML status page, readable on a phone, no JavaScript.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
+
+use super::AppState;
+use crate::config::ALL;
+
+const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;\
+margin:0 auto;max-width:60rem;padding:1rem;line-height:1.5;color:#222}\
+table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.35rem .5rem;\
+border-bottom:1px solid #ddd;vertical-align:top}td.url{word-break:break-all}.err{color:#b00020}\
+.ok{color:#1b5e20}a{color:#0645ad}h1{font-size:1.5rem}h2{font-size:1.2rem;margin-top:2rem}\
+@media(max-width:40rem){th.opt,td.opt{display:none}}";
+
+fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
+    t.map_or_else(
+        || "—".to_string(),
+        |t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string(),
+    )
+}
+
+pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
+    let cfg = state.config();
+    let data = state
+        .read(|s| Ok((s.category_counts()?, s.feed_statuses()?)))
+        .await;
+    let (counts, feeds) = match data {
+        Ok(d) => d,
+        Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
+    };
+    let tz = cfg.fetch.timezone;
+    let base = &cfg.server.base_url;
+    let mut h = String::with_capacity(16 * 1024);
+    let _ = write!(
+        h,
+        "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>huiju 汇聚 · 状态</title><style>{STYLE}</style>\
+         <link rel=\"alternate\" type=\"application/rss+xml\" title=\"全部\" href=\"{}/feeds/all.rss\"></head><body>\
+         <h1>huiju 汇聚</h1><p>{} 个分类，{} 个订阅源。<a href=\"/opml\">OPML 订阅列表</a></p>\
+         <h2>分类 Categories</h2><table><tr><th>分类</th><th>条目</th><th>订阅</th></tr>",
+        attr(base),
+        cfg.categories.len(),
+        cfg.feeds.len()
+    );
+    let all = (ALL.to_string(), "全部".to_string());
+    for (id, title) in cfg
+        .categories
+        .iter()
+        .map(|c| (c.id.clone(), c.title.clone()))
+        .chain([all])
+    {
+        let _ = write!(
+            h,
+            "<tr><td>{} <small>({})</small></td><td>{}</td><td>\
+             <a href=\"/feeds/{id}.rss\">RSS</a> · <a href=\"/feeds/{id}.atom\">Atom</a> · \
+             <a href=\"/feeds/{id}.json\">JSON</a></td></tr>",
+            text(&title),
+            text(&id),
+            counts.get(&id).copied().unwrap_or(0),
+            id = attr(&id)
+        );
+    }
+    h.push_str(
+        "</table><h2>订阅源 Feeds</h2><table><tr><th>订阅源</th><th class=\"opt\">条目</th><th>上次成功</th>\
+         <th>状态</th><th class=\"opt\">下次抓取</th></tr>",
+    );
+    for f in &feeds {
+        let categories = cfg
+            .feeds
+            .iter()
+            .find(|c| c.url.as_str() == f.url)
+            .map(|c| c.categories.join(", "))
+            .unwrap_or_default();
+        let state_cell = match (&f.last_error, f.consecutive_errors) {
+            (Some(e), n) if n > 0 => {
+                format!("<span class=\"err\">错误 ×{n}: {}</span>", text(e))
+            }
+            _ if f.last_attempt.is_none() => "尚未抓取".to_string(),
+            _ => format!(
+                "<span class=\"ok\">正常</span> (HTTP {})",
+                f.last_status.unwrap_or(200)
+            ),
+        };
+        let _ = write!(
+            h,
+            "<tr><td class=\"url\">{}<br><small><a href=\"{}\">{}</a> · {}</small></td><td class=\"opt\">{}</td>\
+             <td>{}</td><td>{}</td><td class=\"opt\">{}</td></tr>",
+            text(f.title.as_deref().unwrap_or("")),
+            attr(&f.url),
+            text(&f.url),
+            text(&categories),
+            f.items,
+            when(f.last_success, tz),
+            state_cell,
+            when(f.next_due.filter(|d| *d > Utc::now()), tz).replace('—', "下一个周期"),
+        );
+    }
+    h.push_str("</table></body></html>\n");
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h).into_response()
+}
