@@ -196,6 +196,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 base_url: &cfg.server.base_url,
                 tz: cfg.fetch.timezone,
                 category_titles: &titles,
+                hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
             };
             emit(&render::render(&ch, &items, format))?;
             Ok(ExitCode::SUCCESS)

@@ -28,6 +28,8 @@ pub struct Channel<'a> {
     pub tz: Tz,
     /// Category id → title, to label items with the categories they are in.
     pub category_titles: &'a HashMap<String, String>,
+    /// A WebSub hub to advertise (`rel="hub"`), if configured.
+    pub hub: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -110,12 +112,18 @@ pub fn rss(ch: &Channel, items: &[StoredItem]) -> String {
         ..Default::default()
     };
     channel.atom_ext = Some(rss::extension::atom::AtomExtension {
-        links: vec![atom_syndication::Link {
+        links: std::iter::once(atom_syndication::Link {
             href: ch.self_url(Format::Rss),
             rel: "self".into(),
             mime_type: Some("application/rss+xml".into()),
             ..Default::default()
-        }],
+        })
+        .chain(ch.hub.map(|h| atom_syndication::Link {
+            href: h.to_string(),
+            rel: "hub".into(),
+            ..Default::default()
+        }))
+        .collect(),
     });
     channel.items = items
         .iter()
@@ -260,10 +268,13 @@ pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
         subtitle: Some(Text::plain(x(ch.description))),
         id: format!("{}/feeds/{}", ch.base_url, ch.id),
         updated: ch.updated(items),
-        links: vec![
+        links: [
             link(ch.self_url(Format::Atom), "self", Some("application/atom+xml")),
             link(format!("{}/", ch.base_url), "alternate", Some("text/html")),
-        ],
+        ]
+        .into_iter()
+        .chain(ch.hub.map(|h| link(h.to_string(), "hub", None)))
+        .collect(),
         generator: Some(Generator {
             value: "huiju".into(),
             version: Some(env!("CARGO_PKG_VERSION").into()),
@@ -284,7 +295,16 @@ struct JsonFeed {
     feed_url: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     description: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<JsonHub>,
     items: Vec<JsonItem>,
+}
+
+#[derive(Serialize)]
+struct JsonHub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -397,6 +417,14 @@ pub fn json(ch: &Channel, items: &[StoredItem]) -> String {
         home_page_url: format!("{}/", ch.base_url),
         feed_url: ch.self_url(Format::Json),
         description: x(ch.description),
+        hubs: ch
+            .hub
+            .map(|h| JsonHub {
+                kind: "WebSub",
+                url: h.to_string(),
+            })
+            .into_iter()
+            .collect(),
         items,
     };
     serde_json::to_string_pretty(&feed).expect("a JSON Feed has only string keys")
@@ -431,6 +459,20 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_websub_hub_is_advertised_in_every_format() {
+        let titles = HashMap::new();
+        let mut ch = channel(&titles);
+        ch.hub = Some("https://hub.example.cn/");
+        let items = [item("t", "1")];
+        assert!(rss(&ch, &items).contains("<atom:link href=\"https://hub.example.cn/\" rel=\"hub\"/>"));
+        assert!(atom(&ch, &items).contains("<link href=\"https://hub.example.cn/\" rel=\"hub\"/>"));
+        let v: serde_json::Value = serde_json::from_str(&json(&ch, &items)).unwrap();
+        assert_eq!(v["hubs"][0]["type"], "WebSub");
+        assert_eq!(v["hubs"][0]["url"], "https://hub.example.cn/");
+        assert!(!rss(&channel(&titles), &items).contains("rel=\"hub\""));
+    }
+
     fn channel(titles: &HashMap<String, String>) -> Channel<'_> {
         Channel {
             id: "jiangsu",
@@ -439,6 +481,7 @@ mod tests {
             base_url: "http://127.0.0.1:8080",
             tz: chrono_tz::Asia::Shanghai,
             category_titles: titles,
+            hub: None,
         }
     }
 

@@ -123,6 +123,7 @@ impl AppState {
             base_url: &cfg.server.base_url,
             tz: cfg.fetch.timezone,
             category_titles: &titles,
+            hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
         };
         let body = render::render(&ch, &items, format);
         let last_modified = items

@@ -2,6 +2,7 @@
 //! 127.0.0.1 and a real SQLite file in a temporary folder.
 
 mod check;
+mod daemon;
 mod inspect;
 mod pipeline;
 mod support;

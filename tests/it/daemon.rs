@@ -1,0 +1,423 @@
+//! `huiju run` as a real process: HTTP, schedules, signals, reloads.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, FixtureServer, Route, count, feedparser_entries};
+
+/// A running daemon; killed if a test ends without stopping it.
+struct Daemon {
+    child: Child,
+    port: u16,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `cond` every 100 ms for up to `secs` seconds.
+#[track_caller]
+fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// A raw HTTP/1.1 response.
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// GET over a plain socket, so the test sees exactly what a reader gets.
+fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).ok()?;
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).ok()?;
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut lines = head.lines();
+    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Some(Resp {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
+    })
+}
+
+const CATEGORIES: &str =
+    "[[category]]\nid = \"jiangsu\"\ntitle = \"江苏资讯\"\n\n[[category]]\nid = \"misc\"\ntitle = \"其他\"\n";
+
+fn config(port: u16, schedule: &str, feeds: &[(&str, &str)]) -> String {
+    let mut s = format!(
+        "[storage]\ndatabase = \"huiju.db\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\n\n\
+         [fetch]\nschedule = \"{schedule}\"\n\n{CATEGORIES}"
+    );
+    for (url, cat) in feeds {
+        s.push_str(&format!(
+            "\n[[feed]]\nurl = \"{url}\"\ncategories = [\"{cat}\"]\n"
+        ));
+    }
+    s
+}
+
+fn start(env: &Env, port: u16) -> Daemon {
+    let log = env.dir.path().join("daemon.log");
+    let child = Command::new(env!("CARGO_BIN_EXE_huiju"))
+        .arg("--config")
+        .arg(env.config())
+        .arg("run")
+        .env_remove("HUIJU_CONFIG")
+        .env("RUST_LOG", "huiju=info")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("huiju run starts");
+    let d = Daemon { child, port, log };
+    wait_until(20, "/healthz", || {
+        get(port, "/healthz", &[]).is_some_and(|r| r.status == 200)
+    });
+    d
+}
+
+impl Daemon {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "kill {sig}");
+    }
+
+    fn feed(&self, path: &str) -> Resp {
+        get(self.port, path, &[]).unwrap_or_else(|| panic!("GET {path} failed"))
+    }
+
+    /// SIGTERM, then the exit code (within 10 s).
+    fn terminate(mut self) -> i32 {
+        self.signal("-TERM");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                Instant::now() < deadline,
+                "did not exit within 10 s of SIGTERM:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[test]
+fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss")
+        .feed("/gb.xml", "suzhou-gb2312.xml");
+    let port = free_port();
+    let env = Env::new("");
+    env.write_config(&config(
+        port,
+        "*/2 * * * * *",
+        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/gb.xml"), "jiangsu")],
+    ));
+    let d = start(&env, port);
+    // The first poll at start, then the cron ticks (every 2 s) poll again.
+    wait_until(20, "a scheduled poll", || srv.requests("/x.rss").len() >= 3);
+
+    let rss = d.feed("/feeds/jiangsu.rss");
+    assert_eq!(rss.status, 200);
+    assert_eq!(
+        rss.header("content-type"),
+        Some("application/rss+xml; charset=utf-8")
+    );
+    assert!(rss.body.contains(&format!(
+        "href=\"http://127.0.0.1:{port}/feeds/jiangsu.rss\" rel=\"self\""
+    )));
+    assert_eq!(count(&rss.body, "<item>"), 4, "{}", rss.body);
+    assert_eq!(feedparser_entries(&rss.body), 4);
+    // The feed's date is its newest entry's, not the time of the request.
+    assert_eq!(rss.header("last-modified"), Some("Sat, 15 Apr 2023 03:30:00 GMT"));
+
+    // Conditional requests: ETag and Last-Modified both give 304.
+    let etag = rss.header("etag").expect("an ETag").to_string();
+    let again = get(port, "/feeds/jiangsu.rss", &[("If-None-Match", &etag)]).unwrap();
+    assert_eq!(again.status, 304);
+    assert!(again.body.is_empty());
+    let since = get(
+        port,
+        "/feeds/jiangsu.rss",
+        &[("If-Modified-Since", "Sat, 15 Apr 2023 03:30:00 GMT")],
+    )
+    .unwrap();
+    assert_eq!(since.status, 304);
+    let stale = get(port, "/feeds/jiangsu.rss", &[("If-None-Match", "\"stale\"")]).unwrap();
+    assert_eq!(stale.status, 200);
+
+    let atom = d.feed("/feeds/jiangsu.atom");
+    assert_eq!(
+        atom.header("content-type"),
+        Some("application/atom+xml; charset=utf-8")
+    );
+    assert_eq!(feedparser_entries(&atom.body), 4);
+    assert!(
+        atom.body
+            .contains(&format!("<id>http://127.0.0.1:{port}/feeds/jiangsu</id>"))
+    );
+    let json = d.feed("/feeds/all.json");
+    assert_eq!(
+        json.header("content-type"),
+        Some("application/feed+json; charset=utf-8")
+    );
+    let v: serde_json::Value = serde_json::from_str(&json.body).unwrap();
+    assert_eq!(v["version"], "https://jsonfeed.org/version/1.1");
+    assert_eq!(v["items"].as_array().unwrap().len(), 4);
+
+    // RSSHub-style filters.
+    assert_eq!(count(&d.feed("/feeds/jiangsu.rss?limit=1").body, "<item>"), 1);
+    let q = d.feed("/feeds/jiangsu.rss?q=%E8%BF%90%E6%B2%B3").body; // 运河
+    assert_eq!(count(&q, "<item>"), 1, "{q}");
+    assert!(q.contains("大运河江苏段文旅项目集中开工"));
+
+    assert_eq!(d.feed("/feeds/sport.rss").status, 404);
+    assert!(
+        d.feed("/feeds/sport.rss")
+            .body
+            .contains("unknown category 'sport'")
+    );
+    assert_eq!(d.feed("/feeds/jiangsu.xml").status, 404);
+    assert_eq!(d.feed("/etc/passwd").status, 404);
+
+    let gz = get(port, "/feeds/all.rss", &[("Accept-Encoding", "gzip")]).unwrap();
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+
+    let status = d.feed("/");
+    assert_eq!(status.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(
+        status.body.contains("江苏资讯") && status.body.contains(&srv.url("/gb.xml")),
+        "{}",
+        status.body
+    );
+    assert!(status.body.contains("name=\"viewport\"") && !status.body.contains("<script"));
+    let opml = d.feed("/opml").body;
+    assert!(
+        opml.contains(&format!("xmlUrl=\"http://127.0.0.1:{port}/feeds/jiangsu.rss\"")),
+        "{opml}"
+    );
+    let metrics = d.feed("/metrics").body;
+    assert!(
+        metrics.contains("huiju_fetches_total{outcome=\"ok\"}"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("huiju_items_total{kind=\"new\"} 4"), "{metrics}");
+    assert!(
+        metrics.contains("huiju_http_requests_total{route=\"/feeds/{file}\",status=\"304\"} 2"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("huiju_fetch_duration_seconds_count"));
+
+    // `fetch` and `export` keep working beside the daemon on the same database.
+    env.huiju(&["fetch"]).ok();
+    assert_eq!(count(&env.huiju(&["export", "jiangsu"]).ok().stdout, "<item>"), 4);
+
+    assert_eq!(d.terminate(), 0);
+}
+
+#[test]
+fn retry_after_holds_the_daemon_back() {
+    let srv = FixtureServer::start();
+    srv.route("/busy.rss", Route::Status(429, Some("3600")))
+        .feed("/ok.rss", "xinhua.rss");
+    let port = free_port();
+    let env = Env::new("");
+    env.write_config(&config(
+        port,
+        "* * * * * *",
+        &[(&srv.url("/busy.rss"), "misc"), (&srv.url("/ok.rss"), "jiangsu")],
+    ));
+    let d = start(&env, port);
+    // Ticks every second: the healthy feed keeps being polled, the busy one not.
+    wait_until(20, "several polls of the healthy feed", || {
+        srv.requests("/ok.rss").len() >= 4
+    });
+    assert_eq!(
+        srv.requests("/busy.rss").len(),
+        1,
+        "asked again before Retry-After"
+    );
+    let page = d.feed("/").body;
+    assert!(page.contains("HTTP 429 Too Many Requests"), "{page}");
+    drop(d);
+    // A restarted daemon still knows (the state lives in the database).
+    let d = start(&env, port);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(srv.requests("/busy.rss").len(), 1);
+    assert_eq!(d.terminate(), 0);
+}
+
+#[test]
+fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss").feed("/tiyu.rdf", "tiyu.rdf");
+    let port = free_port();
+    let env = Env::new("");
+    let one = config(port, "0 0 3 * * *", &[(&srv.url("/x.rss"), "jiangsu")]);
+    env.write_config(&one);
+    let d = start(&env, port);
+    wait_until(20, "the first poll", || {
+        count(&d.feed("/feeds/all.rss").body, "<item>") == 2
+    });
+
+    // Add a feed, SIGHUP: it is polled at once (the schedule is daily).
+    let two = config(
+        port,
+        "0 0 3 * * *",
+        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/tiyu.rdf"), "misc")],
+    );
+    env.write_config(&two);
+    d.signal("-HUP");
+    wait_until(20, "the added feed's items", || {
+        d.feed("/feeds/misc.rss").body.contains("苏州马拉松鸣枪开跑")
+    });
+
+    // A broken config is refused with `check`'s message; the old one keeps serving.
+    env.write_config(&two.replace("title = \"其他\"", "title = \"其他"));
+    d.signal("-HUP");
+    wait_until(20, "the refusal in the log", || {
+        d.log().contains("keeping the running config")
+    });
+    let log = d.log();
+    assert!(
+        log.contains(&format!("{}:", env.config().display())),
+        "names the file: {log}"
+    );
+    assert_eq!(d.feed("/healthz").status, 200);
+    assert_eq!(count(&d.feed("/feeds/all.rss").body, "<item>"), 4);
+    assert_eq!(d.feed("/feeds/misc.rss").status, 200);
+
+    // Saving a fixed config is enough: the folder is watched. A renamed
+    // category shows at once, the removed feed's category is gone.
+    let tmp = env.dir.path().join("huiju.toml.new");
+    std::fs::write(&tmp, one.replace("id = \"misc\"", "id = \"tiyu\"")).unwrap();
+    std::fs::rename(&tmp, env.config()).unwrap(); // as editors save
+    wait_until(20, "the file-change reload", || {
+        d.feed("/feeds/tiyu.rss").status == 200
+    });
+    assert_eq!(d.feed("/feeds/misc.rss").status, 404);
+    assert_eq!(
+        count(&d.feed("/feeds/all.rss").body, "<item>"),
+        2,
+        "removed feed's items leave `all`"
+    );
+    assert_eq!(d.terminate(), 0);
+}
+
+/// A real feed reader: newsboat subscribes to a category and reads every
+/// item with its Chinese title.
+#[test]
+fn newsboat_reads_a_category() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss")
+        .feed("/gb.xml", "suzhou-gb2312.xml");
+    let port = free_port();
+    let env = Env::new("");
+    env.write_config(&config(
+        port,
+        "0 0 3 * * *",
+        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/gb.xml"), "jiangsu")],
+    ));
+    let d = start(&env, port);
+    wait_until(20, "both feeds polled", || {
+        count(&d.feed("/feeds/jiangsu.rss").body, "<item>") == 4
+    });
+
+    let home = env.dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let urls = home.join("urls");
+    std::fs::write(&urls, format!("http://127.0.0.1:{port}/feeds/jiangsu.rss\n")).unwrap();
+    let cache = home.join("cache.db");
+    let out = Command::new("newsboat")
+        .args(["-x", "reload", "-u"])
+        .arg(&urls)
+        .arg("-c")
+        .arg(&cache)
+        .arg("-C")
+        .arg(home.join("config"))
+        .env("HOME", &home)
+        .output()
+        .expect("newsboat is installed (apt-get install newsboat; .ci/run does it)");
+    assert!(
+        out.status.success(),
+        "newsboat: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = rusqlite::Connection::open(&cache).unwrap();
+    let mut titles: Vec<String> = db
+        .prepare("SELECT title FROM rss_item ORDER BY title")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    titles.sort();
+    let mut expected = vec![
+        "汇聚磅礴“工力量” 书写劳动新荣光",
+        "大运河江苏段文旅项目集中开工",
+        "苏州地铁S1线全线电通",
+        "平江路启动古建修缮",
+    ];
+    expected.sort();
+    assert_eq!(titles, expected);
+    let feed_title: String = db
+        .query_row("SELECT title FROM rss_feed", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(feed_title, "江苏资讯");
+    assert_eq!(d.terminate(), 0);
+}
