@@ -160,6 +160,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Arc::new(Mutex::new(store)),
                 Fetcher::new(&cfg.fetch),
                 policy,
+                cfg.fetch.concurrency,
+                cfg.fetch.per_host,
             ));
             let reports = runtime()?.block_on(refresher.refresh_all(&cfg));
             emit(&format_reports(&reports))?;

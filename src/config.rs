@@ -71,6 +71,9 @@ pub struct Fetch {
     pub items_per_feed: usize,
     /// Longest wait after repeated errors (backoff cap).
     pub max_backoff: Duration,
+    /// Requests at once, in all and to one host.
+    pub concurrency: usize,
+    pub per_host: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -213,6 +216,8 @@ struct RawFetch {
     items_per_feed: Option<Spanned<usize>>,
     /// Seconds.
     max_backoff: Option<Spanned<u64>>,
+    concurrency: Option<Spanned<usize>>,
+    per_host: Option<Spanned<usize>>,
 }
 
 /// A byte size: an integer, or a string such as `"15 MiB"`.
@@ -457,7 +462,16 @@ impl RawFetch {
             Some(t) => Duration::from_secs(*t.get_ref()),
             None => Duration::from_secs(24 * 3600),
         };
+        let at_least_one = |v: Option<Spanned<usize>>, name: &str, default: usize| match v {
+            Some(n) if *n.get_ref() == 0 => Err(ctx.at(&n, format!("{name} must be at least 1"))),
+            Some(n) => Ok(n.into_inner()),
+            None => Ok(default),
+        };
+        let concurrency = at_least_one(self.concurrency, "concurrency", 16)?;
+        let per_host = at_least_one(self.per_host, "per_host", 2)?;
         Ok(Fetch {
+            concurrency,
+            per_host,
             max_backoff,
             schedule,
             timezone,

@@ -233,7 +233,13 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     info!(%addr, config = %config_path.display(), feeds = cfg.feeds.len(), "huiju is running");
 
     let policy = policy_of(&cfg);
-    let refresher = Arc::new(Refresher::new(store.clone(), Fetcher::new(&cfg.fetch), policy));
+    let refresher = Arc::new(Refresher::new(
+        store.clone(),
+        Fetcher::new(&cfg.fetch),
+        policy,
+        cfg.fetch.concurrency,
+        cfg.fetch.per_host,
+    ));
     let due = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.lock().expect("store lock").due_times())
@@ -285,6 +291,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     info!("shutting down: no new polls; letting running ones finish");
     notify(&[NotifyState::Stopping]);
     poller.stopping.store(true, Ordering::SeqCst);
+    refresher.stop();
     if let Err(e) = jobs.scheduler.shutdown().await {
         warn!("scheduler shutdown: {e}");
     }
@@ -326,8 +333,11 @@ async fn reload(
     match Config::load(path) {
         Err(e) => error!("config reload ({why}) failed; keeping the running config: {e}"),
         Ok(new) => {
-            if new.server.listen != old.server.listen || new.database != old.database {
-                warn!("listen address and database path take effect after a restart");
+            if new.server.listen != old.server.listen
+                || new.database != old.database
+                || (new.fetch.concurrency, new.fetch.per_host) != (old.fetch.concurrency, old.fetch.per_host)
+            {
+                warn!("listen, database, concurrency and per_host take effect after a restart");
             }
             let new = Arc::new(new);
             let synced = {

@@ -3,7 +3,7 @@
 //! step's failure becomes a per-feed outcome; nothing here stops other feeds.
 //!
 //! Politeness lives here too, shared by `huiju fetch` and the daemon: at most
-//! [`GLOBAL_LIMIT`] requests at once, [`PER_HOST_LIMIT`] per host with a gap
+//! `[fetch] concurrency` requests at once, `[fetch] per_host` per host with a gap
 //! between them, Retry-After per feed (and per host when several feeds of
 //! it say so), and backoff planned by [`crate::schedule`].
 
@@ -60,9 +60,6 @@ impl Report {
     }
 }
 
-/// Maximum requests at once, and to one host at once.
-pub const GLOBAL_LIMIT: usize = 16;
-pub const PER_HOST_LIMIT: usize = 2;
 /// Pause between two requests to the same host.
 pub const HOST_GAP: Duration = Duration::from_millis(250);
 
@@ -78,9 +75,13 @@ pub struct Refresher {
     /// The HTTP client and backoff policy; replaced when the config reloads.
     settings: std::sync::RwLock<(Fetcher, Policy)>,
     global: Arc<Semaphore>,
+    per_host: usize,
     hosts: Mutex<HashMap<String, HostSlot>>,
     net: Mutex<NetHealth>,
     holds: Mutex<HostHolds>,
+    /// Set at shutdown: refreshes still waiting for the network give up;
+    /// one already storing finishes its transaction.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 /// Permits held for the duration of one request.
@@ -90,15 +91,29 @@ struct Permits {
 }
 
 impl Refresher {
-    pub fn new(store: SharedStore, fetcher: Fetcher, policy: Policy) -> Refresher {
+    /// `concurrency` requests at once in all, `per_host` to one host.
+    pub fn new(
+        store: SharedStore,
+        fetcher: Fetcher,
+        policy: Policy,
+        concurrency: usize,
+        per_host: usize,
+    ) -> Refresher {
         Refresher {
             store,
             settings: std::sync::RwLock::new((fetcher, policy)),
-            global: Arc::new(Semaphore::new(GLOBAL_LIMIT)),
+            global: Arc::new(Semaphore::new(concurrency.max(1))),
+            per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
             net: Mutex::new(NetHealth::default()),
             holds: Mutex::new(HostHolds::default()),
+            stopping: tokio::sync::watch::channel(false).0,
         }
+    }
+
+    /// Makes refreshes waiting for a slot or a response give up.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
     }
 
     /// Installs the HTTP client and policy of a reloaded config.
@@ -117,7 +132,7 @@ impl Refresher {
             let mut hosts = self.hosts.lock().expect("hosts lock");
             let slot = hosts.entry(host.to_string()).or_default();
             slot.permits
-                .get_or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_LIMIT)))
+                .get_or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
                 .clone()
         };
         let host_permit = sem.acquire_owned().await.expect("semaphore never closed");
@@ -234,11 +249,18 @@ impl Refresher {
             etag: state.etag,
             last_modified: state.last_modified,
         };
-        let (fetched, fetch_time) = {
+        let request = async {
             let _permits = self.acquire(&host).await;
             let started = Instant::now();
             let fetched = fetcher.fetch(&feed.url, &prev).await;
             (fetched, Some(started.elapsed()))
+        };
+        let mut stopping = self.stopping.subscribe();
+        let (fetched, fetch_time) = tokio::select! {
+            r = request => r,
+            _ = stopping.wait_for(|s| *s) => {
+                return report(Outcome::Failed { error: "shutting down".into(), status: None }, skipped, None);
+            }
         };
         let jitter = fastrand::f64();
         let errors = state.consecutive_errors;

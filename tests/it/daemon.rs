@@ -102,13 +102,20 @@ fn config(port: u16, schedule: &str, feeds: &[(&str, &str)]) -> String {
 }
 
 fn start(env: &Env, port: u16) -> Daemon {
+    start_with(env, port, &[])
+}
+
+fn start_with(env: &Env, port: u16, vars: &[(&str, &std::ffi::OsStr)]) -> Daemon {
     let log = env.dir.path().join("daemon.log");
     let child = Command::new(env!("CARGO_BIN_EXE_huiju"))
         .arg("--config")
         .arg(env.config())
         .arg("run")
         .env_remove("HUIJU_CONFIG")
+        .env_remove("NOTIFY_SOCKET")
+        .env_remove("WATCHDOG_USEC")
         .env("RUST_LOG", "huiju=info")
+        .envs(vars.iter().copied())
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
@@ -274,16 +281,22 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
 fn retry_after_holds_the_daemon_back() {
     let srv = FixtureServer::start();
     srv.route("/busy.rss", Route::Status(429, Some("3600")))
+        .route("/hang.rss", Route::Hang(Duration::from_secs(60)))
         .feed("/ok.rss", "xinhua.rss");
     let port = free_port();
     let env = Env::new("");
     env.write_config(&config(
         port,
         "* * * * * *",
-        &[(&srv.url("/busy.rss"), "misc"), (&srv.url("/ok.rss"), "jiangsu")],
+        &[
+            (&srv.url("/busy.rss"), "misc"),
+            (&srv.url("/hang.rss"), "misc"),
+            (&srv.url("/ok.rss"), "jiangsu"),
+        ],
     ));
     let d = start(&env, port);
-    // Ticks every second: the healthy feed keeps being polled, the busy one not.
+    // Ticks every second: the healthy feed keeps being polled, the busy one
+    // not, and the hanging one is not asked again while its poll still runs.
     wait_until(20, "several polls of the healthy feed", || {
         srv.requests("/ok.rss").len() >= 4
     });
@@ -291,6 +304,11 @@ fn retry_after_holds_the_daemon_back() {
         srv.requests("/busy.rss").len(),
         1,
         "asked again before Retry-After"
+    );
+    assert_eq!(
+        srv.requests("/hang.rss").len(),
+        1,
+        "polls of one feed must not overlap"
     );
     let page = d.feed("/").body;
     assert!(page.contains("HTTP 429 Too Many Requests"), "{page}");
@@ -310,7 +328,39 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     let env = Env::new("");
     let one = config(port, "0 0 3 * * *", &[(&srv.url("/x.rss"), "jiangsu")]);
     env.write_config(&one);
-    let d = start(&env, port);
+    // systemd's side of sd_notify: a datagram socket the daemon reports to.
+    let sock_path = env.dir.path().join("notify.sock");
+    let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let notes = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let notes = notes.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            let deadline = Instant::now() + Duration::from_secs(90);
+            while Instant::now() < deadline {
+                if let Ok(n) = sock.recv(&mut buf) {
+                    let msg = String::from_utf8_lossy(&buf[..n]).into_owned();
+                    let stop = msg.contains("STOPPING=1");
+                    notes.lock().unwrap().push(msg);
+                    if stop {
+                        return;
+                    }
+                }
+            }
+        })
+    };
+    let d = start_with(
+        &env,
+        port,
+        &[
+            ("NOTIFY_SOCKET", sock_path.as_os_str()),
+            ("WATCHDOG_USEC", std::ffi::OsStr::new("1000000")),
+        ],
+    );
+    let saw = |what: &str| notes.lock().unwrap().iter().any(|m| m.contains(what));
+    wait_until(10, "READY=1", || saw("READY=1"));
+    wait_until(10, "a watchdog ping", || saw("WATCHDOG=1"));
     wait_until(20, "the first poll", || {
         count(&d.feed("/feeds/all.rss").body, "<item>") == 2
     });
@@ -357,6 +407,22 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
         "removed feed's items leave `all`"
     );
     assert_eq!(d.terminate(), 0);
+    reader.join().unwrap();
+    let notes = notes.lock().unwrap().clone();
+    // The test's own writes of the config also trigger the file watcher, so
+    // a step may reload twice; every reload ends with READY, refused or not.
+    let reloads = notes
+        .iter()
+        .filter(|m| m.contains("RELOADING=1") && m.contains("MONOTONIC_USEC="))
+        .count();
+    assert!(reloads >= 3, "two SIGHUPs and one file change: {notes:?}");
+    let readies = notes.iter().filter(|m| m.contains("READY=1")).count();
+    assert_eq!(
+        readies,
+        reloads + 1,
+        "READY after start and after each reload: {notes:?}"
+    );
+    assert!(notes.last().unwrap().contains("STOPPING=1"), "{notes:?}");
 }
 
 /// A real feed reader: newsboat subscribes to a category and reads every

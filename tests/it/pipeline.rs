@@ -505,3 +505,38 @@ fn http_charset_beats_a_wrong_declaration() {
     assert!(rss.contains("<title>蘇州園林一日遊</title>"), "{rss}");
     assert!(rss.contains(">港台旅遊</source>"), "{rss}");
 }
+
+#[test]
+fn a_dead_network_does_not_count_against_feeds() {
+    // Three loopback hosts with nothing listening: every connection is refused,
+    // as when the machine's network is down.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let urls: Vec<String> = (2..=4)
+        .map(|h| format!("http://127.0.0.{h}:{port}/feed.rss"))
+        .collect();
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        urls.iter().map(|u| feed(u, "\"misc\"")).collect::<String>()
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    for u in &urls {
+        assert!(
+            run.line_for(u).contains("error: cannot connect"),
+            "{}",
+            run.stdout
+        );
+    }
+    assert_eq!(
+        count(
+            &run.stdout,
+            "the network seems down; not counted against the feed"
+        ),
+        1,
+        "{}",
+        run.stdout
+    );
+}
