@@ -145,3 +145,53 @@ fn the_example_config_aggregates_the_samples_offline() {
     assert!(lvyou.contains("蘇州園林"), "Big5 sample decoded: {lvyou}");
     assert!(lvyou.contains("+08:00"), "GMT+8 dates: {lvyou}");
 }
+
+/// `import-opml`: a reader's export (no `version` attribute) becomes
+/// `[[feed]]` entries; `--write` appends them only if the result is valid.
+#[test]
+fn import_opml_prints_and_appends_valid_config() {
+    let opml = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/opml/reader-export.opml");
+    let env = Env::new(GOOD);
+    let original = std::fs::read_to_string(env.config()).unwrap();
+    let printed = env.huiju(&["import-opml", opml.to_str().unwrap()]).ok().stdout;
+    assert!(
+        printed.contains("url = \"https://news.ycombinator.com/rss\""),
+        "{printed}"
+    );
+    assert_eq!(
+        count(
+            &printed,
+            "url = \"https://feeds.arstechnica.com/arstechnica/index\""
+        ),
+        1,
+        "{printed}"
+    );
+    assert!(
+        printed.contains("title = \"江苏资讯\""),
+        "reader folders become categories: {printed}"
+    );
+    assert_eq!(
+        original,
+        std::fs::read_to_string(env.config()).unwrap(),
+        "printing changes nothing"
+    );
+
+    let run = env
+        .huiju(&["import-opml", "--write", opml.to_str().unwrap()])
+        .ok();
+    assert!(run.stdout.contains("added 7 feeds"), "{}", run.stdout);
+    let check = env.huiju(&["check"]).ok().stdout;
+    assert!(check.contains("8 feeds"), "{check}");
+    // Importing again adds nothing new.
+    let again = env.huiju(&["import-opml", opml.to_str().unwrap()]).ok().stdout;
+    assert!(!again.contains("[[feed]]"), "{again}");
+
+    // Not OPML: a clear error, and the config is untouched.
+    let bad = env.dir.path().join("bad.opml");
+    std::fs::write(&bad, "<rss><channel/></rss>").unwrap();
+    let before = std::fs::read_to_string(env.config()).unwrap();
+    let run = env.huiju(&["import-opml", "--write", bad.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("bad.opml"), "{}", run.stderr);
+    assert_eq!(before, std::fs::read_to_string(env.config()).unwrap());
+}
