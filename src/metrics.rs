@@ -34,6 +34,8 @@ pub struct Metrics {
     /// Set from the database just before each scrape.
     pub feeds_in_error: Gauge,
     pub requests: Family<RequestLabel, Counter>,
+    /// Output documents rendered (cache misses and filtered requests).
+    pub renders: Counter,
 }
 
 impl Default for Metrics {
@@ -65,7 +67,14 @@ impl Default for Metrics {
             "HTTP requests served, by route and status",
             requests.clone(),
         );
+        let renders = Counter::default();
+        registry.register(
+            "renders",
+            "Output feeds rendered from the database (cached ones are not counted)",
+            renders.clone(),
+        );
         Metrics {
+            renders,
             registry,
             fetches,
             items,

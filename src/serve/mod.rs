@@ -126,6 +126,7 @@ impl AppState {
             hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
         };
         let body = render::render(&ch, &items, format);
+        self.metrics.renders.inc();
         let last_modified = items
             .iter()
             .map(|i| i.updated(ch.tz).to_utc())

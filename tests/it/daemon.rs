@@ -194,6 +194,21 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     assert_eq!(rss.header("last-modified"), Some("Sat, 15 Apr 2023 03:30:00 GMT"));
 
     // Conditional requests: ETag and Last-Modified both give 304.
+    // Kept rendered: polling the same feed again costs no rendering.
+    let renders = |d: &Daemon| -> u64 {
+        let m = d.feed("/metrics").body;
+        let line = m
+            .lines()
+            .find(|l| l.starts_with("huiju_renders_total "))
+            .expect("renders metric")
+            .to_string();
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    let before = renders(&d);
+    for _ in 0..5 {
+        assert_eq!(d.feed("/feeds/jiangsu.rss").body, rss.body);
+    }
+    assert_eq!(renders(&d), before, "cached bytes served without rendering");
     let etag = rss.header("etag").expect("an ETag").to_string();
     let again = get(port, "/feeds/jiangsu.rss", &[("If-None-Match", &etag)]).unwrap();
     assert_eq!(again.status, 304);
@@ -485,5 +500,36 @@ fn newsboat_reads_a_category() {
         .query_row("SELECT title FROM rss_feed", [], |r| r.get(0))
         .unwrap();
     assert_eq!(feed_title, "江苏资讯");
+    assert_eq!(d.terminate(), 0);
+}
+
+/// WebSub: the hub is advertised, and told when a category's feed changes.
+#[test]
+fn websub_hub_is_advertised_and_notified() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss")
+        .route("/hub", Route::Status(204, None));
+    let port = free_port();
+    let env = Env::new("");
+    let cfg = config(port, "0 0 3 * * *", &[(&srv.url("/x.rss"), "jiangsu")]).replace(
+        "[fetch]",
+        &format!("websub_hub = \"{}\"\n\n[fetch]", srv.url("/hub")),
+    );
+    env.write_config(&cfg);
+    let d = start(&env, port);
+    wait_until(20, "a publish ping to the hub", || {
+        !srv.requests("/hub").is_empty()
+    });
+    let ping = &srv.requests("/hub")[0];
+    assert_eq!(ping.method, "POST");
+    assert!(ping.body.contains("hub.mode=publish"), "{}", ping.body);
+    let topic = format!("hub.url=http%3A%2F%2F127.0.0.1%3A{port}%2Ffeeds%2Fjiangsu.rss");
+    assert!(ping.body.contains(&topic), "{}", ping.body);
+    assert!(ping.body.contains("feeds%2Fall.atom"), "{}", ping.body);
+    let rss = d.feed("/feeds/jiangsu.rss").body;
+    assert!(
+        rss.contains(&format!("<atom:link href=\"{}\" rel=\"hub\"/>", srv.url("/hub"))),
+        "{rss}"
+    );
     assert_eq!(d.terminate(), 0);
 }

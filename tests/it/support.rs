@@ -35,6 +35,8 @@ pub enum Route {
 /// One request the server saw.
 #[derive(Clone, Debug)]
 pub struct Seen {
+    pub method: String,
+    pub body: String,
     pub path: String,
     pub if_none_match: Option<String>,
     pub user_agent: Option<String>,
@@ -128,15 +130,21 @@ impl FixtureServer {
 
 async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let h = req.headers();
+    let method = req.method().to_string();
+    let (parts, body) = req.into_parts();
+    let h = &parts.headers;
     let get = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let if_none_match = get(header::IF_NONE_MATCH);
+    let user_agent = get(header::USER_AGENT);
+    let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
     let route = {
         let mut s = shared.lock().unwrap();
         s.seen.push(Seen {
+            method,
+            body: String::from_utf8_lossy(&body).into_owned(),
             path: path.clone(),
             if_none_match: if_none_match.clone(),
-            user_agent: get(header::USER_AGENT),
+            user_agent,
         });
         s.routes.get(&path).cloned()
     };
