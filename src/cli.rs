@@ -248,7 +248,16 @@ fn import_opml(
                 .any(|k| url::Url::parse(&f.url).is_ok_and(|u| u.as_str() == k))
         })
         .collect();
-    let snippet = crate::opml::to_toml(&fresh, &known);
+    let titles: HashMap<String, String> = existing
+        .as_ref()
+        .map(|c| {
+            c.categories
+                .iter()
+                .map(|c| (c.title.clone(), c.id.clone()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let snippet = crate::opml::to_toml(&fresh, &known, &titles);
     if !write {
         emit(&snippet)?;
         return Ok(ExitCode::SUCCESS);
@@ -382,7 +391,9 @@ fn inspect(
     // The config, when there is a valid one, supplies fetch settings and
     // the feed's own timezone and encoding; inspect works without it.
     let cfg = if config_path.exists() {
-        Config::load(config_path).ok()
+        Config::load(config_path)
+            .inspect_err(|e| eprintln!("huiju: note: not using the config: {e}"))
+            .ok()
     } else {
         None
     };

@@ -24,7 +24,7 @@ use uuid::Uuid;
 use crate::config::{ALL, Config, ConfigError, Feed};
 use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
-use crate::refresh::Refresher;
+use crate::refresh::{Refresher, anyhow_like};
 use crate::schedule::Policy;
 use crate::serve::{self, AppState};
 use crate::store::{Store, StoreError};
@@ -86,13 +86,17 @@ impl Poller {
         let this = self.clone();
         tokio::spawn(async move {
             let report = this.refresher.refresh(&feed).await;
-            this.app.metrics.record(&report);
+            if !this.stopping.load(Ordering::SeqCst) {
+                this.app.metrics.record(&report);
+            }
             this.due
                 .lock()
                 .expect("due lock")
                 .insert(url.clone(), report.plan.next_due);
             if report.changed() {
-                this.app.invalidate(&feed.categories);
+                // An item's change shows in every category that carries it,
+                // through any feed: drop every rendered document.
+                this.app.invalidate_all();
                 this.announce(&feed.categories);
             }
             let mut inflight = this.inflight.lock().expect("inflight lock");
@@ -141,31 +145,35 @@ impl Poller {
 /// Cron jobs, one per distinct schedule expression.
 struct Jobs {
     scheduler: JobScheduler,
-    by_schedule: HashMap<String, Uuid>,
+    /// (expression, zone it is read in) → job.
+    by_schedule: HashMap<(String, chrono_tz::Tz), Uuid>,
 }
 
 impl Jobs {
     async fn sync(&mut self, cfg: &Config, poller: &Arc<Poller>) -> Result<(), DaemonError> {
-        let wanted: HashSet<String> = cfg.feeds.iter().map(|f| f.schedule.clone()).collect();
-        let gone: Vec<String> = self
+        let tz = cfg.fetch.timezone;
+        let wanted: HashSet<(String, chrono_tz::Tz)> =
+            cfg.feeds.iter().map(|f| (f.schedule.clone(), tz)).collect();
+        let gone: Vec<(String, chrono_tz::Tz)> = self
             .by_schedule
             .keys()
-            .filter(|s| !wanted.contains(*s))
+            .filter(|k| !wanted.contains(*k))
             .cloned()
             .collect();
-        for s in gone {
-            if let Some(id) = self.by_schedule.remove(&s)
+        for key in gone {
+            if let Some(id) = self.by_schedule.remove(&key)
                 && let Err(e) = self.scheduler.remove(&id).await
             {
-                warn!(schedule = s, "cannot remove cron job: {e}");
+                warn!(schedule = key.0, "cannot remove cron job: {e}");
             }
         }
-        for s in wanted {
-            if self.by_schedule.contains_key(&s) {
+        for key in wanted {
+            if self.by_schedule.contains_key(&key) {
                 continue;
             }
+            let s = key.0.clone();
             let (p, sched) = (poller.clone(), s.clone());
-            let job = Job::new_async_tz(s.as_str(), cfg.fetch.timezone, move |_, _| {
+            let job = Job::new_async_tz(s.as_str(), tz, move |_, _| {
                 let (p, sched) = (p.clone(), sched.clone());
                 Box::pin(async move { p.tick(&sched) })
             })
@@ -175,7 +183,7 @@ impl Jobs {
                 .add(job)
                 .await
                 .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
-            self.by_schedule.insert(s, id);
+            self.by_schedule.insert(key, id);
         }
         Ok(())
     }
@@ -331,7 +339,10 @@ async fn reload(
     notify(&states);
     let old = app.config();
     match Config::load(path) {
-        Err(e) => error!("config reload ({why}) failed; keeping the running config: {e}"),
+        Err(e) => error!(
+            "config reload ({why}) failed; keeping the running config: {}",
+            anyhow_like(&e)
+        ),
         Ok(new) => {
             if new.server.listen != old.server.listen
                 || new.database != old.database
@@ -368,7 +379,12 @@ async fn reload(
                         poller.poll_if_due(f.clone());
                     }
                 }
-                Ok(Err(e)) => error!("config reload ({why}) failed; keeping the running config: {e}"),
+                Ok(Err(e)) => {
+                    error!(
+                        "config reload ({why}) failed; keeping the running config: {}",
+                        anyhow_like(&e)
+                    )
+                }
                 Err(e) => error!("config reload ({why}) failed: {e}"),
             }
         }

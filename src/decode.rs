@@ -3,7 +3,8 @@
 //! Chinese sites declare GB2312 and send GBK, declare UTF-8 and send GBK,
 //! or send a charset in HTTP that contradicts the document. The order here
 //! (override, BOM, HTTP charset, XML declaration, UTF-8 with a GB18030
-//! retry) passed every probe recorded in `shared/reference/crate-notes.md`.
+//! retry) passed every probe in the team's crate notes (shared/reference/
+//! crate-notes.md, outside this repository).
 
 use encoding_rs::{Encoding, GB18030, GBK, UTF_8, WINDOWS_1252};
 

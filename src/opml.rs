@@ -142,8 +142,14 @@ fn toml_str(s: &str) -> String {
 /// Config entries for `feeds`: a `[[category]]` per folder that is not
 /// already a category (`existing_categories` are category ids; a folder
 /// whose name or slug is one of them is reused), then a `[[feed]]` each.
-/// Feeds in no folder go to the category `imported`.
-pub fn to_toml(feeds: &[Imported], existing_categories: &[String]) -> String {
+/// Feeds in no folder go to the category `imported`. `existing_titles`
+/// maps category titles to ids, so a folder named like a category's title
+/// (江苏资讯) joins that category (jiangsu).
+pub fn to_toml(
+    feeds: &[Imported],
+    existing_categories: &[String],
+    existing_titles: &std::collections::HashMap<String, String>,
+) -> String {
     let existing: HashSet<&str> = existing_categories.iter().map(String::as_str).collect();
     let mut taken: HashSet<String> = existing_categories.iter().cloned().collect();
     taken.insert(ALL.to_string());
@@ -163,6 +169,8 @@ pub fn to_toml(feeds: &[Imported], existing_categories: &[String]) -> String {
         let s = slug(name);
         let id = if existing.contains(name) {
             name.to_string()
+        } else if let Some(id) = existing_titles.get(name) {
+            id.clone()
         } else if existing.contains(s.as_str()) {
             s
         } else {
@@ -387,7 +395,7 @@ mod tests {
     #[test]
     fn to_toml_writes_categories_and_feeds() {
         let feeds = import(READER_EXPORT).unwrap();
-        let out = to_toml(&feeds, &[]);
+        let out = to_toml(&feeds, &[], &Default::default());
         assert!(
             out.starts_with("# Imported from OPML by huiju import-opml\n"),
             "{out}"
@@ -431,7 +439,7 @@ mod tests {
     #[test]
     fn to_toml_output_is_a_valid_config() {
         let feeds = import(READER_EXPORT).unwrap();
-        let out = to_toml(&feeds, &[]);
+        let out = to_toml(&feeds, &[], &Default::default());
         let config = crate::config::Config::parse(&out, std::path::Path::new("/tmp/imported.toml"))
             .unwrap_or_else(|e| panic!("{e}\n{out}"));
         assert_eq!(config.categories.len(), 4);
@@ -467,7 +475,7 @@ mod tests {
             "jiangsu".to_string(),
             "imported".to_string(),
         ];
-        let out = to_toml(&feeds, &existing);
+        let out = to_toml(&feeds, &existing, &Default::default());
         let v: toml::Value = toml::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
         // Only the folder "All" is new, and `all` is reserved.
         let cats: Vec<(Option<&str>, Option<&str>)> = table(&v, "category")
@@ -499,7 +507,7 @@ mod tests {
             feed("https://a.example/4", "Tech News!"),
             feed("https://a.example/5", "tech news"),
         ];
-        let out = to_toml(&feeds, &["cat-1".to_string()]);
+        let out = to_toml(&feeds, &["cat-1".to_string()], &Default::default());
         let v: toml::Value = toml::from_str(&out).unwrap_or_else(|e| panic!("{e}\n{out}"));
         let ids: Vec<&str> = table(&v, "category").iter().filter_map(|c| s(c, "id")).collect();
         assert_eq!(ids, ["cat-2", "cat-3", "tech-news", "tech-news-2"]);

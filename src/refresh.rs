@@ -56,7 +56,7 @@ pub struct Report {
 impl Report {
     /// True when the stored items changed (output feeds must be re-rendered).
     pub fn changed(&self) -> bool {
-        matches!(self.outcome, Outcome::Stored { counts, .. } if counts.new + counts.updated > 0)
+        matches!(self.outcome, Outcome::Stored { counts, .. } if counts.new + counts.updated + counts.linked > 0)
     }
 }
 
@@ -294,10 +294,16 @@ impl Refresher {
                 let counts = if e.is_connect() {
                     self.net.lock().expect("net lock").connect_failure(&host)
                 } else {
-                    self.net.lock().expect("net lock").response();
+                    if e.status().is_some() {
+                        self.net.lock().expect("net lock").response();
+                    }
                     true
                 };
-                let retry_after = e.retry_after();
+                let retry_after = e.retry_after().map(|t| {
+                    t.min(
+                        now + chrono::Duration::from_std(policy.max_backoff).unwrap_or(chrono::Duration::MAX),
+                    )
+                });
                 if let Some(until) = retry_after {
                     self.holds
                         .lock()

@@ -2,7 +2,8 @@
 //! and `atom_syndication` crates (the user's choice of writers), and JSON
 //! Feed 1.1 documents, written with serde_json.
 //!
-//! Both XML writers escape markup but check nothing else (see crate-notes):
+//! Both XML writers escape markup but check nothing else (the team's crate
+//! notes, outside this repository):
 //! we strip characters XML forbids, and set ids, dates and self links
 //! ourselves so that the output validates. The JSON Feed gets the same
 //! clean text, so all three formats show the same item.

@@ -64,6 +64,8 @@ pub struct Counts {
     pub new: usize,
     pub updated: usize,
     pub unchanged: usize,
+    /// Of the unchanged, those this feed carries for the first time.
+    pub linked: usize,
 }
 
 /// The source's own description of itself, and its HTTP validators.
@@ -266,7 +268,11 @@ impl Store {
                         if let Some(lk) = &it.link_key {
                             add_key.execute(params![lk, id])?;
                         }
-                        add_feed.execute(params![id, feed_id])?;
+                        if add_feed.execute(params![id, feed_id])? > 0 {
+                            // Already stored, but new to this feed: it now
+                            // shows in this feed's categories too.
+                            counts.linked += 1;
+                        }
                         let (origin, hash): (i64, i64) =
                             origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
                         // Only the feed an item came from may change it, so two

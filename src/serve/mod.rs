@@ -61,15 +61,12 @@ impl AppState {
     /// Installs a new config; every rendered document is dropped.
     pub fn set_config(&self, config: Arc<Config>) {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
-        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.invalidate_all();
     }
 
-    /// Drops the rendered documents of `categories` and of `all`.
-    pub fn invalidate(&self, categories: &[String]) {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .retain(|(c, _), _| c != ALL && !categories.contains(c));
+    /// Drops every rendered document.
+    pub fn invalidate_all(&self) {
+        self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Proves the database answers (health checks, the watchdog).

@@ -167,9 +167,14 @@ fn import_opml_prints_and_appends_valid_config() {
         "{printed}"
     );
     assert!(
-        printed.contains("title = \"江苏资讯\""),
+        printed.contains("title = \"Tech News\""),
         "reader folders become categories: {printed}"
     );
+    assert!(
+        !printed.contains("title = \"江苏资讯\""),
+        "a folder named like a category joins it: {printed}"
+    );
+    assert!(printed.contains("categories = [\"jiangsu\"]"), "{printed}");
     assert_eq!(
         original,
         std::fs::read_to_string(env.config()).unwrap(),
