@@ -51,6 +51,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "text")]
         log_format: LogFormat,
     },
+    /// Show which story cluster a stored item is in, and why (its similarity to the others).
+    Explain {
+        /// The item's link or guid (any URL variant).
+        url: String,
+    },
     /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
     ImportOpml {
         file: PathBuf,
@@ -149,6 +154,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::ImportOpml { file, write } => import_opml(&cli.config, &file, write),
+        Command::Explain { url } => explain(&cli.config, &url),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -163,6 +169,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 cfg.fetch.concurrency,
                 cfg.fetch.per_host,
             ));
+            refresher.set_near_dup(cfg.dedup);
             let reports = runtime()?.block_on(refresher.refresh_all(&cfg));
             emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
@@ -185,7 +192,12 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             };
             let store = open_store(&cfg)?;
-            let items = store.category_items(&category, limit.unwrap_or(cfg.fetch.items_per_feed), None)?;
+            let items = store.category_items(
+                &category,
+                limit.unwrap_or(cfg.fetch.items_per_feed),
+                None,
+                cfg.collapse_threshold(&category),
+            )?;
             let titles: HashMap<String, String> = cfg
                 .categories
                 .iter()
@@ -210,6 +222,115 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             encoding,
         } => inspect(&cli.config, &source, json, timezone, encoding.as_deref()),
     }
+}
+
+fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode> {
+    use crate::neardup;
+    let cfg = Config::load(config_path)?;
+    let store = Store::open(&cfg.database)?;
+    let Some(id) = store.find_item(url)? else {
+        bail!("no stored item has the link or guid '{url}'");
+    };
+    let item = store.item_brief(id)?;
+    let fp = item.fingerprint();
+    let settings = cfg.dedup.unwrap_or(neardup::Settings {
+        params: neardup::Params::default(),
+        window: std::time::Duration::from_secs(72 * 3600),
+    });
+    let p = settings.params;
+    let when = |t: i64| {
+        chrono::DateTime::from_timestamp(t, 0)
+            .map(|d| {
+                d.with_timezone(&cfg.fetch.timezone)
+                    .format("%Y-%m-%d %H:%M")
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let describe = |s: &neardup::Similarity| {
+        format!(
+            "score {:.2} (containment {:.2}, numbers agree {:.2}), jaccard {:.2}, headline {:.2}, {} shingles in common → {}",
+            s.score(),
+            s.containment,
+            s.numbers,
+            s.jaccard,
+            s.title,
+            s.common,
+            if s.is_duplicate(&p) {
+                "same story"
+            } else {
+                "different story"
+            }
+        )
+    };
+    let mut out = String::new();
+    let _ = writeln!(out, "item:      {} (#{})", item.title, item.id);
+    let _ = writeln!(out, "source:    {} (priority {})", item.source, item.priority);
+    let _ = writeln!(out, "link:      {}", item.link.as_deref().unwrap_or("-"));
+    let _ = writeln!(out, "date:      {}", when(item.sort_time));
+    let _ = writeln!(
+        out,
+        "dedup:     {} (threshold {:.2}, window ±{} h)",
+        if cfg.dedup.is_some() { "on" } else { "off" },
+        p.threshold,
+        settings.window.as_secs() / 3600
+    );
+    match item.cluster {
+        Some(c) => {
+            let (rep, entry, members) = store.cluster(c)?;
+            let _ = writeln!(
+                out,
+                "cluster:   #{c}, {} copies, shown as one entry with id {entry}",
+                members.len()
+            );
+            for m in members {
+                let other = store.item_brief(m)?;
+                let mark = if m == rep { "representative" } else { "copy" };
+                let _ = writeln!(
+                    out,
+                    "  - [{mark}] {} · {} · {}",
+                    other.source,
+                    other.title,
+                    when(other.sort_time)
+                );
+                let _ = writeln!(out, "      {}", other.link.as_deref().unwrap_or("-"));
+                if m != id {
+                    let _ = writeln!(
+                        out,
+                        "      vs this item: {}",
+                        describe(&neardup::compare(&fp, &other.fingerprint()))
+                    );
+                }
+            }
+            if let Some(s) = item.cluster_sim {
+                let _ = writeln!(out, "joined with score {s:.2}");
+            }
+        }
+        None => {
+            let _ = writeln!(out, "cluster:   none: no other stored item is the same story");
+            let candidates = store.near_candidates_of(id, &fp, settings.window)?;
+            if candidates.is_empty() {
+                let _ = writeln!(out, "candidates: none share an LSH band within the window");
+            }
+            for c in candidates {
+                let other = store.item_brief(c)?;
+                let _ = writeln!(
+                    out,
+                    "  candidate {} · {} · {}",
+                    other.source,
+                    other.title,
+                    when(other.sort_time)
+                );
+                let _ = writeln!(
+                    out,
+                    "      {}",
+                    describe(&neardup::compare(&fp, &other.fingerprint()))
+                );
+            }
+        }
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Completes on SIGTERM or SIGINT.

@@ -45,6 +45,8 @@ pub struct Config {
     pub fetch: Fetch,
     pub categories: Vec<Category>,
     pub feeds: Vec<Feed>,
+    /// Near-duplicate detection; `None` when `[dedup] enabled = false`.
+    pub dedup: Option<crate::neardup::Settings>,
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +83,9 @@ pub struct Category {
     pub id: String,
     pub title: String,
     pub description: String,
+    /// This category's own threshold: copies less alike than this are
+    /// shown separately here (2.0 shows every copy). `None`: the global one.
+    pub dedup_threshold: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -96,6 +101,8 @@ pub struct Feed {
     pub schedule: String,
     /// Forces the character encoding (an encoding_rs / WHATWG label).
     pub encoding: Option<&'static encoding_rs::Encoding>,
+    /// Among copies of one story, the highest priority feed's represents it.
+    pub priority: i64,
 }
 
 impl Config {
@@ -120,6 +127,17 @@ impl Config {
 
     pub fn category(&self, id: &str) -> Option<&Category> {
         self.categories.iter().find(|c| c.id == id)
+    }
+
+    /// How alike copies must be to show as one entry in `category`
+    /// (`None`: every copy on its own, as when `[dedup]` is off).
+    pub fn collapse_threshold(&self, category: &str) -> Option<f64> {
+        let global = self.dedup?.params.threshold;
+        match self.category(category).and_then(|c| c.dedup_threshold) {
+            Some(t) if t > 1.0 => None,
+            Some(t) => Some(t),
+            None => Some(global),
+        }
     }
 
     /// One-line summary printed by `huiju check`.
@@ -188,6 +206,17 @@ struct RawConfig {
     categories: Vec<RawCategory>,
     #[serde(default, rename = "feed")]
     feeds: Vec<RawFeed>,
+    #[serde(default)]
+    dedup: RawDedup,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawDedup {
+    enabled: Option<bool>,
+    threshold: Option<Spanned<f64>>,
+    /// Hours.
+    window: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -235,6 +264,9 @@ struct RawCategory {
     title: Spanned<String>,
     #[serde(default)]
     description: Option<String>,
+    /// `false` shows every copy in this category.
+    dedup: Option<bool>,
+    dedup_threshold: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +278,8 @@ struct RawFeed {
     timezone: Option<Spanned<String>>,
     encoding: Option<Spanned<String>>,
     schedule: Option<Spanned<String>>,
+    #[serde(default)]
+    priority: i64,
 }
 
 impl RawConfig {
@@ -320,8 +354,14 @@ impl RawConfig {
                 return Err(ctx.at(&c.title, format!("category '{id}' has an empty title")));
             }
             cat_ids.insert(id.clone(), line_col(ctx.text, c.id.span().start).0);
+            let dedup_threshold = match (c.dedup, &c.dedup_threshold) {
+                (Some(false), _) => Some(2.0),
+                (_, Some(t)) => Some(threshold(t, ctx)?),
+                _ => None,
+            };
             let title = c.title.into_inner();
             categories.push(Category {
+                dedup_threshold,
                 id: c.id.into_inner(),
                 description: c.description.unwrap_or_else(|| title.clone()),
                 title,
@@ -393,6 +433,7 @@ impl RawConfig {
                 None => fetch.schedule.clone(),
             };
             feeds.push(Feed {
+                priority: f.priority,
                 schedule,
                 url,
                 categories: cats,
@@ -402,7 +443,28 @@ impl RawConfig {
             });
         }
 
+        let dedup = if self.dedup.enabled == Some(false) {
+            None
+        } else {
+            let defaults = crate::neardup::Params::default();
+            let hours = match &self.dedup.window {
+                Some(w) if *w.get_ref() == 0 => return Err(ctx.at(w, "dedup window must be at least 1 hour")),
+                Some(w) => *w.get_ref(),
+                None => 72,
+            };
+            Some(crate::neardup::Settings {
+                params: crate::neardup::Params {
+                    threshold: match &self.dedup.threshold {
+                        Some(t) => threshold(t, ctx)?,
+                        None => defaults.threshold,
+                    },
+                    ..defaults
+                },
+                window: Duration::from_secs(hours * 3600),
+            })
+        };
         Ok(Config {
+            dedup,
             path: ctx.path.to_owned(),
             server: Server {
                 listen,
@@ -483,6 +545,18 @@ impl RawFetch {
             max_body,
             items_per_feed,
         })
+    }
+}
+
+fn threshold(t: &Spanned<f64>, ctx: &Ctx) -> Result<f64, ConfigError> {
+    let v = *t.get_ref();
+    if (0.5..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(ctx.at(
+            t,
+            format!("dedup threshold {v} is out of range: use 0.5 (loose) to 1.0 (identical text)"),
+        ))
     }
 }
 

@@ -248,6 +248,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
         cfg.fetch.concurrency,
         cfg.fetch.per_host,
     ));
+    refresher.set_near_dup(cfg.dedup);
     let due = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.lock().expect("store lock").due_times())
@@ -359,6 +360,7 @@ async fn reload(
                 Ok(Ok(())) => {
                     app.set_config(new.clone());
                     refresher.set_settings(Fetcher::new(&new.fetch), policy_of(&new));
+                    refresher.set_near_dup(new.dedup);
                     if let Err(e) = jobs.sync(&new, poller).await {
                         error!("cannot update the cron jobs: {e}");
                     }

@@ -13,6 +13,7 @@ pub mod daemon;
 pub mod decode;
 pub mod fetch;
 pub mod metrics;
+pub mod neardup;
 pub mod normalize;
 pub mod opml;
 pub mod parse;

@@ -29,6 +29,8 @@ pub struct Item {
     pub enclosures: Vec<Enclosure>,
     /// Hash of what a reader sees; a change means "updated at its source".
     pub content_hash: i64,
+    /// Near-duplicate fingerprint, filled in by the dedup step when enabled.
+    pub fingerprint: Option<crate::neardup::Fingerprint>,
 }
 
 /// Query parameters that only track readers and never select content.
@@ -246,6 +248,7 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         categories,
         enclosures,
         content_hash,
+        fingerprint: None,
     }
 }
 

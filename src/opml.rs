@@ -232,6 +232,7 @@ mod tests {
             id: id.into(),
             title: title.into(),
             description: title.into(),
+            dedup_threshold: None,
         }
     }
 

@@ -74,6 +74,8 @@ pub struct Refresher {
     pub store: SharedStore,
     /// The HTTP client and backoff policy; replaced when the config reloads.
     settings: std::sync::RwLock<(Fetcher, Policy)>,
+    /// Near-duplicate detection (`[dedup]`), if enabled.
+    near: std::sync::RwLock<Option<crate::neardup::Settings>>,
     global: Arc<Semaphore>,
     per_host: usize,
     hosts: Mutex<HashMap<String, HostSlot>>,
@@ -102,6 +104,7 @@ impl Refresher {
         Refresher {
             store,
             settings: std::sync::RwLock::new((fetcher, policy)),
+            near: std::sync::RwLock::new(None),
             global: Arc::new(Semaphore::new(concurrency.max(1))),
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
@@ -119,6 +122,11 @@ impl Refresher {
     /// Installs the HTTP client and policy of a reloaded config.
     pub fn set_settings(&self, fetcher: Fetcher, policy: Policy) {
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = (fetcher, policy);
+    }
+
+    /// Turns near-duplicate detection on (with these settings) or off.
+    pub fn set_near_dup(&self, near: Option<crate::neardup::Settings>) {
+        *self.near.write().unwrap_or_else(|p| p.into_inner()) = near;
     }
 
     pub fn settings(&self) -> (Fetcher, Policy) {
@@ -335,6 +343,7 @@ impl Refresher {
 
         let feed = feed.clone();
         let store = self.store.clone();
+        let near = *self.near.read().unwrap_or_else(|p| p.into_inner());
         // Decoding and parsing are CPU work: keep them off the async workers,
         // together with the store transaction that follows.
         let span = tracing::Span::current();
@@ -346,7 +355,6 @@ impl Refresher {
             for w in &warnings {
                 warn!("{w}");
             }
-            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
             let now = Utc::now();
             if parsed.format == parse::Format::Unknown {
                 let error = format!(
@@ -367,7 +375,9 @@ impl Refresher {
                     policy,
                     jitter,
                 );
-                guard
+                store
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
                     .record_error(feed_id, Some(200), &error, None, now, plan)
                     .ok();
                 return (Err(error), plan);
@@ -375,15 +385,28 @@ impl Refresher {
             let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
             let min_interval = ttl.max(body.max_age);
             let plan = schedule::plan(now, Poll::Ok { min_interval }, errors, policy, jitter);
-            let items = normalize::normalize(&parsed, &body.final_url, &feed.url);
+            let mut items = normalize::normalize(&parsed, &body.final_url, &feed.url);
+            if near.is_some() {
+                for it in &mut items {
+                    it.fingerprint = Some(crate::neardup::item_fingerprint(
+                        &it.title,
+                        it.content.as_deref(),
+                        it.summary.as_deref(),
+                    ));
+                }
+            }
             let meta = SourceMeta {
                 title: parsed.title.clone(),
                 site_link: parsed.link.clone(),
                 etag: body.validators.etag,
                 last_modified: body.validators.last_modified,
             };
-            let r = guard
-                .apply_refresh(feed_id, &meta, &items, now, plan)
+            // Lock only for the transaction: parsing and fingerprinting above
+            // run in parallel with other feeds' refreshes.
+            let r = store
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .apply_refresh(feed_id, &meta, &items, now, plan, near.as_ref())
                 .map(|counts| (counts, warnings.len()))
                 .map_err(|e| anyhow_like(&e));
             (r, plan)

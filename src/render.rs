@@ -102,6 +102,36 @@ fn xo(s: &Option<String>) -> Option<String> {
     s.as_deref().map(x)
 }
 
+/// A collapsed story's text ends with the other sources that reported it.
+fn with_also(it: &StoredItem) -> std::borrow::Cow<'_, StoredItem> {
+    if it.also.is_empty() {
+        return std::borrow::Cow::Borrowed(it);
+    }
+    let sources: Vec<String> = it
+        .also
+        .iter()
+        .map(|(name, link)| match link {
+            Some(l) => format!(
+                "<a href=\"{}\">{}</a>",
+                html_escape::encode_double_quoted_attribute(l),
+                html_escape::encode_text(name)
+            ),
+            None => html_escape::encode_text(name).into_owned(),
+        })
+        .collect();
+    let footer = format!(
+        "<p class=\"huiju-also\">也报道了这则新闻 · Also reported by: {}</p>",
+        sources.join("、")
+    );
+    let mut copy = it.clone();
+    match (&mut copy.content, &mut copy.summary) {
+        (Some(c), _) => c.push_str(&footer),
+        (None, Some(s)) => s.push_str(&footer),
+        (None, None) => copy.summary = Some(footer),
+    }
+    std::borrow::Cow::Owned(copy)
+}
+
 /// RSS 2.0.
 pub fn rss(ch: &Channel, items: &[StoredItem]) -> String {
     let mut channel = rss::Channel {
@@ -129,6 +159,7 @@ pub fn rss(ch: &Channel, items: &[StoredItem]) -> String {
     channel.items = items
         .iter()
         .map(|it| {
+            let it = &*with_also(it);
             let (description, content) = match (&it.summary, &it.content) {
                 (Some(s), Some(c)) if s != c => (Some(s), Some(c)),
                 (s, c) => (s.as_ref().or(c.as_ref()), None),
@@ -205,6 +236,7 @@ pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
     let entries = items
         .iter()
         .map(|it| {
+            let it = &*with_also(it);
             let date = it.date(ch.tz);
             let (summary, content) = match (&it.summary, &it.content) {
                 (Some(s), Some(c)) if s != c => (Some(s), Some(c)),
@@ -228,6 +260,13 @@ pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
                 .iter()
                 .map(|l| link(x(l), "alternate", Some("text/html")))
                 .collect();
+            // Other sources of the same story.
+            links.extend(it.also.iter().filter_map(|(name, href)| {
+                Some(Link {
+                    title: Some(x(name)),
+                    ..link(x(href.as_ref()?), "related", Some("text/html"))
+                })
+            }));
             links.extend(it.enclosures.iter().map(|e| Link {
                 length: e.length.map(|l| l.to_string()),
                 ..link(x(&e.url), "enclosure", e.mime.as_deref())
@@ -360,6 +399,7 @@ pub fn json(ch: &Channel, items: &[StoredItem]) -> String {
     let items = items
         .iter()
         .map(|it| {
+            let it = &*with_also(it);
             let published = it.date(ch.tz);
             let modified = it.updated(ch.tz);
             // JSON Feed needs content_html or content_text: the summary
@@ -457,6 +497,7 @@ mod tests {
             feed_categories: vec!["jiangsu".into()],
             source_title: "新华日报".into(),
             source_url: "https://www.xhby.net/rss.xml".into(),
+            also: vec![],
         }
     }
 

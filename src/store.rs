@@ -11,13 +11,17 @@ use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
 
 use crate::config::{ALL, Config};
+use crate::neardup;
 use crate::normalize::Item;
 use crate::parse::Enclosure;
 use crate::schedule::Plan;
 
 /// Schema migrations, applied in order at open; the version is kept in
 /// `PRAGMA user_version`.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../migrations/0001_init.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../migrations/0001_init.sql")),
+    M::up(include_str!("../migrations/0002_clusters.sql")),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -66,6 +70,8 @@ pub struct Counts {
     pub unchanged: usize,
     /// Of the unchanged, those this feed carries for the first time.
     pub linked: usize,
+    /// Of the new, those found to be a copy of a story already stored.
+    pub clustered: usize,
 }
 
 /// The source's own description of itself, and its HTTP validators.
@@ -75,6 +81,129 @@ pub struct SourceMeta {
     pub site_link: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+}
+
+/// Adds an item's LSH band keys to the index.
+fn index_bands(conn: &Connection, id: i64, t: i64, fp: &neardup::Fingerprint) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO lsh (band, t, item_id) VALUES (?1, ?2, ?3)")?;
+    for b in neardup::bands(fp) {
+        stmt.execute(params![b, t, id])?;
+    }
+    Ok(())
+}
+
+/// Items sharing an LSH band with `fp` within `window` of time `t`.
+fn near_candidates(
+    conn: &Connection,
+    fp: &neardup::Fingerprint,
+    t: i64,
+    window: i64,
+    exclude: i64,
+) -> Result<Vec<i64>, StoreError> {
+    let bands = neardup::bands(fp);
+    let placeholders = vec!["?"; bands.len()].join(",");
+    let sql = format!(
+        "SELECT DISTINCT item_id FROM lsh WHERE band IN ({placeholders}) AND t BETWEEN ? AND ? AND item_id != ?"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut values: Vec<i64> = bands;
+    values.extend([t - window, t + window, exclude]);
+    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The best match for a new item among its candidates, if any is the same story.
+fn best_near_match(
+    conn: &Connection,
+    fp: &neardup::Fingerprint,
+    t: i64,
+    exclude: i64,
+    settings: &neardup::Settings,
+) -> Result<Option<(i64, neardup::Similarity)>, StoreError> {
+    let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
+    let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
+    let mut best: Option<(i64, neardup::Similarity)> = None;
+    for cand in near_candidates(conn, fp, t, window, exclude)? {
+        let (title, content, summary): (String, Option<String>, Option<String>) =
+            text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+        let other = neardup::item_fingerprint(&title, content.as_deref(), summary.as_deref());
+        let sim = neardup::compare(fp, &other);
+        if sim.is_duplicate(&settings.params) && best.is_none_or(|(_, b)| sim.score() > b.score()) {
+            best = Some((cand, sim));
+        }
+    }
+    Ok(best)
+}
+
+/// Puts a new item into the cluster of the story it copies, creating the
+/// cluster on the first copy. The representative is recomputed (highest
+/// feed priority, then earliest, then first stored) and stored; the
+/// cluster's entry id stays that of the copy readers saw first.
+fn join_near_duplicate(
+    conn: &Connection,
+    id: i64,
+    t: i64,
+    fp: &neardup::Fingerprint,
+    settings: &neardup::Settings,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let Some((matched, sim)) = best_near_match(conn, fp, t, id, settings)? else {
+        return Ok(false);
+    };
+    let existing: Option<i64> =
+        conn.query_row("SELECT cluster_id FROM items WHERE id = ?1", [matched], |r| {
+            r.get(0)
+        })?;
+    let cluster = match existing {
+        Some(c) => c,
+        None => {
+            let c: i64 = conn.query_row(
+                "INSERT INTO clusters (rep_item, entry_guid, created)
+                 SELECT id, guid, ?2 FROM items WHERE id = ?1 RETURNING id",
+                params![matched, now],
+                |r| r.get(0),
+            )?;
+            conn.execute(
+                "UPDATE items SET cluster_id = ?1, cluster_sim = 1.0 WHERE id = ?2",
+                params![c, matched],
+            )?;
+            c
+        }
+    };
+    conn.execute(
+        "UPDATE items SET cluster_id = ?1, cluster_sim = ?2 WHERE id = ?3",
+        params![cluster, sim.score(), id],
+    )?;
+    conn.execute(
+        "UPDATE clusters SET rep_item = (
+             SELECT i.id FROM items i JOIN feeds f ON f.id = i.origin_feed
+             WHERE i.cluster_id = ?1 ORDER BY f.priority DESC, i.sort_time ASC, i.id ASC LIMIT 1)
+         WHERE id = ?1",
+        [cluster],
+    )?;
+    Ok(true)
+}
+
+/// One stored item, as `huiju explain` describes it.
+#[derive(Debug, Clone)]
+pub struct ItemBrief {
+    pub id: i64,
+    pub title: String,
+    pub content: Option<String>,
+    pub summary: Option<String>,
+    pub link: Option<String>,
+    pub guid: String,
+    pub source: String,
+    pub priority: i64,
+    pub sort_time: i64,
+    pub cluster: Option<i64>,
+    pub cluster_sim: Option<f64>,
+}
+
+impl ItemBrief {
+    pub fn fingerprint(&self) -> neardup::Fingerprint {
+        neardup::item_fingerprint(&self.title, self.content.as_deref(), self.summary.as_deref())
+    }
 }
 
 /// One feed's polling state, for the status page.
@@ -111,6 +240,8 @@ pub struct StoredItem {
     /// Name of the feed the item came from.
     pub source_title: String,
     pub source_url: String,
+    /// Other sources of the same story (name, link), when copies collapse.
+    pub also: Vec<(String, Option<String>)>,
 }
 
 impl StoredItem {
@@ -166,10 +297,10 @@ impl Store {
         tx.execute("DELETE FROM feed_categories", [])?;
         for f in &cfg.feeds {
             let id: i64 = tx.query_row(
-                "INSERT INTO feeds (url, title, active) VALUES (?1, ?2, 1)
-                 ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1
+                "INSERT INTO feeds (url, title, active, priority) VALUES (?1, ?2, 1, ?3)
+                 ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1, priority = excluded.priority
                  RETURNING id",
-                params![f.url.as_str(), f.title],
+                params![f.url.as_str(), f.title, f.priority],
                 |r| r.get(0),
             )?;
             for c in &f.categories {
@@ -210,6 +341,7 @@ impl Store {
         items: &[Item],
         now: DateTime<Utc>,
         plan: Plan,
+        near: Option<&neardup::Settings>,
     ) -> Result<Counts, StoreError> {
         let now_s = now.timestamp();
         let tx = self.conn.transaction()?;
@@ -294,6 +426,13 @@ impl Store {
                         }
                         add_feed.execute(params![id, feed_id])?;
                         counts.new += 1;
+                        if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
+                            let t = published.unwrap_or(now_s);
+                            if join_near_duplicate(&tx, id, t, fp, settings, now_s)? {
+                                counts.clustered += 1;
+                            }
+                            index_bands(&tx, id, t, fp)?;
+                        }
                     }
                 }
             }
@@ -363,18 +502,16 @@ impl Store {
     /// The newest `limit` items of `category` (or of every active feed for
     /// `all`), each once, newest first.
     /// `query`, when given, keeps items whose title or text contains it.
+    /// `collapse`: copies of one story at least this alike become one entry
+    /// (the representative, with the cluster's stable id and the other
+    /// sources in [`StoredItem::also`]); `None` shows every copy.
     pub fn category_items(
         &self,
         category: &str,
         limit: usize,
         query: Option<&str>,
+        collapse: Option<f64>,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        const COLUMNS: &str = "SELECT i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
-                    i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
-                    COALESCE(f.title, f.source_title, f.url), f.url,
-                    (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
-                     JOIN feed_categories fc ON fc.feed_id = x.feed_id WHERE x.item_id = i.id)
-             FROM items i JOIN feeds f ON f.id = i.origin_feed";
         let members = if category == ALL {
             "SELECT item_id FROM item_feeds JOIN feeds a ON a.id = item_feeds.feed_id WHERE a.active = 1 AND ?2 = ?2"
         } else {
@@ -385,16 +522,34 @@ impl Store {
         } else {
             "AND ?3 IS NULL"
         };
+        // ?4: the collapse threshold; above 1.0 nothing collapses.
         let sql = format!(
-            "{COLUMNS} WHERE i.id IN ({members}) {filter} ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
+            "WITH entries AS (
+                 SELECT DISTINCT CASE WHEN c.id IS NOT NULL AND (x.id = c.rep_item OR x.cluster_sim >= ?4)
+                                      THEN c.rep_item ELSE x.id END AS id
+                 FROM items x LEFT JOIN clusters c ON c.id = x.cluster_id AND ?4 <= 1.0
+                 WHERE x.id IN ({members}))
+             SELECT i.guid, i.link, i.title, i.summary, i.content, i.author, i.categories,
+                    i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
+                    COALESCE(f.title, f.source_title, f.url), f.url,
+                    (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
+                     JOIN feed_categories fc ON fc.feed_id = x.feed_id
+                     WHERE x.item_id = i.id
+                        OR x.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4)),
+                    i.id, cl.id, cl.entry_guid
+             FROM items i JOIN feeds f ON f.id = i.origin_feed
+             LEFT JOIN clusters cl ON cl.id = i.cluster_id AND cl.rep_item = i.id AND ?4 <= 1.0
+             WHERE i.id IN entries {filter}
+             ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
         );
         let pattern = query.map(|q| {
             let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
             format!("%{escaped}%")
         });
+        let threshold = collapse.unwrap_or(2.0);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let map = |r: &rusqlite::Row| -> rusqlite::Result<StoredItem> {
+        let map = |r: &rusqlite::Row| -> rusqlite::Result<(StoredItem, i64, Option<i64>, Option<String>)> {
             let published: Option<i64> = r.get(8)?;
             let offset: Option<i32> = r.get(9)?;
             let published = published.and_then(|p| {
@@ -403,7 +558,7 @@ impl Store {
             });
             let categories: String = r.get(6)?;
             let enclosures: String = r.get(7)?;
-            Ok(StoredItem {
+            let item = StoredItem {
                 guid: r.get(0)?,
                 link: r.get(1)?,
                 title: r.get(2)?,
@@ -423,12 +578,33 @@ impl Store {
                     .unwrap_or_default(),
                 source_title: r.get(12)?,
                 source_url: r.get(13)?,
-            })
+                also: Vec::new(),
+            };
+            Ok((item, r.get(15)?, r.get(16)?, r.get(17)?))
         };
         let rows = stmt
-            .query_map(params![limit, category, pattern], map)?
+            .query_map(params![limit, category, pattern, threshold], map)?
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        let shown: std::collections::HashSet<String> = rows.iter().map(|(i, ..)| i.guid.clone()).collect();
+        let mut also = self.conn.prepare_cached(
+            "SELECT COALESCE(f.title, f.source_title, f.url), i.link FROM items i JOIN feeds f ON f.id = i.origin_feed
+             WHERE i.cluster_id = ?1 AND i.id != ?2 AND i.cluster_sim >= ?3 ORDER BY i.sort_time, i.id",
+        )?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (mut item, id, cluster, entry_guid) in rows {
+            if let (Some(c), Some(g)) = (cluster, entry_guid) {
+                item.also = also
+                    .query_map(params![c, id, threshold], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?;
+                // The cluster keeps the id readers first saw, unless a copy
+                // shown on its own here (a stricter category) already has it.
+                if !item.also.is_empty() && (g == item.guid || !shown.contains(&g)) {
+                    item.guid = g;
+                }
+            }
+            out.push(item);
+        }
+        Ok(out)
     }
 
     /// Earliest next poll of every active feed (unix seconds), by URL.
@@ -485,6 +661,91 @@ impl Store {
             [],
             |r| r.get(0),
         )?)
+    }
+
+    /// The item a URL (link or guid, in any of its variants) identifies.
+    pub fn find_item(&self, url: &str) -> Result<Option<i64>, StoreError> {
+        let mut keys = vec![format!("guid:{url}")];
+        if let Some(n) = crate::normalize::normalize_link(url) {
+            keys.insert(0, format!("url:{n}"));
+        }
+        for k in keys {
+            if let Some(id) = self
+                .conn
+                .query_row("SELECT item_id FROM item_keys WHERE key = ?1", [&k], |r| r.get(0))
+                .optional()?
+            {
+                return Ok(Some(id));
+            }
+        }
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id FROM items WHERE guid = ?1 OR link = ?1 LIMIT 1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// What `huiju explain` shows about one item.
+    pub fn item_brief(&self, id: i64) -> Result<ItemBrief, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT i.id, i.title, i.content, i.summary, i.link, i.guid, COALESCE(f.title, f.source_title, f.url),
+                    f.priority, i.sort_time, i.cluster_id, i.cluster_sim
+             FROM items i JOIN feeds f ON f.id = i.origin_feed WHERE i.id = ?1",
+            [id],
+            |r| {
+                Ok(ItemBrief {
+                    id: r.get(0)?,
+                    title: r.get(1)?,
+                    content: r.get(2)?,
+                    summary: r.get(3)?,
+                    link: r.get(4)?,
+                    guid: r.get(5)?,
+                    source: r.get(6)?,
+                    priority: r.get(7)?,
+                    sort_time: r.get(8)?,
+                    cluster: r.get(9)?,
+                    cluster_sim: r.get(10)?,
+                })
+            },
+        )?)
+    }
+
+    /// A cluster's representative, entry id and members (first stored first).
+    pub fn cluster(&self, cluster: i64) -> Result<(i64, String, Vec<i64>), StoreError> {
+        let (rep, guid): (i64, String) = self.conn.query_row(
+            "SELECT rep_item, entry_guid FROM clusters WHERE id = ?1",
+            [cluster],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id FROM items WHERE cluster_id = ?1 ORDER BY id")?;
+        let members = stmt
+            .query_map([cluster], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        Ok((rep, guid, members))
+    }
+
+    /// Items sharing an LSH band with `id` within `window` of its time.
+    pub fn near_candidates_of(
+        &self,
+        id: i64,
+        fp: &neardup::Fingerprint,
+        window: std::time::Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        let t: i64 = self
+            .conn
+            .query_row("SELECT sort_time FROM items WHERE id = ?1", [id], |r| r.get(0))?;
+        near_candidates(
+            &self.conn,
+            fp,
+            t,
+            i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
+            id,
+        )
     }
 
     /// A cheap query that proves the database answers.

@@ -104,8 +104,9 @@ impl AppState {
         let cfg = self.config();
         let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
         let cat = category.to_string();
+        let collapse = cfg.collapse_threshold(category);
         let items = self
-            .read(move |s| s.category_items(&cat, limit, query.as_deref()))
+            .read(move |s| s.category_items(&cat, limit, query.as_deref(), collapse))
             .await?;
         let (title, description) = channel_text(&cfg, category);
         let titles: HashMap<String, String> = cfg

@@ -1,0 +1,503 @@
+//! One story, one item: near-duplicate detection across sources.
+//!
+//! A 新华日报 story republished by a city portal keeps its text but gets a
+//! new URL, a new headline suffix, a byline, the portal's boilerplate, maybe
+//! Traditional characters or one paragraph less. Exact dedup cannot see it.
+//!
+//! The fingerprint is the set of character 3-gram shingles of the item's
+//! folded plain text (Chinese has no spaces: character n-grams need no
+//! segmenter), after dropping bylines, datelines and portal boilerplate;
+//! plus the numbers the text mentions. Two items are the same story when
+//! the smaller one's shingles are almost all in the larger (containment),
+//! the sets overlap enough overall (Jaccard), and their numbers agree —
+//! the last is what keeps template bulletins (weather, traffic, markets),
+//! which differ only in their figures, apart.
+//!
+//! Candidates come from an LSH index over a one-permutation MinHash
+//! signature (one hash per shingle, [`BINS`] bins), so finding them never
+//! scans the table.
+
+use std::collections::HashSet;
+
+use crate::normalize::html_to_text;
+
+/// MinHash bins (one-permutation hashing).
+pub const BINS: usize = 63;
+/// LSH bands of [`ROWS`] bins each: P(candidate) = 1 − (1 − J³)²¹, 0.94 at
+/// Jaccard 0.5 and 0.0002 at 0.02.
+pub const BANDS: usize = 21;
+pub const ROWS: usize = BINS / BANDS;
+
+/// Tuning of the duplicate decision.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Minimum score (see [`Similarity::score`]) to call two items one story.
+    pub threshold: f64,
+    /// Minimum Jaccard overlap, so that a short text inside a long one
+    /// (a quote, a one-line brief) is not taken for the same story...
+    pub min_jaccard: f64,
+    /// ...unless the headlines agree at least this much: a portal's teaser
+    /// (first paragraph) of a full article is the same story.
+    pub teaser_title: f64,
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            threshold: 0.8,
+            min_jaccard: 0.4,
+            teaser_title: 0.6,
+        }
+    }
+}
+
+/// Near-duplicate detection as configured (`[dedup]`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Settings {
+    pub params: Params,
+    /// Copies are looked for within this distance in time.
+    pub window: std::time::Duration,
+}
+
+/// Fingerprints an item as stored: its content, else its summary.
+pub fn item_fingerprint(title: &str, content: Option<&str>, summary: Option<&str>) -> Fingerprint {
+    fingerprint(title, content.or(summary).unwrap_or(""))
+}
+
+/// What an item's text looks like to the detector.
+#[derive(Debug, Clone, Default)]
+pub struct Fingerprint {
+    /// Hashed 3-gram shingles, sorted, unique.
+    pub shingles: Vec<u64>,
+    /// Hashed numbers in the text, sorted, unique.
+    pub numbers: Vec<u64>,
+    /// Hashed character bigrams of the headline (tags and outlet suffixes
+    /// removed), sorted, unique.
+    pub title: Vec<u64>,
+    /// Extra index keys for copies that MinHash bands miss because one side
+    /// is much shorter (a teaser): the folded headline, and the text's start.
+    pub keys: Vec<u64>,
+}
+
+/// How alike two fingerprints are.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Similarity {
+    /// |A ∩ B| / |A ∪ B| of the shingles.
+    pub jaccard: f64,
+    /// |A ∩ B| / min(|A|, |B|): a copy with a paragraph dropped still scores 1.
+    pub containment: f64,
+    /// Share of the numbers of the item with fewer numbers found in the other.
+    pub numbers: f64,
+    /// Jaccard overlap of the headlines' character bigrams.
+    pub title: f64,
+    /// Shingles in common.
+    pub common: usize,
+}
+
+impl Similarity {
+    /// The score compared with the threshold: containment, held down by
+    /// disagreeing numbers.
+    pub fn score(&self) -> f64 {
+        self.containment.min(self.numbers)
+    }
+
+    pub fn is_duplicate(&self, p: &Params) -> bool {
+        let overlap = self.jaccard >= p.min_jaccard
+            || (self.title >= p.teaser_title && self.jaccard >= 0.1 && self.common >= 20);
+        overlap && self.score() >= p.threshold
+    }
+}
+
+/// Paragraphs that are never the story: portal navigation, copyright lines,
+/// sharing widgets, editor credits.
+const BOILERPLATE: &[&str] = &[
+    "版权所有",
+    "copyright",
+    "icp备",
+    "icp证",
+    "首页>",
+    "首页 >",
+    "网友热搜",
+    "最新发布",
+    "更多搜索",
+    "内容精选",
+    "责任编辑",
+    "免责声明",
+    "扫一扫",
+    "分享到",
+    "打印本页",
+    "关闭窗口",
+    "相关链接",
+    "相关阅读",
+    "延伸阅读",
+    "来源:",
+    "来源：",
+    "编辑:",
+    "编辑：",
+];
+
+/// Splits HTML into paragraphs of plain text.
+fn paragraphs(html: &str) -> Vec<String> {
+    let mut marked = String::with_capacity(html.len() + 16);
+    let lower = html.to_ascii_lowercase();
+    let mut last = 0;
+    for (i, _) in lower.match_indices('<') {
+        let tag = &lower[i + 1..];
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if matches!(
+            name.as_str(),
+            "p" | "br"
+                | "div"
+                | "li"
+                | "h1"
+                | "h2"
+                | "h3"
+                | "h4"
+                | "h5"
+                | "h6"
+                | "tr"
+                | "section"
+                | "article"
+        ) {
+            marked.push_str(&html[last..i]);
+            marked.push('\n');
+            last = i;
+        }
+    }
+    marked.push_str(&html[last..]);
+    marked
+        .split('\n')
+        .map(html_to_text)
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
+/// Full-width ASCII to half-width, Traditional to Simplified, lower case.
+fn fold(s: &str) -> String {
+    let half: String = s
+        .chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' | '\u{A0}' => ' ',
+            _ => c,
+        })
+        .collect();
+    fast2s::convert(&half).to_lowercase()
+}
+
+fn is_byline(p: &str) -> bool {
+    let n = p.chars().count();
+    if n > 60 {
+        return false;
+    }
+    p.starts_with('□')
+        || p.starts_with('■')
+        || p.starts_with("本报讯")
+        || ((p.contains("记者") || p.contains("通讯员")) && n <= 40)
+        || (n <= 30 && looks_like_dateline(p))
+}
+
+/// `新华日报 2023-04-15 10:09`: a source name and a date, nothing else.
+fn looks_like_dateline(p: &str) -> bool {
+    let digits = p.chars().filter(char::is_ascii_digit).count();
+    digits >= 6 && (p.contains('-') || p.contains('年') || p.contains('/'))
+}
+
+/// Navigation bars: several very short words separated by spaces.
+fn is_nav(p: &str) -> bool {
+    let words: Vec<&str> = p.split_whitespace().collect();
+    words.len() >= 4 && words.iter().all(|w| w.chars().count() <= 4)
+}
+
+/// `本报讯（记者 吉强）` at the start of the first paragraph.
+fn strip_lead_byline(p: &str) -> &str {
+    if let Some(rest) = p.strip_prefix("本报讯") {
+        let close = rest
+            .char_indices()
+            .take(40)
+            .find(|(_, c)| *c == ')' || *c == '）');
+        if let Some((i, c)) = close {
+            return rest[i + c.len_utf8()..].trim_start();
+        }
+        return rest.trim_start();
+    }
+    p
+}
+
+/// The story's own text: folded, bylines and boilerplate dropped, only
+/// letters and digits kept.
+pub fn story_text(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    for p in paragraphs(html) {
+        let p = fold(&p);
+        let p = strip_lead_byline(p.trim());
+        if p.is_empty() || is_byline(p) || is_nav(p) || BOILERPLATE.iter().any(|b| p.contains(b)) {
+            continue;
+        }
+        out.extend(p.chars().filter(|c| c.is_alphanumeric() || *c == '.'));
+    }
+    out
+}
+
+/// A headline without outlet suffixes and bracketed tags, folded.
+pub fn story_title(title: &str) -> String {
+    let t = fold(title);
+    let mut t = t.as_str();
+    // Suffixes such as `_新华报业网`, ` - 苏州都市网`, ` | 交汇点`.
+    for sep in ["_", " - ", "-", " | ", "|", "——"] {
+        if let Some(i) = t.rfind(sep) {
+            let tail = &t[i + sep.len()..];
+            if !tail.is_empty() && tail.chars().count() <= 8 && i > 0 {
+                t = &t[..i];
+            }
+        }
+    }
+    let mut out = String::new();
+    let mut depth = 0usize;
+    for c in t.chars() {
+        match c {
+            '【' | '[' => depth += 1,
+            '】' | ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    let out = out
+        .replace("(图)", "")
+        .replace("(视频)", "")
+        .replace("(组图)", "");
+    out.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn hash(s: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(s.as_bytes())
+}
+
+/// Fingerprints an item from its title and HTML content.
+pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
+    let mut text = story_text(html);
+    // Summary-only feeds: let the headline carry weight when there is little text.
+    if text.chars().count() < 60 {
+        text = format!("{}{text}", story_title(title));
+    }
+    let chars: Vec<char> = text.chars().filter(|c| *c != '.').collect();
+    let mut shingles: Vec<u64> = if chars.len() < 3 {
+        vec![hash(&chars.iter().collect::<String>())]
+    } else {
+        let mut buf = String::with_capacity(12);
+        chars
+            .windows(3)
+            .map(|w| {
+                buf.clear();
+                buf.extend(w);
+                hash(&buf)
+            })
+            .collect()
+    };
+    shingles.sort_unstable();
+    shingles.dedup();
+    let mut numbers: Vec<u64> = Vec::new();
+    let mut cur = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_digit() || (c == '.' && !cur.is_empty()) {
+            cur.push(c);
+        } else if !cur.is_empty() {
+            let n = cur.trim_end_matches('.');
+            numbers.push(hash(n));
+            cur.clear();
+        }
+    }
+    numbers.sort_unstable();
+    numbers.dedup();
+    let folded_title = story_title(title);
+    let mut keys = Vec::new();
+    if folded_title.chars().count() >= 6 {
+        keys.push(hash(&format!("title:{folded_title}")));
+    }
+    let lead: String = text.chars().filter(|c| *c != '.').take(24).collect();
+    if lead.chars().count() >= 24 {
+        keys.push(hash(&format!("lead:{lead}")));
+    }
+    let t: Vec<char> = folded_title.chars().collect();
+    let mut title: Vec<u64> = t
+        .windows(2)
+        .map(|w| hash(&w.iter().collect::<String>()))
+        .collect();
+    title.sort_unstable();
+    title.dedup();
+    Fingerprint {
+        shingles,
+        numbers,
+        title,
+        keys,
+    }
+}
+
+fn intersection(a: &[u64], b: &[u64]) -> usize {
+    let (mut i, mut j, mut n) = (0, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                n += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
+    let common = intersection(&a.shingles, &b.shingles) as f64;
+    let (la, lb) = (a.shingles.len() as f64, b.shingles.len() as f64);
+    let union = la + lb - common;
+    let min = la.min(lb);
+    let numbers = {
+        let (na, nb) = (a.numbers.len(), b.numbers.len());
+        if na.min(nb) == 0 {
+            // One side mentions no figures at all while the other has
+            // several: not the same report.
+            if na.max(nb) >= 3 { 0.5 } else { 1.0 }
+        } else {
+            intersection(&a.numbers, &b.numbers) as f64 / na.min(nb) as f64
+        }
+    };
+    let title = {
+        let c = intersection(&a.title, &b.title) as f64;
+        let u = (a.title.len() + b.title.len()) as f64 - c;
+        if u > 0.0 { c / u } else { 0.0 }
+    };
+    Similarity {
+        jaccard: if union > 0.0 { common / union } else { 0.0 },
+        containment: if min > 0.0 { common / min } else { 0.0 },
+        numbers,
+        title,
+        common: common as usize,
+    }
+}
+
+/// One-permutation MinHash: each shingle lands in one bin by its hash,
+/// each bin keeps its minimum; empty bins borrow from the next full one.
+pub fn signature(fp: &Fingerprint) -> [u32; BINS] {
+    let mut sig = [u32::MAX; BINS];
+    for &h in &fp.shingles {
+        let bin = (h % BINS as u64) as usize;
+        let v = (h >> 32) as u32;
+        if v < sig[bin] {
+            sig[bin] = v;
+        }
+    }
+    // Densify: rotation keeps the estimate unbiased enough for banding.
+    if sig.iter().any(|v| *v != u32::MAX) {
+        for i in 0..BINS {
+            if sig[i] == u32::MAX {
+                let mut j = (i + 1) % BINS;
+                while sig[j] == u32::MAX {
+                    j = (j + 1) % BINS;
+                }
+                sig[i] = sig[j].wrapping_add(i as u32);
+            }
+        }
+    }
+    sig
+}
+
+/// LSH band keys: items sharing any band key are candidates.
+pub fn bands(fp: &Fingerprint) -> Vec<i64> {
+    let sig = signature(fp);
+    (0..BANDS)
+        .map(|b| {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(&(b as u32).to_le_bytes());
+            for v in &sig[b * ROWS..(b + 1) * ROWS] {
+                h.update(&v.to_le_bytes());
+            }
+            h.digest() as i64
+        })
+        .chain(fp.keys.iter().map(|k| *k as i64))
+        .collect()
+}
+
+/// Distinct band keys of a fingerprint, as a set (for tests and tools).
+pub fn band_set(fp: &Fingerprint) -> HashSet<i64> {
+    bands(fp).into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SEED: &str = "<p>5年来,助企纾困、提振发展信心,返还小微企业工会经费45.1亿元;搭建职工成长成才平台,推动108.32万名职工晋升技能等级。</p>\
+        <p>志不求易者成,事不避难者进。在江苏省工会十五大即将召开之际,回顾过去5年,江苏工会牢记嘱托、感恩奋进。</p>\
+        <p>扎根矿山22年的徐矿集团张双楼煤矿瓦斯班班长吕龙清,评上技师,每月享受2500元的特殊人才津贴。</p>\
+        <p>迄今,全省已出台涉及产业工人的政策文件55项,培育各级各类试点单位9000多家,覆盖职工730多万人。</p>";
+
+    #[test]
+    fn the_seed_republished_by_a_portal_is_the_same_story() {
+        let copy = format!(
+            "<p>首页 > 资讯中心 > 江苏资讯</p><p>新华日报 2023-04-15 10:09</p><p>□ 记者 吉强 通讯员 谢丹娜</p>{}\
+             <p>资讯 苏州 娱乐 体育 财经</p><p>Copyright (C) www.szdushi.com.cn</p><p>苏州都市网 版权所有 苏ICP备2021029242号-1</p>",
+            SEED.replace(',', "，").replace(';', "；")
+        );
+        let s = compare(
+            &fingerprint("汇聚磅礴“工力量”", SEED),
+            &fingerprint("汇聚磅礴“工力量”_新华报业网", &copy),
+        );
+        assert!(s.containment > 0.97 && s.numbers == 1.0, "{s:?}");
+        assert!(s.is_duplicate(&Params::default()));
+        assert!(!band_set(&fingerprint("", SEED)).is_disjoint(&band_set(&fingerprint("", &copy))));
+    }
+
+    #[test]
+    fn traditional_characters_fold_to_simplified() {
+        let t = fingerprint(
+            "",
+            "<p>記者從江蘇省總工會獲悉，全省職工勞動競賽參與人數創新高，達到4070萬人次。</p>",
+        );
+        let s = fingerprint(
+            "",
+            "<p>记者从江苏省总工会获悉,全省职工劳动竞赛参与人数创新高,达到4070万人次。</p>",
+        );
+        assert_eq!(compare(&t, &s).jaccard, 1.0);
+    }
+
+    #[test]
+    fn template_bulletins_with_other_figures_are_apart() {
+        let day = |d: u32, hi: u32, lo: u32, wind: u32| {
+            format!(
+                "<p>苏州市气象台{d}日发布天气预报:今天多云到阴,最高气温{hi}℃,最低气温{lo}℃,东南风{wind}到{}级。\
+                 明天阴有小雨,气温略有下降。请市民注意添衣保暖,出行携带雨具。</p>",
+                wind + 1
+            )
+        };
+        let a = fingerprint("苏州天气预报", &day(14, 25, 16, 3));
+        let b = fingerprint("苏州天气预报", &day(15, 22, 14, 2));
+        let s = compare(&a, &b);
+        assert!(!s.is_duplicate(&Params::default()), "{s:?}");
+    }
+
+    #[test]
+    fn titles_lose_outlet_suffixes_and_tags() {
+        assert_eq!(
+            story_title("【江苏】汇聚磅礴“工力量”_新华报业网"),
+            story_title("汇聚磅礴“工力量”")
+        );
+        assert_eq!(story_title("苏州地铁6号线开通 - 苏州都市网"), "苏州地铁6号线开通");
+        assert_eq!(story_title("[视频]太湖蓝藻防控(图)"), "太湖蓝藻防控");
+    }
+
+    #[test]
+    fn bylines_and_boilerplate_are_not_story_text() {
+        let t = story_text(
+            "<p>本报讯（记者 王明）苏州今日开通地铁。</p><p>□ 记者 吉强</p><p>（责任编辑：张三）</p>",
+        );
+        assert_eq!(t, "苏州今日开通地铁");
+    }
+}
