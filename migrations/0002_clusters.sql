@@ -21,10 +21,12 @@ CREATE INDEX items_cluster ON items(cluster_id);
 
 -- LSH index over MinHash bands: items sharing a band key are candidates.
 -- `t` is the item's sort time, so a lookup reads only its time window.
+-- Keys are 32-bit (smaller rows; a rare collision only adds a candidate
+-- that the exact comparison then rejects). No foreign key or second index:
+-- rows are only ever looked up by band, and items are never deleted.
 CREATE TABLE lsh (
     band    INTEGER NOT NULL,
     t       INTEGER NOT NULL,
-    item_id INTEGER NOT NULL REFERENCES items(id) ON DELETE CASCADE,
+    item_id INTEGER NOT NULL,
     PRIMARY KEY (band, t, item_id)
 ) WITHOUT ROWID;
-CREATE INDEX lsh_item ON lsh(item_id);

@@ -748,6 +748,48 @@ impl Store {
         )
     }
 
+    /// LSH candidates for a fingerprint at time `t` (for benchmarks and tools).
+    pub fn lsh_candidates(
+        &self,
+        fp: &neardup::Fingerprint,
+        t: i64,
+        window: std::time::Duration,
+    ) -> Result<Vec<i64>, StoreError> {
+        near_candidates(
+            &self.conn,
+            fp,
+            t,
+            i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
+            0,
+        )
+    }
+
+    /// Bulk-loads synthetic items with their LSH keys, for benchmarks:
+    /// `(time, fingerprint)` pairs in one transaction.
+    pub fn load_index_for_bench(&mut self, rows: &[(i64, neardup::Fingerprint)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            tx.execute("INSERT OR IGNORE INTO feeds (id, url) VALUES (1, 'bench:')", [])?;
+            let mut item = tx.prepare_cached(
+                "INSERT INTO items (origin_feed, guid, title, first_seen, sort_time, content_hash)
+                 VALUES (1, '', '', ?1, ?1, 0) RETURNING id",
+            )?;
+            for (t, fp) in rows {
+                let id: i64 = item.query_row([t], |r| r.get(0))?;
+                index_bands(&tx, id, *t, fp)?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Moves the write-ahead log into the database file (for size figures).
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// A cheap query that proves the database answers.
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;

@@ -4,5 +4,6 @@
 mod check;
 mod daemon;
 mod inspect;
+mod neardup;
 mod pipeline;
 mod support;
