@@ -15,7 +15,7 @@ use url::Url;
 use crate::config::{ALL, Config};
 use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::refresh::{self, Outcome, Refresher};
-use crate::render::{self, Channel, Format};
+use crate::render::{self, Format};
 use crate::schedule::Policy;
 use crate::store::Store;
 use crate::{decode, normalize, parse};
@@ -180,17 +180,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             limit,
         } => {
             let cfg = Config::load(&cli.config)?;
-            let (title, description) = if category == ALL {
-                ("全部".to_string(), "All categories · 全部分类".to_string())
-            } else {
-                match cfg.category(&category) {
-                    Some(c) => (c.title.clone(), c.description.clone()),
-                    None => {
-                        let known: Vec<&str> = cfg.categories.iter().map(|c| c.id.as_str()).collect();
-                        bail!("unknown category '{category}' (known: all, {})", known.join(", "));
-                    }
-                }
-            };
+            if category != ALL && cfg.category(&category).is_none() {
+                let known: Vec<&str> = cfg.categories.iter().map(|c| c.id.as_str()).collect();
+                bail!("unknown category '{category}' (known: all, {})", known.join(", "));
+            }
             let store = open_store(&cfg)?;
             let items = store.category_items(
                 &category,
@@ -198,21 +191,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None,
                 cfg.collapse_threshold(&category),
             )?;
-            let titles: HashMap<String, String> = cfg
-                .categories
-                .iter()
-                .map(|c| (c.id.clone(), c.title.clone()))
-                .collect();
-            let ch = Channel {
-                id: &category,
-                title: &title,
-                description: &description,
-                base_url: &cfg.server.base_url,
-                tz: cfg.fetch.timezone,
-                category_titles: &titles,
-                hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
-            };
-            emit(&render::render(&ch, &items, format))?;
+            emit(&render::for_category(&cfg, &category, &items, format))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect {

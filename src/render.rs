@@ -86,6 +86,34 @@ impl Channel<'_> {
     }
 }
 
+/// Title and description of a category's feed, or of `all`.
+pub fn channel_text(cfg: &crate::config::Config, category: &str) -> (String, String) {
+    match cfg.category(category) {
+        Some(c) => (c.title.clone(), c.description.clone()),
+        None => ("全部".to_string(), "All categories · 全部分类".to_string()),
+    }
+}
+
+/// The document for `category` (or `all`) as `export` and the server give it.
+pub fn for_category(cfg: &crate::config::Config, category: &str, items: &[StoredItem], f: Format) -> String {
+    let (title, description) = channel_text(cfg, category);
+    let titles: HashMap<String, String> = cfg
+        .categories
+        .iter()
+        .map(|c| (c.id.clone(), c.title.clone()))
+        .collect();
+    let ch = Channel {
+        id: category,
+        title: &title,
+        description: &description,
+        base_url: &cfg.server.base_url,
+        tz: cfg.fetch.timezone,
+        category_titles: &titles,
+        hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
+    };
+    render(&ch, items, f)
+}
+
 pub fn render(ch: &Channel, items: &[StoredItem], f: Format) -> String {
     match f {
         Format::Rss => rss(ch, items),

@@ -21,7 +21,7 @@ use serde::Deserialize;
 
 use crate::config::{ALL, Config};
 use crate::metrics::{Metrics, RequestLabel};
-use crate::render::{self, Channel, Format};
+use crate::render::{self, Format};
 use crate::store::{Store, StoreError};
 
 /// A rendered output feed with its validators.
@@ -108,26 +108,11 @@ impl AppState {
         let items = self
             .read(move |s| s.category_items(&cat, limit, query.as_deref(), collapse))
             .await?;
-        let (title, description) = channel_text(&cfg, category);
-        let titles: HashMap<String, String> = cfg
-            .categories
-            .iter()
-            .map(|c| (c.id.clone(), c.title.clone()))
-            .collect();
-        let ch = Channel {
-            id: category,
-            title: &title,
-            description: &description,
-            base_url: &cfg.server.base_url,
-            tz: cfg.fetch.timezone,
-            category_titles: &titles,
-            hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
-        };
-        let body = render::render(&ch, &items, format);
+        let body = render::for_category(&cfg, category, &items, format);
         self.metrics.renders.inc();
         let last_modified = items
             .iter()
-            .map(|i| i.updated(ch.tz).to_utc())
+            .map(|i| i.updated(cfg.fetch.timezone).to_utc())
             .max()
             .unwrap_or(DateTime::UNIX_EPOCH);
         let rendered = Arc::new(Rendered {
@@ -143,14 +128,6 @@ impl AppState {
                 .insert(key, rendered.clone());
         }
         Ok(rendered)
-    }
-}
-
-/// Title and description of a category's feed, or of `all`.
-pub fn channel_text(cfg: &Config, category: &str) -> (String, String) {
-    match cfg.category(category) {
-        Some(c) => (c.title.clone(), c.description.clone()),
-        None => ("全部".to_string(), "All categories · 全部分类".to_string()),
     }
 }
 
