@@ -29,6 +29,10 @@ pub enum FetchError {
     Timeout(Duration),
     #[error("body larger than max_body ({0} bytes); cut off")]
     TooLarge(u64),
+    /// The TLS handshake failed (certificate, protocol): the network works,
+    /// the source's HTTPS does not.
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
     /// The host could not be reached at all (DNS, refused, unreachable):
     /// when every host fails this way, the network is down, not the feed.
     #[error("cannot connect: {0}")]
@@ -234,6 +238,13 @@ impl Fetcher {
                 causes.join(": ")
             }
         };
+        let mut src = std::error::Error::source(e);
+        while let Some(s) = src {
+            if let Some(tls) = find_tls(s) {
+                return FetchError::Tls(tls.to_string());
+            }
+            src = s.source();
+        }
         if e.is_connect() {
             FetchError::Connect(reason)
         } else {
@@ -268,6 +279,16 @@ impl Fetcher {
             })
         }
     }
+}
+
+/// The rustls error inside `e`: rustls errors arrive wrapped in (nested)
+/// io::Errors, whose `source()` skips the wrapped error itself.
+fn find_tls<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    if let Some(t) = e.downcast_ref::<rustls::Error>() {
+        return Some(t);
+    }
+    let inner = e.downcast_ref::<std::io::Error>()?.get_ref()?;
+    find_tls(inner)
 }
 
 fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {

@@ -19,6 +19,7 @@ pub mod opml;
 pub mod parse;
 pub mod refresh;
 pub mod render;
+pub mod sanitize;
 pub mod schedule;
 pub mod serve;
 pub mod store;

@@ -137,16 +137,19 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         .as_deref()
         .and_then(|l| absolute(l, Some(base)))
         .map(|l| clean_text(&l));
-    let summary = it
-        .summary
+    // Item HTML is sanitized here, once, before it is hashed and stored;
+    // relative URLs resolve against the item's own link.
+    let item_base = link
         .as_deref()
-        .map(clean_text)
-        .filter(|s| !s.trim().is_empty());
-    let content = it
-        .content
-        .as_deref()
-        .map(clean_text)
-        .filter(|s| !s.trim().is_empty());
+        .and_then(|l| Url::parse(l).ok())
+        .unwrap_or_else(|| base.clone());
+    let html = |h: &Option<String>| {
+        h.as_deref()
+            .map(|h| crate::sanitize::sanitize(&clean_text(h), Some(&item_base)))
+            .filter(|s| !s.trim().is_empty())
+    };
+    let summary = html(&it.summary);
+    let content = html(&it.content);
     let title = match it.title.as_deref().map(|t| collapse_ws(&clean_text(t))) {
         Some(t) if !t.is_empty() => t,
         // Readers need a title; take the start of the text, as feedparser does.

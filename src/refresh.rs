@@ -307,12 +307,17 @@ impl Refresher {
                     }
                     true
                 };
-                let retry_after = e.retry_after().map(|t| {
-                    t.min(
-                        now + chrono::Duration::from_std(policy.max_backoff).unwrap_or(chrono::Duration::MAX),
-                    )
-                });
-                if let Some(until) = retry_after {
+                let longest =
+                    now + chrono::Duration::from_std(policy.max_backoff).unwrap_or(chrono::Duration::MAX);
+                // 410 Gone: the source says the feed is gone for good. It is
+                // still asked again, rarely (at the backoff cap), never dropped.
+                let gone = e.status() == Some(410);
+                let retry_after = if gone {
+                    Some(longest)
+                } else {
+                    e.retry_after().map(|t| t.min(longest))
+                };
+                if let Some(until) = retry_after.filter(|_| !gone) {
                     self.holds
                         .lock()
                         .expect("holds lock")
@@ -320,6 +325,11 @@ impl Refresher {
                 }
                 let plan = schedule::plan(now, Poll::Failed { retry_after, counts }, errors, policy, jitter);
                 let mut error = anyhow_like(&e);
+                if gone {
+                    error = "gone: the source says this feed no longer exists (HTTP 410 Gone); \
+                             asked again only rarely"
+                        .to_string();
+                }
                 if !counts {
                     error.push_str(" (the network seems down; not counted against the feed)");
                 }

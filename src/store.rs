@@ -92,7 +92,41 @@ fn index_bands(conn: &Connection, id: i64, t: i64, fp: &neardup::Fingerprint) ->
     Ok(())
 }
 
-/// Items sharing an LSH band with `fp` within `window` of time `t`.
+/// Fingerprints of the items stored last in this refresh: a feed's own
+/// earlier items are the likeliest candidates, and recomputing them from
+/// their stored text would cost most of the comparison.
+#[derive(Default)]
+struct RecentPrints {
+    order: std::collections::VecDeque<i64>,
+    prints: HashMap<i64, neardup::Fingerprint>,
+}
+
+impl RecentPrints {
+    const KEEP: usize = 512;
+
+    fn get(&self, id: i64) -> Option<&neardup::Fingerprint> {
+        self.prints.get(&id)
+    }
+
+    fn add(&mut self, id: i64, fp: &neardup::Fingerprint) {
+        if self.order.len() == Self::KEEP
+            && let Some(old) = self.order.pop_front()
+        {
+            self.prints.remove(&old);
+        }
+        self.order.push_back(id);
+        self.prints.insert(id, fp.clone());
+    }
+}
+
+/// Candidates compared with each new item, at most.
+const MAX_CANDIDATES: usize = 16;
+
+/// Items sharing an LSH band with `fp` within `window` of time `t`, those
+/// sharing the most bands first, at most [`MAX_CANDIDATES`]. Each band is
+/// read with a limit, so a feed of template items (every one in the same
+/// buckets as the others) costs each new item a bounded number of rows,
+/// not a scan of all earlier ones.
 fn near_candidates(
     conn: &Connection,
     fp: &neardup::Fingerprint,
@@ -100,16 +134,26 @@ fn near_candidates(
     window: i64,
     exclude: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    let bands = neardup::bands(fp);
-    let placeholders = vec!["?"; bands.len()].join(",");
-    let sql = format!(
-        "SELECT DISTINCT item_id FROM lsh WHERE band IN ({placeholders}) AND t BETWEEN ? AND ? AND item_id != ?"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut values: Vec<i64> = bands;
-    values.extend([t - window, t + window, exclude]);
-    let rows = stmt.query_map(rusqlite::params_from_iter(values), |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut stmt = conn.prepare_cached(
+        "SELECT item_id FROM lsh WHERE band = ?1 AND t BETWEEN ?2 AND ?3 AND item_id != ?4
+         ORDER BY t DESC LIMIT 8",
+    )?;
+    let mut hits: HashMap<i64, usize> = HashMap::new();
+    for band in neardup::bands(fp) {
+        let rows = stmt.query_map(params![band, t - window, t + window, exclude], |r| {
+            r.get::<_, i64>(0)
+        })?;
+        for id in rows {
+            *hits.entry(id?).or_default() += 1;
+        }
+    }
+    let mut ranked: Vec<(i64, usize)> = hits.into_iter().collect();
+    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    Ok(ranked
+        .into_iter()
+        .take(MAX_CANDIDATES)
+        .map(|(id, _)| id)
+        .collect())
 }
 
 /// The best match for a new item among its candidates, if any is the same story.
@@ -119,15 +163,23 @@ fn best_near_match(
     t: i64,
     exclude: i64,
     settings: &neardup::Settings,
+    recent: &RecentPrints,
 ) -> Result<Option<(i64, neardup::Similarity)>, StoreError> {
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
     let mut best: Option<(i64, neardup::Similarity)> = None;
     for cand in near_candidates(conn, fp, t, window, exclude)? {
-        let (title, content, summary): (String, Option<String>, Option<String>) =
-            text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-        let other = neardup::item_fingerprint(&title, content.as_deref(), summary.as_deref());
-        let sim = neardup::compare(fp, &other);
+        let loaded;
+        let other = match recent.get(cand) {
+            Some(fp) => fp,
+            None => {
+                let (title, content, summary): (String, Option<String>, Option<String>) =
+                    text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                loaded = neardup::item_fingerprint(&title, content.as_deref(), summary.as_deref());
+                &loaded
+            }
+        };
+        let sim = neardup::compare(fp, other);
         if sim.is_duplicate(&settings.params) && best.is_none_or(|(_, b)| sim.score() > b.score()) {
             best = Some((cand, sim));
         }
@@ -146,8 +198,9 @@ fn join_near_duplicate(
     fp: &neardup::Fingerprint,
     settings: &neardup::Settings,
     now: i64,
+    recent: &RecentPrints,
 ) -> Result<bool, StoreError> {
-    let Some((matched, sim)) = best_near_match(conn, fp, t, id, settings)? else {
+    let Some((matched, sim)) = best_near_match(conn, fp, t, id, settings, recent)? else {
         return Ok(false);
     };
     let existing: Option<i64> =
@@ -345,6 +398,7 @@ impl Store {
     ) -> Result<Counts, StoreError> {
         let now_s = now.timestamp();
         let tx = self.conn.transaction()?;
+        let mut recent = RecentPrints::default();
         let mut counts = Counts::default();
         {
             let mut by_key = tx.prepare_cached("SELECT item_id FROM item_keys WHERE key = ?1")?;
@@ -428,10 +482,11 @@ impl Store {
                         counts.new += 1;
                         if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
                             let t = published.unwrap_or(now_s);
-                            if join_near_duplicate(&tx, id, t, fp, settings, now_s)? {
+                            if join_near_duplicate(&tx, id, t, fp, settings, now_s, &recent)? {
                                 counts.clustered += 1;
                             }
                             index_bands(&tx, id, t, fp)?;
+                            recent.add(id, fp);
                         }
                     }
                 }

@@ -81,6 +81,9 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
             .map(|c| c.categories.join(", "))
             .unwrap_or_default();
         let state_cell = match (&f.last_error, f.consecutive_errors) {
+            (Some(e), n) if n > 0 && f.last_status == Some(410) => {
+                format!("<span class=\"err\">已失效 Gone ×{n}: {}</span>", text(e))
+            }
             (Some(e), n) if n > 0 => {
                 format!("<span class=\"err\">错误 ×{n}: {}</span>", text(e))
             }

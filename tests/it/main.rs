@@ -3,6 +3,7 @@
 
 mod check;
 mod daemon;
+mod hostile;
 mod inspect;
 mod neardup;
 mod pipeline;

@@ -1,0 +1,304 @@
+//! Hostile and broken input: nothing lost, nothing let in.
+
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use crate::support::{Env, FixtureServer, Route, count, feedparser_entries, fixture};
+
+const CATEGORIES: &str = "[[category]]\nid = \"misc\"\ntitle = \"其他\"\n";
+
+fn feed(url: &str) -> String {
+    format!("\n[[feed]]\nurl = \"{url}\"\ncategories = [\"misc\"]\n")
+}
+
+#[test]
+fn item_html_is_sanitized_and_every_format_stays_valid() {
+    let srv = FixtureServer::start();
+    srv.feed("/xss.rss", "xss.rss");
+    let env = Env::new(&format!("{CATEGORIES}{}", feed(&srv.url("/xss.rss"))));
+    env.huiju(&["fetch"]).ok();
+    for format in ["rss", "atom", "json"] {
+        let doc = env.huiju(&["export", "misc", "--format", format]).ok().stdout;
+        // What a reader would execute, in any escaping.
+        let lower = doc.to_ascii_lowercase();
+        for bad in [
+            "<script",
+            "&lt;script",
+            "onerror",
+            "onclick",
+            "onload",
+            "javascript:",
+            "<iframe",
+            "&lt;iframe",
+        ] {
+            assert!(!lower.contains(bad), "{format}: {bad} survived in {doc}");
+        }
+        assert!(
+            !lower.contains("style=") && !lower.contains("&lt;form"),
+            "{format}: {doc}"
+        );
+        // Ordinary content and the title's awkward characters survive.
+        assert!(doc.contains("相对链接"), "{doc}");
+        assert!(
+            doc.contains("https://evil.example.cn/a/2.html"),
+            "relative link made absolute: {doc}"
+        );
+        assert!(
+            doc.contains("控制字符") && !doc.contains('\u{1}') && !doc.contains('\u{1f}'),
+            "{doc}"
+        );
+        if format == "json" {
+            let v: serde_json::Value = serde_json::from_str(&doc).expect("valid JSON");
+            assert_eq!(v["items"].as_array().unwrap().len(), 2);
+            assert!(
+                v["items"][0]["title"]
+                    .as_str()
+                    .unwrap()
+                    .contains("]]> 与 <b> & \"引号\"")
+            );
+        } else {
+            assert_eq!(feedparser_entries(&doc), 2, "{format} is well-formed");
+            assert!(doc.contains("]]&gt;") || doc.contains("]]]]><![CDATA[>"), "{doc}");
+        }
+    }
+}
+
+#[test]
+fn entity_bombs_and_external_entities_are_inert() {
+    let srv = FixtureServer::start();
+    srv.feed("/bomb.xml", "billion-laughs.xml");
+    let env = Env::new(&format!("{CATEGORIES}{}", feed(&srv.url("/bomb.xml"))));
+    let started = Instant::now();
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/bomb.xml")).contains("1 new"),
+        "{}",
+        run.stdout
+    );
+    let doc = env.huiju(&["export", "misc"]).ok().stdout;
+    assert!(!doc.contains("lollollol"), "entities were not expanded: {doc}");
+    assert!(!doc.contains("root:"), "no external entity was read: {doc}");
+    assert!(doc.contains("外部实体"), "{doc}");
+    // Expanding lol9 would take 10^9 copies; not expanding is instant.
+    assert!(started.elapsed() < Duration::from_secs(30));
+}
+
+#[test]
+fn odd_documents_and_answers_fail_alone_with_a_reason() {
+    let srv = FixtureServer::start();
+    srv.route(
+        "/empty.xml",
+        Route::Raw(Vec::new(), vec![("content-type", "application/xml")]),
+    )
+    .route(
+        "/zero.rss",
+        Route::Raw(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>空</title></channel></rss>"
+                .as_bytes()
+                .to_vec(),
+            vec![("content-type", "application/rss+xml")],
+        ),
+    )
+    // A valid feed served as text/html: read by what it is.
+    .route(
+        "/as-html.rss",
+        Route::Raw(
+            fixture("xinhua.rss"),
+            vec![("content-type", "text/html; charset=utf-8")],
+        ),
+    )
+    .route("/gone.rss", Route::Status(410, None))
+    .route("/missing.rss", Route::Status(404, None))
+    .feed("/page.html", "page.html");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}{}{}{}{}{}",
+        feed(&srv.url("/empty.xml")),
+        feed(&srv.url("/zero.rss")),
+        feed(&srv.url("/as-html.rss")),
+        feed(&srv.url("/gone.rss")),
+        feed(&srv.url("/missing.rss")),
+        feed(&srv.url("/page.html")),
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/empty.xml"))
+            .contains("error: not a feed: empty document"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/zero.rss"))
+            .ends_with("0 new, 0 updated, 0 unchanged"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/as-html.rss"))
+            .ends_with("2 new, 0 updated, 0 unchanged")
+    );
+    assert!(
+        run.line_for(&srv.url("/gone.rss"))
+            .contains("gone: the source says this feed no longer exists")
+    );
+    assert!(
+        run.line_for(&srv.url("/missing.rss"))
+            .contains("error: HTTP 404 Not Found")
+    );
+    assert!(run.line_for(&srv.url("/page.html")).contains("not a feed"));
+    // A gone feed is not asked again soon (but is never dropped for good).
+    let again = env.huiju(&["fetch"]).ok();
+    assert!(
+        again.line_for(&srv.url("/gone.rss")).contains("waiting"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(srv.requests("/gone.rss").len(), 1);
+}
+
+/// A server that sends a valid start, then one byte every 300 ms forever.
+fn trickle_server() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = stream;
+                let mut buf = [0u8; 1024];
+                let _ = s.read(&mut buf);
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\n\r\n<?xml version=\"1.0\"?><rss>",
+                );
+                for _ in 0..200 {
+                    std::thread::sleep(Duration::from_millis(300));
+                    if s.write_all(b" ").is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{addr}/slow.rss")
+}
+
+#[test]
+fn trickling_and_tls_failures_cost_at_most_the_timeout() {
+    let srv = FixtureServer::start();
+    srv.feed("/ok.rss", "xinhua.rss");
+    let slow = trickle_server();
+    // TLS to a port that speaks plain HTTP.
+    let tls = format!("https://{}/ok.rss", srv.addr);
+    let env = Env::new(&format!(
+        "[fetch]\ntimeout = 2\n{CATEGORIES}{}{}{}",
+        feed(&slow),
+        feed(&tls),
+        feed(&srv.url("/ok.rss"))
+    ));
+    let started = Instant::now();
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&slow).contains("error: timed out after 2 s"),
+        "{}",
+        run.stdout
+    );
+    let tls_line = run.line_for(&tls).to_ascii_lowercase();
+    assert!(tls_line.contains("error: tls handshake failed"), "{tls_line}");
+    assert!(
+        run.line_for(&srv.url("/ok.rss"))
+            .ends_with("2 new, 0 updated, 0 unchanged")
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "the trickle was cut by the total timeout"
+    );
+}
+
+/// `huiju fetch` killed with SIGKILL in the middle of a large ingest: the
+/// database stays consistent, no feed is half-stored, the next run completes.
+#[test]
+fn a_killed_ingest_leaves_a_consistent_database() {
+    let srv = FixtureServer::start();
+    let big = |n: usize, host: &str| {
+        let mut s = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>大源</title>");
+        for i in 0..n {
+            s.push_str(&format!(
+                "<item><title>第{i}条 {host} 新闻</title><link>https://{host}/a/{i}.html</link>\
+                 <description>苏州今日第{i}条消息，内容编号{i}。</description></item>"
+            ));
+        }
+        s.push_str("</channel></rss>");
+        s.into_bytes()
+    };
+    let n = 5_000;
+    for k in 0..4 {
+        srv.route(
+            &format!("/big{k}.rss"),
+            Route::Raw(
+                big(n, &format!("site{k}.example.cn")),
+                vec![("content-type", "application/rss+xml")],
+            ),
+        );
+    }
+    let feeds: String = (0..4).map(|k| feed(&srv.url(&format!("/big{k}.rss")))).collect();
+    let env = Env::new(&format!("{CATEGORIES}{feeds}"));
+    let db = env.dir.path().join("huiju.db");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_huiju"))
+        .arg("--config")
+        .arg(env.config())
+        .arg("fetch")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once the first feed's transaction has committed, with others in flight.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let committed = rusqlite::Connection::open(&db)
+            .and_then(|c| c.query_row("SELECT COUNT(*) FROM items", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if committed > 0 || Instant::now() > deadline {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let check = |db: &std::path::Path| {
+        let c = rusqlite::Connection::open(db).unwrap();
+        let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+        assert_eq!(ok, "ok");
+        let mut stmt = c
+            .prepare("SELECT f.url, COUNT(x.item_id) FROM feeds f LEFT JOIN item_feeds x ON x.feed_id = f.id GROUP BY f.id")
+            .unwrap();
+        stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect::<Vec<_>>()
+    };
+    let after_kill = check(&db);
+    for (url, items) in &after_kill {
+        assert!(
+            *items == 0 || *items == n as i64,
+            "{url} half-stored: {items} items"
+        );
+    }
+    let stored: i64 = after_kill.iter().map(|(_, n)| n).sum();
+    assert!(
+        stored >= n as i64,
+        "at least one feed had committed before the kill"
+    );
+
+    env.huiju(&["fetch"]).ok();
+    let after_rerun = check(&db);
+    assert!(
+        after_rerun.iter().all(|(_, items)| *items == n as i64),
+        "{after_rerun:?}"
+    );
+    assert_eq!(
+        count(
+            &env.huiju(&["export", "misc", "--limit", "5"]).ok().stdout,
+            "<item>"
+        ),
+        5
+    );
+}
