@@ -134,18 +134,24 @@ fn near_candidates(
     window: i64,
     exclude: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT item_id FROM lsh WHERE band = ?1 AND t BETWEEN ?2 AND ?3 AND item_id != ?4
-         ORDER BY t DESC LIMIT 8",
-    )?;
+    let bands = neardup::bands(fp);
+    // One statement: a limited read of each band's bucket, all together.
+    let sql = (0..bands.len())
+        .map(|i| {
+            format!(
+                "SELECT * FROM (SELECT item_id FROM lsh WHERE band = ?{} AND t BETWEEN ?1 AND ?2 AND item_id != ?3
+                 ORDER BY t DESC LIMIT 8)",
+                i + 4
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ALL ");
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut values = vec![t - window, t + window, exclude];
+    values.extend(bands);
     let mut hits: HashMap<i64, usize> = HashMap::new();
-    for band in neardup::bands(fp) {
-        let rows = stmt.query_map(params![band, t - window, t + window, exclude], |r| {
-            r.get::<_, i64>(0)
-        })?;
-        for id in rows {
-            *hits.entry(id?).or_default() += 1;
-        }
+    for id in stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))? {
+        *hits.entry(id?).or_default() += 1;
     }
     let mut ranked: Vec<(i64, usize)> = hits.into_iter().collect();
     ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
