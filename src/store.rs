@@ -45,10 +45,20 @@ pub enum StoreError {
     },
     #[error("database query failed")]
     Sql(#[from] rusqlite::Error),
+    /// A write failed (disk full, read-only file system …); the transaction
+    /// rolled back and nothing was half-stored.
+    #[error("cannot write to database {path}; nothing was stored")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
 }
 
 pub struct Store {
     conn: Connection,
+    /// The database file, for messages.
+    path: PathBuf,
 }
 
 /// What the last polls of a feed left behind.
@@ -346,11 +356,69 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Names the database in errors of writes.
+    fn writing<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
+        r.map_err(|e| match e {
+            StoreError::Sql(source) => StoreError::Write {
+                path: self.path.clone(),
+                source,
+            },
+            other => other,
+        })
     }
 
     /// Makes the feeds table and category membership match the config.
     pub fn sync_config(&mut self, cfg: &Config) -> Result<(), StoreError> {
+        let r = self.sync_config_inner(cfg);
+        self.writing(r)
+    }
+
+    /// Stores one successful refresh of `feed_id` in a single transaction.
+    pub fn apply_refresh(
+        &mut self,
+        feed_id: i64,
+        meta: &SourceMeta,
+        items: &[Item],
+        now: DateTime<Utc>,
+        plan: Plan,
+        near: Option<&neardup::Settings>,
+    ) -> Result<Counts, StoreError> {
+        let r = self.apply_refresh_inner(feed_id, meta, items, now, plan, near);
+        self.writing(r)
+    }
+
+    /// Records a 304: nothing about the items changes.
+    pub fn record_not_modified(
+        &mut self,
+        feed_id: i64,
+        now: DateTime<Utc>,
+        plan: Plan,
+    ) -> Result<(), StoreError> {
+        let r = self.record_not_modified_inner(feed_id, now, plan);
+        self.writing(r)
+    }
+
+    /// Records a failed refresh; `retry_after` is when the source allows the next try.
+    pub fn record_error(
+        &mut self,
+        feed_id: i64,
+        status: Option<u16>,
+        error: &str,
+        retry_after: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+        plan: Plan,
+    ) -> Result<(), StoreError> {
+        let r = self.record_error_inner(feed_id, status, error, retry_after, now, plan);
+        self.writing(r)
+    }
+
+    fn sync_config_inner(&mut self, cfg: &Config) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE feeds SET active = 0", [])?;
         tx.execute("DELETE FROM feed_categories", [])?;
@@ -393,7 +461,7 @@ impl Store {
     }
 
     /// Stores one successful refresh of `feed_id` in a single transaction.
-    pub fn apply_refresh(
+    fn apply_refresh_inner(
         &mut self,
         feed_id: i64,
         meta: &SourceMeta,
@@ -518,7 +586,7 @@ impl Store {
     }
 
     /// Records a 304: nothing about the items changes.
-    pub fn record_not_modified(
+    fn record_not_modified_inner(
         &mut self,
         feed_id: i64,
         now: DateTime<Utc>,
@@ -534,7 +602,7 @@ impl Store {
     }
 
     /// Records a failed refresh; `retry_after` is when the source allows the next try.
-    pub fn record_error(
+    fn record_error_inner(
         &mut self,
         feed_id: i64,
         status: Option<u16>,

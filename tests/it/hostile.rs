@@ -302,3 +302,184 @@ fn a_killed_ingest_leaves_a_consistent_database() {
         5
     );
 }
+
+/// A small tmpfs mounted for one test (needs root, as CI runs; `None`
+/// elsewhere, and the test says so).
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<Tmpfs> {
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("cannot mount a tmpfs (not root?): storage-fault test not run");
+        }
+        ok.then(|| Tmpfs(dir.to_owned()))
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+fn big_feed(n: usize) -> Vec<u8> {
+    let mut s = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>大源</title>");
+    for i in 0..n {
+        s.push_str(&format!(
+            "<item><title>长文第{i}篇</title><link>https://big.example.cn/{i}.html</link><description>{}</description></item>",
+            format!("苏州新闻正文第{i}段。").repeat(20)
+        ));
+    }
+    s.push_str("</channel></rss>");
+    s.into_bytes()
+}
+
+#[test]
+fn a_full_disk_fails_the_refresh_cleanly_and_keeps_what_was_stored() {
+    let env = Env::new("");
+    let Some(disk) = Tmpfs::mount(&env.dir.path().join("disk"), "384k") else {
+        return;
+    };
+    let srv = FixtureServer::start();
+    srv.feed("/small.rss", "xinhua.rss");
+    let db = disk.0.join("huiju.db");
+    let small = format!(
+        "[storage]\ndatabase = \"{}\"\n{CATEGORIES}{}",
+        db.display(),
+        feed(&srv.url("/small.rss"))
+    );
+    env.write_config(&small);
+    env.huiju(&["fetch"]).ok();
+    let before = env.huiju(&["export", "misc"]).ok().stdout;
+    srv.route(
+        "/big.rss",
+        Route::Raw(big_feed(3000), vec![("content-type", "application/rss+xml")]),
+    );
+    env.write_config(&format!("{small}{}", feed(&srv.url("/big.rss"))));
+    let run = env.huiju(&["fetch"]).ok();
+    let line = run.line_for(&srv.url("/big.rss"));
+    assert!(
+        line.contains(&format!("cannot write to database {}", db.display())),
+        "{line}"
+    );
+    assert!(line.contains("full"), "{line}");
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let big: i64 = c
+        .query_row(
+            "SELECT COUNT(*) FROM items WHERE link LIKE 'https://big.example.cn/%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(big, 0, "the failed refresh stored nothing");
+    assert_eq!(
+        env.huiju(&["export", "misc"]).ok().stdout,
+        before,
+        "what was stored is intact"
+    );
+}
+
+#[test]
+fn a_full_disk_keeps_the_daemon_serving_and_it_recovers() {
+    let env = Env::new("");
+    let Some(disk) = Tmpfs::mount(&env.dir.path().join("disk"), "16m") else {
+        return;
+    };
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    env.write_config(&format!(
+        "[storage]\ndatabase = \"{}\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n[fetch]\nschedule = \"* * * * * *\"\n{CATEGORIES}{}",
+        disk.0.join("huiju.db").display(),
+        feed(&srv.url("/x.rss"))
+    ));
+    let log = env.dir.path().join("daemon.log");
+    struct Killed(std::process::Child);
+    impl Drop for Killed {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_huiju"))
+            .arg("--config")
+            .arg(env.config())
+            .arg("run")
+            .env("RUST_LOG", "huiju=info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let get = |path: &str| -> (u16, String) {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        (out[9..12].parse().unwrap(), out)
+    };
+    let wait = |what: &str, cond: &dyn Fn() -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while !cond() {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    wait("items", &|| {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && count(&get("/feeds/misc.rss").1, "<item>") == 2
+    });
+    // Fill the disk to the last byte.
+    let filler = disk.0.join("filler");
+    {
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        while f.write_all(&block).is_ok() {}
+        let one = [0u8; 1];
+        while f.write_all(&one).is_ok() {}
+    }
+    // The source changes; the poll cannot store it.
+    let changed = String::from_utf8(fixture("xinhua.rss"))
+        .unwrap()
+        .replace("集中开工", "集中开工(更新)");
+    srv.route(
+        "/x.rss",
+        Route::Raw(
+            changed.into_bytes(),
+            vec![("content-type", "application/rss+xml")],
+        ),
+    );
+    wait("a failed write in the log", &|| {
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("cannot write to database")
+    });
+    let (status, body) = get("/feeds/misc.rss");
+    assert_eq!(status, 200);
+    assert_eq!(count(&body, "<item>"), 2, "still serving what it has");
+    assert_eq!(get("/healthz").0, 200);
+    std::fs::remove_file(&filler).unwrap();
+    wait("recovery", &|| {
+        get("/feeds/misc.rss").1.contains("集中开工(更新)")
+    });
+    let _ = std::process::Command::new("kill")
+        .arg(child.0.id().to_string())
+        .status();
+    assert_eq!(child.0.wait().unwrap().code(), Some(0));
+}
