@@ -40,7 +40,10 @@ pub struct AppState {
     /// A read connection of its own, so readers never wait for a refresh's
     /// write transaction (WAL).
     reader: Mutex<Store>,
-    cache: Mutex<HashMap<(String, Format), Arc<Rendered>>>,
+    /// One cell per (category, format): concurrent readers of a document
+    /// that is not rendered yet wait for a single rendering (no stampede
+    /// when a refresh drops the cache under load).
+    cache: Mutex<HashMap<(String, Format), Arc<tokio::sync::OnceCell<Arc<Rendered>>>>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -96,11 +99,28 @@ impl AppState {
         limit: Option<usize>,
         query: Option<String>,
     ) -> Result<Arc<Rendered>, String> {
-        let cacheable = limit.is_none() && query.is_none();
-        let key = (category.to_string(), format);
-        if cacheable && let Some(r) = self.cache.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
-            return Ok(r.clone());
+        if limit.is_some() || query.is_some() {
+            return self.render(category, format, limit, query).await;
         }
+        let cell = self
+            .cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((category.to_string(), format))
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| self.render(category, format, None, None))
+            .await
+            .cloned()
+    }
+
+    async fn render(
+        self: &Arc<Self>,
+        category: &str,
+        format: Format,
+        limit: Option<usize>,
+        query: Option<String>,
+    ) -> Result<Arc<Rendered>, String> {
         let cfg = self.config();
         let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
         let cat = category.to_string();
@@ -115,19 +135,12 @@ impl AppState {
             .map(|i| i.updated(cfg.fetch.timezone).to_utc())
             .max()
             .unwrap_or(DateTime::UNIX_EPOCH);
-        let rendered = Arc::new(Rendered {
+        Ok(Arc::new(Rendered {
             etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes())),
             body: Bytes::from(body),
             last_modified,
             content_type: format.content_type(),
-        });
-        if cacheable {
-            self.cache
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(key, rendered.clone());
-        }
-        Ok(rendered)
+        }))
     }
 }
 

@@ -483,3 +483,40 @@ fn a_full_disk_keeps_the_daemon_serving_and_it_recovers() {
         .status();
     assert_eq!(child.0.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn a_feed_of_100000_items_is_stored_whole() {
+    let srv = FixtureServer::start();
+    let mut s = String::from("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>十万条</title>");
+    for i in 0..100_000 {
+        s.push_str(&format!(
+            "<item><title>第{i}条</title><link>https://many.example.cn/{i}.html</link><description>消息{i}</description></item>"
+        ));
+    }
+    s.push_str("</channel></rss>");
+    srv.route(
+        "/many.rss",
+        Route::Raw(s.into_bytes(), vec![("content-type", "application/rss+xml")]),
+    );
+    // Near-duplicate detection off: this test is about volume, and a debug
+    // build fingerprints slowly (benches measure the real speed).
+    let env = Env::new(&format!(
+        "[dedup]\nenabled = false\n{CATEGORIES}{}",
+        feed(&srv.url("/many.rss"))
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&srv.url("/many.rss"))
+            .ends_with("100000 new, 0 updated, 0 unchanged"),
+        "{}",
+        run.stdout
+    );
+    let doc = env.huiju(&["export", "misc", "--limit", "3"]).ok().stdout;
+    assert_eq!(count(&doc, "<item>"), 3);
+    let again = env.huiju(&["fetch"]).ok();
+    assert!(
+        again
+            .line_for(&srv.url("/many.rss"))
+            .ends_with("0 new, 0 updated, 100000 unchanged")
+    );
+}
