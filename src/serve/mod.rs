@@ -34,6 +34,9 @@ pub struct Rendered {
     pub content_type: &'static str,
 }
 
+/// A document rendered once, however many readers ask for it at the same time.
+type RenderCell = tokio::sync::OnceCell<Arc<Rendered>>;
+
 /// Shared by all requests.
 pub struct AppState {
     config: RwLock<Arc<Config>>,
@@ -43,7 +46,7 @@ pub struct AppState {
     /// One cell per (category, format): concurrent readers of a document
     /// that is not rendered yet wait for a single rendering (no stampede
     /// when a refresh drops the cache under load).
-    cache: Mutex<HashMap<(String, Format), Arc<tokio::sync::OnceCell<Arc<Rendered>>>>>,
+    cache: Mutex<HashMap<(String, Format), Arc<RenderCell>>>,
     pub metrics: Arc<Metrics>,
 }
 
