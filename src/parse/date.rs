@@ -163,6 +163,11 @@ fn gmt_offset(w: &str) -> Option<String> {
     let rest = w.strip_prefix("GMT").or_else(|| w.strip_prefix("UTC"))?;
     let sign = rest.chars().next().filter(|c| *c == '+' || *c == '-')?;
     let body = &rest[1..];
+    // Only digits and a colon: anything else is not an offset (and byte
+    // arithmetic below must not split a multi-byte character; found by fuzzing).
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_digit() || b == b':') {
+        return None;
+    }
     let (h, m) = match body.split_once(':') {
         Some((h, m)) => (h, m),
         None if body.len() > 2 => body.split_at(body.len() - 2),
@@ -235,6 +240,15 @@ mod tests {
         );
         assert_eq!(p("2023-04-15T10:09:00"), "2023-04-15T10:09:00+08:00");
         assert_eq!(p("2023-04-15 10:09:00+0800"), "2023-04-15T10:09:00+08:00");
+    }
+
+    #[test]
+    fn fuzz_finding_gmt_followed_by_non_ascii_is_not_a_panic() {
+        // fuzz/artifacts/decode_parse/crash-*: `GMT+8` followed by CJK text
+        // made the offset parser split a character.
+        assert_eq!(p("Sat, 15 Apr 2023 10:09:00 GMT+8躹剖"), "none");
+        assert_eq!(p("GMT+8\u{FFFD}剖躹"), "none");
+        assert_eq!(p("2023-04-15 10:09 UTC+08:00"), "2023-04-15T10:09:00+08:00");
     }
 
     #[test]
