@@ -168,7 +168,7 @@ impl Ctx<'_> {
         };
         ConfigError::Invalid {
             location,
-            message: message.into(),
+            message: one_line(&message.into()),
         }
     }
 
@@ -182,6 +182,22 @@ impl Ctx<'_> {
             _ => PathBuf::from("."),
         }
     }
+}
+
+/// Keeps a message on one line: values quoted in it may hold TOML `\n`
+/// escapes or other control characters (found by fuzzing).
+fn one_line(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for c in message.trim_end().chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&c.escape_unicode().to_string()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// 1-based line and column (in characters) of byte offset `pos`.
@@ -742,6 +758,21 @@ categories = ["jiangsu"]
         assert!(e.contains("'all' is reserved"), "{e}");
         let e = err(&format!("{MINIMAL}colour = \"red\"\n"));
         assert!(e.contains("unknown field `colour`"), "{e}");
+    }
+
+    #[test]
+    fn fuzz_finding_messages_stay_on_one_line() {
+        // fuzz/artifacts/config: escaped newlines in keys and values were
+        // copied into the message.
+        for text in [
+            "[\"\\n\"]",
+            "[server]\nlisten = \"a\\nb\"",
+            &MINIMAL.replace("[\"jiangsu\"]", "[\"x\\ny\"]"),
+        ] {
+            let e = err(text);
+            assert_eq!(e.lines().count(), 1, "{e:?}");
+            assert!(e.starts_with("/etc/huiju/huiju.toml:"), "{e}");
+        }
     }
 
     #[test]
