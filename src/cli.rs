@@ -184,7 +184,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let known: Vec<&str> = cfg.categories.iter().map(|c| c.id.as_str()).collect();
                 bail!("unknown category '{category}' (known: all, {})", known.join(", "));
             }
-            let store = open_store(&cfg)?;
+            // Export only reads: on a read-only disk it still shows what is stored.
+            let store = match open_store(&cfg) {
+                Ok(s) => s,
+                Err(e) => Store::open_read_only(&cfg.database).map_err(|_| e)?,
+            };
             let items = store.category_items(
                 &category,
                 limit.unwrap_or(cfg.fetch.items_per_feed),

@@ -373,6 +373,23 @@ impl Store {
         })
     }
 
+    /// Opens an existing database for reading only, as it is (no
+    /// migrations, no WAL files): for a read-only or full disk.
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        use rusqlite::OpenFlags;
+        let uri = format!("file:{}?immutable=1", path.display());
+        let conn =
+            Connection::open_with_flags(uri, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI)
+                .map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Store {
+            conn,
+            path: path.to_owned(),
+        })
+    }
+
     /// Makes the feeds table and category membership match the config.
     pub fn sync_config(&mut self, cfg: &Config) -> Result<(), StoreError> {
         let r = self.sync_config_inner(cfg);

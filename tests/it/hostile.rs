@@ -303,8 +303,8 @@ fn a_killed_ingest_leaves_a_consistent_database() {
     );
 }
 
-/// A small tmpfs mounted for one test (needs root, as CI runs; `None`
-/// elsewhere, and the test says so).
+/// A mount owned by one test, unmounted when dropped: a small tmpfs (needs
+/// root, as CI runs; `None` elsewhere, and the test says so), or a bind mount.
 struct Tmpfs(std::path::PathBuf);
 
 impl Tmpfs {
@@ -519,4 +519,60 @@ fn a_feed_of_100000_items_is_stored_whole() {
             .line_for(&srv.url("/many.rss"))
             .ends_with("0 new, 0 updated, 100000 unchanged")
     );
+}
+
+/// The database's folder becomes read-only (a read-only bind mount; needs
+/// root, as CI has): `fetch` fails naming the database, `export` still
+/// shows what is stored, nothing is corrupted.
+#[test]
+fn a_read_only_disk_is_a_clear_error_and_export_still_works() {
+    let env = Env::new("");
+    let real = env.dir.path().join("real");
+    let view = env.dir.path().join("view");
+    std::fs::create_dir_all(&real).unwrap();
+    std::fs::create_dir_all(&view).unwrap();
+    let bind = std::process::Command::new("mount")
+        .arg("--bind")
+        .arg(&real)
+        .arg(&view)
+        .status();
+    if !bind.is_ok_and(|s| s.success()) {
+        eprintln!("cannot bind-mount (not root?): read-only disk test not run");
+        return;
+    }
+    let _unmount = Tmpfs(view.clone());
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss");
+    let db = view.join("huiju.db");
+    env.write_config(&format!(
+        "[storage]\ndatabase = \"{}\"\n{CATEGORIES}{}",
+        db.display(),
+        feed(&srv.url("/x.rss"))
+    ));
+    env.huiju(&["fetch"]).ok();
+    let before = env.huiju(&["export", "misc"]).ok().stdout;
+    let ro = std::process::Command::new("mount")
+        .args(["-o", "remount,bind,ro"])
+        .arg(&view)
+        .status()
+        .unwrap();
+    assert!(ro.success());
+    let run = env.huiju(&["fetch"]);
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr
+            .contains(&format!("cannot open database {}", db.display())),
+        "{}",
+        run.stderr
+    );
+    let after = env.huiju(&["export", "misc"]).ok().stdout;
+    assert_eq!(after, before, "export still shows what is stored");
+    assert_eq!(count(&after, "<item>"), 2);
+    let c = rusqlite::Connection::open_with_flags(
+        format!("file:{}?immutable=1", db.display()),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI,
+    )
+    .unwrap();
+    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
 }
