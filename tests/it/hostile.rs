@@ -576,3 +576,36 @@ fn a_read_only_disk_is_a_clear_error_and_export_still_works() {
     let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
     assert_eq!(ok, "ok");
 }
+
+/// A DNS failure, in a network namespace of its own (no interface is up,
+/// so no query leaves the machine; needs root, as CI has).
+#[test]
+fn a_dns_failure_is_a_clear_per_feed_error() {
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        feed("http://no-such-host.huiju-test.invalid/feed.rss")
+    ));
+    let out = std::process::Command::new("unshare")
+        .arg("-n")
+        .arg(env!("CARGO_BIN_EXE_huiju"))
+        .arg("--config")
+        .arg(env.config())
+        .arg("fetch")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("unshare failed") || stderr.contains("Operation not permitted") {
+        eprintln!("cannot create a network namespace (not root?): DNS test not run");
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("http://no-such-host"))
+        .expect("a line for the feed");
+    assert!(
+        line.contains("error: cannot connect") && line.contains("dns error"),
+        "{line}"
+    );
+}
