@@ -346,8 +346,11 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // mmap: LSH lookups read pages without a system call each (108 → 80 µs
+        // at a million items). Mapped pages are file cache the kernel can
+        // reclaim, but they count in RSS (see BENCHMARKS.md).
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;",
         )
         .map_err(open_err)?;
         Migrations::from_slice(MIGRATIONS)
