@@ -297,6 +297,7 @@ fn retry_after_holds_the_daemon_back() {
     let srv = FixtureServer::start();
     srv.route("/busy.rss", Route::Status(429, Some("3600")))
         .route("/hang.rss", Route::Hang(Duration::from_secs(60)))
+        .route("/gone.rss", Route::Status(410, None))
         .feed("/ok.rss", "xinhua.rss");
     let port = free_port();
     let env = Env::new("");
@@ -306,6 +307,7 @@ fn retry_after_holds_the_daemon_back() {
         &[
             (&srv.url("/busy.rss"), "misc"),
             (&srv.url("/hang.rss"), "misc"),
+            (&srv.url("/gone.rss"), "misc"),
             (&srv.url("/ok.rss"), "jiangsu"),
         ],
     ));
@@ -327,6 +329,15 @@ fn retry_after_holds_the_daemon_back() {
     );
     let page = d.feed("/").body;
     assert!(page.contains("HTTP 429 Too Many Requests"), "{page}");
+    assert!(
+        page.contains("已失效 Gone"),
+        "a 410 feed is shown as gone: {page}"
+    );
+    assert_eq!(
+        srv.requests("/gone.rss").len(),
+        1,
+        "a gone feed is not asked again soon"
+    );
     drop(d);
     // A restarted daemon still knows (the state lives in the database).
     let d = start(&env, port);
