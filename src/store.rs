@@ -438,6 +438,7 @@ impl Store {
         self.writing(r)
     }
 
+    /// The body of [`Store::sync_config`], whose errors name the database.
     fn sync_config_inner(&mut self, cfg: &Config) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE feeds SET active = 0", [])?;
@@ -480,7 +481,7 @@ impl Store {
             .optional()?)
     }
 
-    /// Stores one successful refresh of `feed_id` in a single transaction.
+    /// The body of [`Store::apply_refresh`], whose errors name the database.
     fn apply_refresh_inner(
         &mut self,
         feed_id: i64,
@@ -605,7 +606,7 @@ impl Store {
         Ok(counts)
     }
 
-    /// Records a 304: nothing about the items changes.
+    /// The body of [`Store::record_not_modified`], whose errors name the database.
     fn record_not_modified_inner(
         &mut self,
         feed_id: i64,
@@ -621,7 +622,7 @@ impl Store {
         Ok(())
     }
 
-    /// Records a failed refresh; `retry_after` is when the source allows the next try.
+    /// The body of [`Store::record_error`], whose errors name the database.
     fn record_error_inner(
         &mut self,
         feed_id: i64,
