@@ -210,7 +210,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode> {
     use crate::neardup;
     let cfg = Config::load(config_path)?;
-    let store = Store::open(&cfg.database)?;
+    let mut store = Store::open(&cfg.database)?;
     let Some(id) = store.find_item(url)? else {
         bail!("no stored item has the link or guid '{url}'");
     };

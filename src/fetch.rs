@@ -115,6 +115,12 @@ impl Fetcher {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.timeout.min(Duration::from_secs(10)))
             .redirect(reqwest::redirect::Policy::limited(5))
+            // Decision: no idle connections. An idle connection keeps its
+            // read buffer, sized to the last body; a cycle of 1,000 hosts
+            // held 58 MB that way with the default pool (90 s), still 30 MB
+            // with a 600 ms idle timeout. A new connection per feed costs a
+            // handshake, once per feed per poll.
+            .pool_max_idle_per_host(0)
             .build()
             .expect("the HTTP client settings are static and valid");
         Fetcher {

@@ -7,6 +7,7 @@
 //! cron schedules, and [`cli`] at the edge.
 //! See ARCHITECTURE.md for the invariants.
 
+pub mod band_index;
 pub mod cli;
 pub mod config;
 pub mod daemon;

@@ -464,7 +464,7 @@ pub fn signature(fp: &Fingerprint) -> [u32; BINS] {
 }
 
 /// LSH band keys: items sharing any band key are candidates.
-pub fn bands(fp: &Fingerprint) -> Vec<i64> {
+pub fn bands(fp: &Fingerprint) -> Vec<u32> {
     let sig = signature(fp);
     (0..BANDS)
         .map(|b| {
@@ -473,14 +473,14 @@ pub fn bands(fp: &Fingerprint) -> Vec<i64> {
             for v in &sig[b * ROWS..(b + 1) * ROWS] {
                 h.update(&v.to_le_bytes());
             }
-            (h.digest() & 0xFFFF_FFFF) as i64
+            h.digest() as u32
         })
-        .chain(fp.keys.iter().map(|k| (k & 0xFFFF_FFFF) as i64))
+        .chain(fp.keys.iter().map(|k| *k as u32))
         .collect()
 }
 
 /// Distinct band keys of a fingerprint, as a set (for tests and tools).
-pub fn band_set(fp: &Fingerprint) -> HashSet<i64> {
+pub fn band_set(fp: &Fingerprint) -> HashSet<u32> {
     bands(fp).into_iter().collect()
 }
 

@@ -10,6 +10,7 @@ use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
 
+use crate::band_index::{self, BandIndex};
 use crate::config::{ALL, Config};
 use crate::neardup;
 use crate::normalize::Item;
@@ -18,10 +19,32 @@ use crate::schedule::Plan;
 
 /// Schema migrations, applied in order at open; the version is kept in
 /// `PRAGMA user_version`.
-const MIGRATIONS: &[M<'static>] = &[
-    M::up(include_str!("../migrations/0001_init.sql")),
-    M::up(include_str!("../migrations/0002_clusters.sql")),
-];
+fn migrations() -> Vec<M<'static>> {
+    vec![
+        M::up(include_str!("../migrations/0001_init.sql")),
+        M::up(include_str!("../migrations/0002_clusters.sql")),
+        M::up_with_hook(include_str!("../migrations/0003_prints.sql"), move_lsh_to_prints),
+    ]
+}
+
+/// Migration 3: one `prints` row per item from its `lsh` rows, then no `lsh`.
+fn move_lsh_to_prints(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
+    let mut by_item: std::collections::BTreeMap<i64, (i64, Vec<u32>)> = Default::default();
+    {
+        let mut stmt = tx.prepare("SELECT item_id, t, band FROM lsh")?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let e = by_item.entry(r.get(0)?).or_insert((r.get(1)?, Vec::new()));
+            e.1.push(r.get::<_, i64>(2)? as u32);
+        }
+        let mut put = tx.prepare("INSERT INTO prints (item_id, t, keys) VALUES (?1, ?2, ?3)")?;
+        for (id, (t, keys)) in by_item {
+            put.execute(params![id, t, band_index::keys_to_blob(&keys)])?;
+        }
+    }
+    tx.execute_batch("DROP TABLE lsh")?;
+    Ok(())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -59,6 +82,20 @@ pub struct Store {
     conn: Connection,
     /// The database file, for messages.
     path: PathBuf,
+    /// Near-duplicate lookup table of recent items, built from `prints` at
+    /// first use; dropped (and rebuilt) when a write rolls back.
+    index: Option<BandIndex>,
+}
+
+/// One feed's successful refresh, ready to store.
+pub struct Refreshed {
+    pub feed_id: i64,
+    pub meta: SourceMeta,
+    pub items: Vec<Item>,
+    pub now: DateTime<Utc>,
+    pub plan: Plan,
+    /// Near-duplicate detection settings, if enabled.
+    pub near: Option<neardup::Settings>,
 }
 
 /// What the last polls of a feed left behind.
@@ -93,13 +130,69 @@ pub struct SourceMeta {
     pub last_modified: Option<String>,
 }
 
-/// Adds an item's LSH band keys to the index.
-fn index_bands(conn: &Connection, id: i64, t: i64, fp: &neardup::Fingerprint) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO lsh (band, t, item_id) VALUES (?1, ?2, ?3)")?;
-    for b in neardup::bands(fp) {
-        stmt.execute(params![b, t, id])?;
+/// Stores an item's LSH band keys and adds them to the in-memory index.
+fn index_bands(
+    conn: &Connection,
+    index: &mut Option<BandIndex>,
+    id: i64,
+    t: i64,
+    keys: &[u32],
+) -> Result<(), StoreError> {
+    let mut stmt =
+        conn.prepare_cached("INSERT OR REPLACE INTO prints (item_id, t, keys) VALUES (?1, ?2, ?3)")?;
+    stmt.execute(params![id, t, band_index::keys_to_blob(keys)])?;
+    if let Some(ix) = index
+        && t >= ix.from()
+    {
+        ix.insert(id, t, keys);
     }
     Ok(())
+}
+
+/// Reads the stored prints with `from <= t < to` into `ix`.
+fn load_prints(conn: &Connection, ix: &mut BandIndex, from: i64, to: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT item_id, t, keys FROM prints WHERE t >= ?1 AND t < ?2")?;
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        let keys = band_index::blob_to_keys(r.get_ref(2)?.as_blob().map_err(rusqlite::Error::from)?);
+        ix.insert(r.get(0)?, r.get(1)?, &keys);
+    }
+    Ok(())
+}
+
+/// How far before the window the in-memory index keeps items, so that
+/// its trimming (hourly at most) does not reload them at once.
+const INDEX_MARGIN: i64 = 6 * 3600;
+
+/// Makes the in-memory index hold every item of the last `window`,
+/// loading it from the database at first use, and trims items too old to
+/// be looked up ([`index_floor`]) at most hourly.
+fn prepare_index(
+    conn: &Connection,
+    index: &mut Option<BandIndex>,
+    now: i64,
+    window: i64,
+) -> Result<(), StoreError> {
+    let floor = index_floor(now, window);
+    match index {
+        Some(ix) if ix.from() < floor - 3600 => ix.evict_before(floor),
+        Some(_) => {}
+        None => {
+            let from = now.saturating_sub(window).saturating_sub(INDEX_MARGIN);
+            let mut ix = BandIndex::new(from);
+            load_prints(conn, &mut ix, from, i64::MAX)?;
+            *index = Some(ix);
+        }
+    }
+    Ok(())
+}
+
+/// The oldest time the in-memory index extends back to: far enough for new
+/// items dated up to one window back (common: a feed's items span days).
+/// Lookups for older items use a temporary index of their span.
+fn index_floor(now: i64, window: i64) -> i64 {
+    now.saturating_sub(window.saturating_mul(2))
+        .saturating_sub(INDEX_MARGIN)
 }
 
 /// Fingerprints of the items stored last in this refresh: a feed's own
@@ -132,50 +225,44 @@ impl RecentPrints {
 /// Candidates compared with each new item, at most.
 const MAX_CANDIDATES: usize = 16;
 
-/// Items sharing an LSH band with `fp` within `window` of time `t`, those
-/// sharing the most bands first, at most [`MAX_CANDIDATES`]. Each band is
-/// read with a limit, so a feed of template items (every one in the same
-/// buckets as the others) costs each new item a bounded number of rows,
-/// not a scan of all earlier ones.
+/// Items sharing an LSH band key with `keys` within `window` of time `t`,
+/// those sharing the most keys first, at most [`MAX_CANDIDATES`] (see
+/// [`BandIndex::candidates`]). Items older than the in-memory index are
+/// read from the database: the index extends back to them when they are
+/// recent enough, else a temporary index of their span answers.
 fn near_candidates(
     conn: &Connection,
-    fp: &neardup::Fingerprint,
+    index: &mut Option<BandIndex>,
+    keys: &[u32],
     t: i64,
     window: i64,
     exclude: i64,
 ) -> Result<Vec<i64>, StoreError> {
-    let bands = neardup::bands(fp);
-    // One statement: a limited read of each band's bucket, all together.
-    let sql = (0..bands.len())
-        .map(|i| {
-            format!(
-                "SELECT * FROM (SELECT item_id FROM lsh WHERE band = ?{} AND t BETWEEN ?1 AND ?2 AND item_id != ?3
-                 ORDER BY t DESC LIMIT 8)",
-                i + 4
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" UNION ALL ");
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let mut values = vec![t - window, t + window, exclude];
-    values.extend(bands);
-    let mut hits: HashMap<i64, usize> = HashMap::new();
-    for id in stmt.query_map(rusqlite::params_from_iter(values), |r| r.get::<_, i64>(0))? {
-        *hits.entry(id?).or_default() += 1;
+    let now = Utc::now().timestamp();
+    prepare_index(conn, index, now, window)?;
+    let ix = index.as_mut().expect("prepared above");
+    let need = t.saturating_sub(window);
+    if need < ix.from() {
+        if need >= index_floor(now, window) {
+            let to = ix.from();
+            load_prints(conn, ix, need, to)?;
+            ix.extend_to(need);
+        } else {
+            let mut tmp = BandIndex::new(need);
+            load_prints(conn, &mut tmp, need, t.saturating_add(window).saturating_add(1))?;
+            return Ok(tmp.candidates(keys, t, window, exclude, MAX_CANDIDATES));
+        }
     }
-    let mut ranked: Vec<(i64, usize)> = hits.into_iter().collect();
-    ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    Ok(ranked
-        .into_iter()
-        .take(MAX_CANDIDATES)
-        .map(|(id, _)| id)
-        .collect())
+    Ok(ix.candidates(keys, t, window, exclude, MAX_CANDIDATES))
 }
 
 /// The best match for a new item among its candidates, if any is the same story.
+#[allow(clippy::too_many_arguments)]
 fn best_near_match(
     conn: &Connection,
+    index: &mut Option<BandIndex>,
     fp: &neardup::Fingerprint,
+    keys: &[u32],
     t: i64,
     exclude: i64,
     settings: &neardup::Settings,
@@ -184,7 +271,7 @@ fn best_near_match(
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
     let mut best: Option<(i64, neardup::Similarity)> = None;
-    for cand in near_candidates(conn, fp, t, window, exclude)? {
+    for cand in near_candidates(conn, index, keys, t, window, exclude)? {
         let loaded;
         let other = match recent.get(cand) {
             Some(fp) => fp,
@@ -207,16 +294,19 @@ fn best_near_match(
 /// cluster on the first copy. The representative is recomputed (highest
 /// feed priority, then earliest, then first stored) and stored; the
 /// cluster's entry id stays that of the copy readers saw first.
+#[allow(clippy::too_many_arguments)]
 fn join_near_duplicate(
     conn: &Connection,
+    index: &mut Option<BandIndex>,
     id: i64,
     t: i64,
     fp: &neardup::Fingerprint,
+    keys: &[u32],
     settings: &neardup::Settings,
     now: i64,
     recent: &RecentPrints,
 ) -> Result<bool, StoreError> {
-    let Some((matched, sim)) = best_near_match(conn, fp, t, id, settings, recent)? else {
+    let Some((matched, sim)) = best_near_match(conn, index, fp, keys, t, id, settings, recent)? else {
         return Ok(false);
     };
     let existing: Option<i64> =
@@ -251,6 +341,133 @@ fn join_near_duplicate(
         [cluster],
     )?;
     Ok(true)
+}
+
+/// Stores one refresh (the body of [`Store::apply_refreshes`] per job).
+fn apply_one(
+    tx: &Connection,
+    index: &mut Option<BandIndex>,
+    recent: &mut RecentPrints,
+    job: &Refreshed,
+) -> Result<Counts, StoreError> {
+    let Refreshed {
+        feed_id,
+        ref meta,
+        ref items,
+        now,
+        plan,
+        near,
+    } = *job;
+    let near = near.as_ref();
+    let now_s = now.timestamp();
+    let mut counts = Counts::default();
+    {
+        let mut by_key = tx.prepare_cached("SELECT item_id FROM item_keys WHERE key = ?1")?;
+        let mut origin_of = tx.prepare_cached("SELECT origin_feed, content_hash FROM items WHERE id = ?1")?;
+        let mut add_key =
+            tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
+        let mut add_feed =
+            tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
+        // Both statements bind the same named fields (see `fields` below).
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
+                                    enclosures, published, published_off, first_seen, sort_time, content_hash)
+                 VALUES (:feed, :guid, :link, :title, :summary, :content, :author, :categories,
+                         :enclosures, :published, :off, :now, COALESCE(:published, :now), :hash)
+                 RETURNING id",
+        )?;
+        let mut update = tx.prepare_cached(
+                "UPDATE items SET link = :link, title = :title, summary = :summary, content = :content,
+                        author = :author, categories = :categories, enclosures = :enclosures,
+                        published = COALESCE(:published, published), published_off = COALESCE(:off, published_off),
+                        sort_time = COALESCE(:published, published, first_seen), modified = :now,
+                        content_hash = :hash
+                 WHERE id = :id",
+            )?;
+        for it in items {
+            let mut existing: Option<i64> = by_key.query_row([&it.key], |r| r.get(0)).optional()?;
+            if existing.is_none()
+                && let Some(lk) = &it.link_key
+                && let Some(id) = by_key.query_row([lk], |r| r.get::<_, i64>(0)).optional()?
+            {
+                // Same link, different identity: the same article from
+                // another feed, unless this feed itself uses one link for
+                // several items (then they are distinct items).
+                let (origin, _): (i64, i64) = origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                if origin != feed_id {
+                    existing = Some(id);
+                }
+            }
+            let published = it.published.map(|d| d.timestamp());
+            let offset = it.published.map(|d| d.offset().local_minus_utc());
+            let categories = serde_json::to_string(&it.categories).expect("strings serialize");
+            let enclosures = serde_json::to_string(&it.enclosures).expect("enclosures serialize");
+            let fields = named_params! {
+                ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
+                ":author": it.author, ":categories": categories, ":enclosures": enclosures,
+                ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
+            };
+            match existing {
+                Some(id) => {
+                    add_key.execute(params![it.key, id])?;
+                    if let Some(lk) = &it.link_key {
+                        add_key.execute(params![lk, id])?;
+                    }
+                    if add_feed.execute(params![id, feed_id])? > 0 {
+                        // Already stored, but new to this feed: it now
+                        // shows in this feed's categories too.
+                        counts.linked += 1;
+                    }
+                    let (origin, hash): (i64, i64) =
+                        origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    // Only the feed an item came from may change it, so two
+                    // feeds carrying slightly different copies don't flip it
+                    // back and forth on every poll.
+                    if origin == feed_id && hash != it.content_hash {
+                        update.execute([fields, named_params! { ":id": id }].concat().as_slice())?;
+                        counts.updated += 1;
+                    } else {
+                        counts.unchanged += 1;
+                    }
+                }
+                None => {
+                    let extra = named_params! { ":feed": feed_id, ":guid": it.guid };
+                    let id: i64 = insert.query_row([fields, extra].concat().as_slice(), |r| r.get(0))?;
+                    add_key.execute(params![it.key, id])?;
+                    if let Some(lk) = &it.link_key {
+                        add_key.execute(params![lk, id])?;
+                    }
+                    add_feed.execute(params![id, feed_id])?;
+                    counts.new += 1;
+                    if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
+                        let t = published.unwrap_or(now_s);
+                        let keys = neardup::bands(fp);
+                        if join_near_duplicate(tx, index, id, t, fp, &keys, settings, now_s, recent)? {
+                            counts.clustered += 1;
+                        }
+                        index_bands(tx, index, id, t, &keys)?;
+                        recent.add(id, fp);
+                    }
+                }
+            }
+        }
+    }
+    tx.execute(
+        "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
+                    last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
+                    last_error = NULL, retry_after = NULL, next_due = ?7
+             WHERE id = ?1",
+        params![
+            feed_id,
+            meta.title,
+            meta.site_link,
+            meta.etag,
+            meta.last_modified,
+            now_s,
+            plan.next_due.timestamp()
+        ],
+    )?;
+    Ok(counts)
 }
 
 /// One stored item, as `huiju explain` describes it.
@@ -346,14 +563,13 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
-        // mmap: LSH lookups read pages without a system call each (108 → 80 µs
-        // at a million items). Mapped pages are file cache the kernel can
-        // reclaim, but they count in RSS (see BENCHMARKS.md).
+        // No mmap: near-duplicate lookups are answered in memory now, and
+        // mapped pages would count in the daemon's RSS as the file grows.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 268435456;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(open_err)?;
-        Migrations::from_slice(MIGRATIONS)
+        Migrations::new(migrations())
             .to_latest(&mut conn)
             .map_err(|source| StoreError::Migrate {
                 path: path.to_owned(),
@@ -362,6 +578,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            index: None,
         })
     }
 
@@ -390,6 +607,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
+            index: None,
         })
     }
 
@@ -409,8 +627,68 @@ impl Store {
         plan: Plan,
         near: Option<&neardup::Settings>,
     ) -> Result<Counts, StoreError> {
-        let r = self.apply_refresh_inner(feed_id, meta, items, now, plan, near);
-        self.writing(r)
+        let job = Refreshed {
+            feed_id,
+            meta: meta.clone(),
+            items: items.to_vec(),
+            now,
+            plan,
+            near: near.copied(),
+        };
+        self.apply_refreshes(std::slice::from_ref(&job))?
+            .pop()
+            .expect("one result per job")
+    }
+
+    /// Stores several refreshes in one transaction (group commit: one WAL
+    /// write and sync for many feeds), each under a savepoint so that one
+    /// failing rolls back only itself. The outer error is a failure of the
+    /// whole transaction, in which nothing was stored.
+    pub fn apply_refreshes(
+        &mut self,
+        jobs: &[Refreshed],
+    ) -> Result<Vec<Result<Counts, StoreError>>, StoreError> {
+        let r = self.apply_refreshes_inner(jobs);
+        if r.as_ref().map_or(true, |rs| rs.iter().any(Result::is_err)) {
+            // The in-memory index may hold items that were rolled back.
+            self.index = None;
+        }
+        let path = self.path.clone();
+        let write = |e| match e {
+            StoreError::Sql(source) => StoreError::Write {
+                path: path.clone(),
+                source,
+            },
+            other => other,
+        };
+        r.map(|rs| rs.into_iter().map(|r| r.map_err(write)).collect())
+            .map_err(write)
+    }
+
+    fn apply_refreshes_inner(
+        &mut self,
+        jobs: &[Refreshed],
+    ) -> Result<Vec<Result<Counts, StoreError>>, StoreError> {
+        let Store { conn, index, .. } = self;
+        let mut tx = conn.transaction()?;
+        let mut recent = RecentPrints::default();
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let sp = tx.savepoint()?;
+            match apply_one(&sp, index, &mut recent, job) {
+                Ok(counts) => {
+                    sp.commit()?;
+                    results.push(Ok(counts));
+                }
+                // SQLite rolls the whole transaction back on some errors (a
+                // full disk): then every job of the batch failed, for this
+                // reason.
+                Err(e) if sp.is_autocommit() => return Err(e),
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        tx.commit()?;
+        Ok(results)
     }
 
     /// Records a 304: nothing about the items changes.
@@ -482,130 +760,6 @@ impl Store {
     }
 
     /// The body of [`Store::apply_refresh`], whose errors name the database.
-    fn apply_refresh_inner(
-        &mut self,
-        feed_id: i64,
-        meta: &SourceMeta,
-        items: &[Item],
-        now: DateTime<Utc>,
-        plan: Plan,
-        near: Option<&neardup::Settings>,
-    ) -> Result<Counts, StoreError> {
-        let now_s = now.timestamp();
-        let tx = self.conn.transaction()?;
-        let mut recent = RecentPrints::default();
-        let mut counts = Counts::default();
-        {
-            let mut by_key = tx.prepare_cached("SELECT item_id FROM item_keys WHERE key = ?1")?;
-            let mut origin_of =
-                tx.prepare_cached("SELECT origin_feed, content_hash FROM items WHERE id = ?1")?;
-            let mut add_key =
-                tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
-            let mut add_feed =
-                tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
-            // Both statements bind the same named fields (see `fields` below).
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
-                                    enclosures, published, published_off, first_seen, sort_time, content_hash)
-                 VALUES (:feed, :guid, :link, :title, :summary, :content, :author, :categories,
-                         :enclosures, :published, :off, :now, COALESCE(:published, :now), :hash)
-                 RETURNING id",
-            )?;
-            let mut update = tx.prepare_cached(
-                "UPDATE items SET link = :link, title = :title, summary = :summary, content = :content,
-                        author = :author, categories = :categories, enclosures = :enclosures,
-                        published = COALESCE(:published, published), published_off = COALESCE(:off, published_off),
-                        sort_time = COALESCE(:published, published, first_seen), modified = :now,
-                        content_hash = :hash
-                 WHERE id = :id",
-            )?;
-            for it in items {
-                let mut existing: Option<i64> = by_key.query_row([&it.key], |r| r.get(0)).optional()?;
-                if existing.is_none()
-                    && let Some(lk) = &it.link_key
-                    && let Some(id) = by_key.query_row([lk], |r| r.get::<_, i64>(0)).optional()?
-                {
-                    // Same link, different identity: the same article from
-                    // another feed, unless this feed itself uses one link for
-                    // several items (then they are distinct items).
-                    let (origin, _): (i64, i64) =
-                        origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    if origin != feed_id {
-                        existing = Some(id);
-                    }
-                }
-                let published = it.published.map(|d| d.timestamp());
-                let offset = it.published.map(|d| d.offset().local_minus_utc());
-                let categories = serde_json::to_string(&it.categories).expect("strings serialize");
-                let enclosures = serde_json::to_string(&it.enclosures).expect("enclosures serialize");
-                let fields = named_params! {
-                    ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
-                    ":author": it.author, ":categories": categories, ":enclosures": enclosures,
-                    ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
-                };
-                match existing {
-                    Some(id) => {
-                        add_key.execute(params![it.key, id])?;
-                        if let Some(lk) = &it.link_key {
-                            add_key.execute(params![lk, id])?;
-                        }
-                        if add_feed.execute(params![id, feed_id])? > 0 {
-                            // Already stored, but new to this feed: it now
-                            // shows in this feed's categories too.
-                            counts.linked += 1;
-                        }
-                        let (origin, hash): (i64, i64) =
-                            origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                        // Only the feed an item came from may change it, so two
-                        // feeds carrying slightly different copies don't flip it
-                        // back and forth on every poll.
-                        if origin == feed_id && hash != it.content_hash {
-                            update.execute([fields, named_params! { ":id": id }].concat().as_slice())?;
-                            counts.updated += 1;
-                        } else {
-                            counts.unchanged += 1;
-                        }
-                    }
-                    None => {
-                        let extra = named_params! { ":feed": feed_id, ":guid": it.guid };
-                        let id: i64 = insert.query_row([fields, extra].concat().as_slice(), |r| r.get(0))?;
-                        add_key.execute(params![it.key, id])?;
-                        if let Some(lk) = &it.link_key {
-                            add_key.execute(params![lk, id])?;
-                        }
-                        add_feed.execute(params![id, feed_id])?;
-                        counts.new += 1;
-                        if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
-                            let t = published.unwrap_or(now_s);
-                            if join_near_duplicate(&tx, id, t, fp, settings, now_s, &recent)? {
-                                counts.clustered += 1;
-                            }
-                            index_bands(&tx, id, t, fp)?;
-                            recent.add(id, fp);
-                        }
-                    }
-                }
-            }
-        }
-        tx.execute(
-            "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
-                    last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
-                    last_error = NULL, retry_after = NULL, next_due = ?7
-             WHERE id = ?1",
-            params![
-                feed_id,
-                meta.title,
-                meta.site_link,
-                meta.etag,
-                meta.last_modified,
-                now_s,
-                plan.next_due.timestamp()
-            ],
-        )?;
-        tx.commit()?;
-        Ok(counts)
-    }
-
     /// The body of [`Store::record_not_modified`], whose errors name the database.
     fn record_not_modified_inner(
         &mut self,
@@ -881,7 +1035,7 @@ impl Store {
 
     /// Items sharing an LSH band with `id` within `window` of its time.
     pub fn near_candidates_of(
-        &self,
+        &mut self,
         id: i64,
         fp: &neardup::Fingerprint,
         window: std::time::Duration,
@@ -891,7 +1045,8 @@ impl Store {
             .query_row("SELECT sort_time FROM items WHERE id = ?1", [id], |r| r.get(0))?;
         near_candidates(
             &self.conn,
-            fp,
+            &mut self.index,
+            &neardup::bands(fp),
             t,
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             id,
@@ -900,14 +1055,15 @@ impl Store {
 
     /// LSH candidates for a fingerprint at time `t` (for benchmarks and tools).
     pub fn lsh_candidates(
-        &self,
+        &mut self,
         fp: &neardup::Fingerprint,
         t: i64,
         window: std::time::Duration,
     ) -> Result<Vec<i64>, StoreError> {
         near_candidates(
             &self.conn,
-            fp,
+            &mut self.index,
+            &neardup::bands(fp),
             t,
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             0,
@@ -926,11 +1082,20 @@ impl Store {
             )?;
             for (t, fp) in rows {
                 let id: i64 = item.query_row([t], |r| r.get(0))?;
-                index_bands(&tx, id, *t, fp)?;
+                index_bands(&tx, &mut None, id, *t, &neardup::bands(fp))?;
             }
         }
         tx.commit()?;
+        self.index = None;
         Ok(())
+    }
+
+    /// Items and heap bytes of the in-memory near-duplicate index (for
+    /// benchmarks and the status page).
+    pub fn index_size(&self) -> (usize, usize) {
+        self.index
+            .as_ref()
+            .map_or((0, 0), |ix| (ix.items(), ix.memory_bytes()))
     }
 
     /// Moves the write-ahead log into the database file (for size figures).

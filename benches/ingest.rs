@@ -1,0 +1,267 @@
+//! End-to-end ingest: `cargo bench --bench ingest`.
+//!
+//! A server in this process serves `HUIJU_BENCH_FEEDS` (default 1,000)
+//! generated feeds of `HUIJU_BENCH_ITEMS_PER_FEED` (50) items each: RSS 2.0
+//! and Atom mixed, a tenth of them GB18030, about 10 % of the items copies
+//! of other feeds' stories under new URLs. Each feed has its own loopback
+//! address (127.1.x.y) so that per-host politeness applies as it would to
+//! 1,000 sites. The release `huiju` binary then runs `fetch` twice on a
+//! fresh database: a full cycle, then one where every source answers 304.
+//! The same job is done by `benches/feedparser_ingest.py` (feedparser +
+//! sqlite3 + a thread pool), the way many small aggregators are written.
+//!
+//! Prints wall time, items/s and peak RSS of each process (from `wait4`).
+//! With `HUIJU_BENCH_SERVE=1` it only serves and prints the config's path,
+//! to profile `huiju fetch` by hand.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+mod common;
+
+struct Served {
+    feeds: Vec<(bytes::Bytes, String)>,
+    ok: AtomicU64,
+    not_modified: AtomicU64,
+}
+
+async fn feed(State(s): State<Arc<Served>>, UrlPath(name): UrlPath<String>, h: HeaderMap) -> Response {
+    let Some((body, etag)) = name
+        .strip_suffix(".xml")
+        .and_then(|i| i.parse::<usize>().ok())
+        .and_then(|i| s.feeds.get(i))
+    else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if h.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) == Some(etag.as_str()) {
+        s.not_modified.fetch_add(1, Ordering::Relaxed);
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag.clone())]).into_response();
+    }
+    s.ok.fetch_add(1, Ordering::Relaxed);
+    (
+        [
+            (header::CONTENT_TYPE, "application/xml".to_string()),
+            (header::ETAG, etag.clone()),
+        ],
+        body.clone(),
+    )
+        .into_response()
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Runs a child to completion; returns wall time, peak RSS in KiB and
+/// its exit status.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below
+fn measure(cmd: &mut Command) -> (Duration, u64, i32) {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn benchmark child");
+    let mut status = 0;
+    // SAFETY: plain FFI call with valid pointers; reaps our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(r, child.id() as i32, "wait4 failed");
+    let wall = start.elapsed();
+    (wall, usage.ru_maxrss as u64, libc::WEXITSTATUS(status))
+}
+
+fn count(db: &Path, sql: &str) -> i64 {
+    let c = rusqlite::Connection::open(db).unwrap();
+    c.query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+struct Row {
+    what: &'static str,
+    wall: Duration,
+    items: i64,
+    rss_kib: u64,
+}
+
+fn main() {
+    let feeds = env_usize("HUIJU_BENCH_FEEDS", 1000);
+    let per_feed = env_usize("HUIJU_BENCH_ITEMS_PER_FEED", 50);
+    let dup_pct = 10;
+    let bin = env!("CARGO_BIN_EXE_huiju");
+
+    // One loopback address per feed: 127.1.0.1, 127.1.0.2, …
+    let addr = |f: usize| Ipv4Addr::new(127, 1, (f / 250) as u8, (f % 250 + 1) as u8);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut listeners = Vec::with_capacity(feeds);
+    let mut hosts = Vec::with_capacity(feeds);
+    rt.block_on(async {
+        for f in 0..feeds {
+            let l = tokio::net::TcpListener::bind(SocketAddr::new(IpAddr::V4(addr(f)), 0))
+                .await
+                .expect("bind a 127.1.x.y address (Linux routes all of 127/8 to lo)");
+            hosts.push(l.local_addr().unwrap().to_string());
+            listeners.push(l);
+        }
+    });
+    let t = Instant::now();
+    let bodies: Vec<(bytes::Bytes, String)> = (0..feeds)
+        .map(|f| {
+            let b = common::feed_bytes(f, feeds, per_feed, dup_pct, &hosts[f]);
+            (bytes::Bytes::from(b), format!("\"v1-{f}\""))
+        })
+        .collect();
+    let total_bytes: usize = bodies.iter().map(|(b, _)| b.len()).sum();
+    eprintln!(
+        "generated {feeds} feeds × {per_feed} items, {:.1} MB, in {:.1?}",
+        total_bytes as f64 / 1e6,
+        t.elapsed()
+    );
+    let served = Arc::new(Served {
+        feeds: bodies,
+        ok: AtomicU64::new(0),
+        not_modified: AtomicU64::new(0),
+    });
+    let app = axum::Router::new()
+        .route("/feed/{name}", axum::routing::get(feed))
+        .with_state(served.clone());
+    for l in listeners {
+        rt.spawn(axum::serve(l, app.clone()).into_future());
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let cats = [
+        "jiangsu", "suzhou", "caijing", "tiyu", "fangchan", "qiche", "lvyou",
+    ];
+    let mut cfg = String::from("[storage]\ndatabase = \"huiju.db\"\n[fetch]\ntimeout = 30\n");
+    for c in cats {
+        cfg.push_str(&format!("[[category]]\nid = \"{c}\"\ntitle = \"{c}\"\n"));
+    }
+    let mut urls = String::new();
+    for (f, host) in hosts.iter().enumerate() {
+        let url = format!("http://{host}/feed/{f}.xml");
+        cfg.push_str(&format!(
+            "[[feed]]\nurl = \"{url}\"\ncategories = [\"{}\"]\n",
+            cats[f % cats.len()]
+        ));
+        urls.push_str(&url);
+        urls.push('\n');
+    }
+    std::fs::write(dir.path().join("huiju.toml"), cfg).unwrap();
+    std::fs::write(dir.path().join("urls.txt"), urls).unwrap();
+    let db = dir.path().join("huiju.db");
+    if std::env::var_os("HUIJU_BENCH_SERVE").is_some() {
+        // For profiling: keep serving; run huiju by hand on the config.
+        println!("serving; config at {}", dir.path().join("huiju.toml").display());
+        rt.block_on(std::future::pending::<()>());
+    }
+
+    let mut rows = Vec::new();
+    let huiju = || {
+        let mut c = Command::new(bin);
+        c.arg("--config").arg(dir.path().join("huiju.toml")).arg("fetch");
+        c.env("RUST_LOG", "error");
+        c
+    };
+    let (wall, rss, code) = measure(&mut huiju());
+    assert_eq!(code, 0, "huiju fetch failed");
+    let items = count(&db, "SELECT count(*) FROM items");
+    let clusters = count(&db, "SELECT count(DISTINCT coalesce(cluster_id, -id)) FROM items");
+    let ok = served.ok.swap(0, Ordering::Relaxed);
+    eprintln!("huiju: {ok} feeds fetched, {items} items stored in {clusters} stories");
+    rows.push(Row {
+        what: "huiju fetch, all new",
+        wall,
+        items,
+        rss_kib: rss,
+    });
+    let (wall, rss, code) = measure(&mut huiju());
+    assert_eq!(code, 0, "huiju fetch (304 cycle) failed");
+    let nm = served.not_modified.swap(0, Ordering::Relaxed);
+    let ok = served.ok.swap(0, Ordering::Relaxed);
+    eprintln!("huiju second cycle: {nm} answered 304, {ok} answered 200");
+    rows.push(Row {
+        what: "huiju fetch, all 304",
+        wall,
+        items: 0,
+        rss_kib: rss,
+    });
+
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/feedparser_ingest.py");
+    let py_db = dir.path().join("py.db");
+    let python = || {
+        let mut c = Command::new("python3");
+        c.arg(&script).arg(dir.path().join("urls.txt")).arg(&py_db);
+        c
+    };
+    match Command::new("python3").args(["-c", "import feedparser"]).status() {
+        Ok(s) if s.success() => {
+            let (wall, rss, code) = measure(&mut python());
+            assert_eq!(code, 0, "the feedparser script failed");
+            let items = count(&py_db, "SELECT count(*) FROM items");
+            rows.push(Row {
+                what: "feedparser + sqlite3, all new",
+                wall,
+                items,
+                rss_kib: rss,
+            });
+            let (wall, rss, _) = measure(&mut python());
+            rows.push(Row {
+                what: "feedparser + sqlite3, all 304",
+                wall,
+                items: 0,
+                rss_kib: rss,
+            });
+        }
+        _ => eprintln!("python3 with feedparser not found: skipping the comparison"),
+    }
+
+    println!("\n| Run | Wall | Items stored | Items/s | Peak RSS |");
+    println!("|---|---|---|---|---|");
+    let mut rates = HashMap::new();
+    for r in &rows {
+        let rate = r.items as f64 / r.wall.as_secs_f64();
+        rates.insert(r.what, (rate, r.wall));
+        println!(
+            "| {} | {:.2} s | {} | {} | {:.1} MB |",
+            r.what,
+            r.wall.as_secs_f64(),
+            r.items,
+            if r.items > 0 {
+                format!("{rate:.0}")
+            } else {
+                "–".into()
+            },
+            r.rss_kib as f64 / 1024.0
+        );
+    }
+    if let (Some(h), Some(p)) = (
+        rates.get("huiju fetch, all new"),
+        rates.get("feedparser + sqlite3, all new"),
+    ) {
+        println!("\nhuiju / feedparser, new items: {:.1}×", h.0 / p.0);
+    }
+    if let (Some(h), Some(p)) = (
+        rates.get("huiju fetch, all 304"),
+        rates.get("feedparser + sqlite3, all 304"),
+    ) {
+        println!(
+            "huiju / feedparser, all-304 cycle: {:.1}× faster",
+            p.1.as_secs_f64() / h.1.as_secs_f64()
+        );
+    }
+}

@@ -1,0 +1,241 @@
+//! The in-memory LSH index of near-duplicate detection: band key → items,
+//! for the items of a recent time span.
+//!
+//! Decision: the index lived in SQLite as one row per (band, time, item).
+//! Band keys are hashes, so the 23 rows of each new item landed on 23
+//! random B-tree pages, and every commit rewrote most of the index pages
+//! into the WAL: at 1,000 feeds × 50 items, 38 of 43 s went to that. Now
+//! the database keeps each item's keys in one append-only row (`prints`),
+//! and this table, rebuilt from it on demand, answers the lookups. Its
+//! size follows the items of the window being ingested (about 0.4 KB per
+//! item), not the size of the database.
+
+/// An open-addressing multimap from band key to item slot, with linear
+/// probing: 8 bytes per entry, no allocation per key.
+pub struct BandIndex {
+    /// Every stored print with `t >= from` is in the index.
+    from: i64,
+    /// `(item id, time)` per slot.
+    slots: Vec<(i64, i64)>,
+    /// `(band key, slot)`; `slot == EMPTY` marks a free entry. The length
+    /// is a power of two.
+    table: Vec<(u32, u32)>,
+    used: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+/// Candidates read per band key: a feed of template items (all in the
+/// same buckets) costs a bounded number of candidates, not all of them.
+pub const PER_BAND: usize = 8;
+
+impl BandIndex {
+    /// An empty index that claims every item from time `from` on.
+    pub fn new(from: i64) -> BandIndex {
+        BandIndex {
+            from,
+            slots: Vec::new(),
+            table: vec![(0, EMPTY); 1024],
+            used: 0,
+        }
+    }
+
+    /// Earliest time from which the index holds every item.
+    pub fn from(&self) -> i64 {
+        self.from
+    }
+
+    /// Says the index now also holds every item from `from` on (after the
+    /// caller inserted them).
+    pub fn extend_to(&mut self, from: i64) {
+        self.from = self.from.min(from);
+    }
+
+    pub fn items(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Heap bytes held.
+    pub fn memory_bytes(&self) -> usize {
+        self.slots.capacity() * 16 + self.table.capacity() * 8
+    }
+
+    fn home(&self, key: u32) -> usize {
+        // Band keys are hashes already; the multiply spreads the extra keys
+        // (folded-headline hashes) as well.
+        (key.wrapping_mul(0x9E37_79B1) as usize) & (self.table.len() - 1)
+    }
+
+    /// Adds item `id` at time `t` under each of its band keys.
+    pub fn insert(&mut self, id: i64, t: i64, keys: &[u32]) {
+        let slot = u32::try_from(self.slots.len()).expect("fewer than 4 billion items in the window");
+        self.slots.push((id, t));
+        if (self.used + keys.len()) * 10 > self.table.len() * 7 {
+            self.grow(self.used + keys.len());
+        }
+        for &k in keys {
+            self.put(k, slot);
+        }
+    }
+
+    fn put(&mut self, key: u32, slot: u32) {
+        let mask = self.table.len() - 1;
+        let mut i = self.home(key);
+        while self.table[i].1 != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.table[i] = (key, slot);
+        self.used += 1;
+    }
+
+    fn grow(&mut self, need: usize) {
+        let mut cap = self.table.len();
+        while need * 10 > cap * 7 {
+            cap *= 2;
+        }
+        let old = std::mem::replace(&mut self.table, vec![(0, EMPTY); cap]);
+        self.used = 0;
+        for (k, s) in old {
+            if s != EMPTY {
+                self.put(k, s);
+            }
+        }
+    }
+
+    /// Drops the items older than `from`, keeping the rest (and shrinking
+    /// the table to fit them).
+    pub fn evict_before(&mut self, from: i64) {
+        if from <= self.from {
+            return;
+        }
+        self.from = from;
+        let mut renumber = vec![EMPTY; self.slots.len()];
+        let mut slots = Vec::new();
+        for (i, &(id, t)) in self.slots.iter().enumerate() {
+            if t >= from {
+                renumber[i] = slots.len() as u32;
+                slots.push((id, t));
+            }
+        }
+        let entries: Vec<(u32, u32)> = self
+            .table
+            .iter()
+            .filter(|(_, s)| *s != EMPTY && renumber[*s as usize] != EMPTY)
+            .map(|&(k, s)| (k, renumber[s as usize]))
+            .collect();
+        let mut cap = 1024;
+        while entries.len() * 10 > cap * 7 / 2 {
+            cap *= 2;
+        }
+        self.slots = slots;
+        self.table = vec![(0, EMPTY); cap];
+        self.used = 0;
+        for (k, s) in entries {
+            self.put(k, s);
+        }
+    }
+
+    /// Items sharing a band key with `keys` whose time is within `window`
+    /// of `t`, other than `exclude`: for each key the [`PER_BAND`] latest,
+    /// then ranked by keys shared (then newest id), at most `max`.
+    pub fn candidates(&self, keys: &[u32], t: i64, window: i64, exclude: i64, max: usize) -> Vec<i64> {
+        let (lo, hi) = (t.saturating_sub(window), t.saturating_add(window));
+        let mask = self.table.len() - 1;
+        let mut hits: Vec<(i64, usize)> = Vec::new();
+        let mut bucket: Vec<(i64, i64)> = Vec::new();
+        for &k in keys {
+            bucket.clear();
+            let mut i = self.home(k);
+            while self.table[i].1 != EMPTY {
+                let (key, slot) = self.table[i];
+                if key == k {
+                    let (id, at) = self.slots[slot as usize];
+                    if at >= lo && at <= hi && id != exclude {
+                        bucket.push((at, id));
+                    }
+                }
+                i = (i + 1) & mask;
+            }
+            if bucket.len() > PER_BAND {
+                bucket.select_nth_unstable_by(PER_BAND - 1, |a, b| b.cmp(a));
+                bucket.truncate(PER_BAND);
+            }
+            for &(_, id) in &bucket {
+                match hits.iter_mut().find(|(h, _)| *h == id) {
+                    Some((_, n)) => *n += 1,
+                    None => hits.push((id, 1)),
+                }
+            }
+        }
+        hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        hits.into_iter().take(max).map(|(id, _)| id).collect()
+    }
+}
+
+/// Band keys as stored in a `prints` row: little-endian `u32`s.
+pub fn keys_to_blob(keys: &[u32]) -> Vec<u8> {
+    keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+}
+
+pub fn blob_to_keys(blob: &[u8]) -> Vec<u32> {
+    blob.chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_items_sharing_keys_ranked_by_keys_shared() {
+        let mut ix = BandIndex::new(0);
+        ix.insert(1, 100, &[10, 20, 30]);
+        ix.insert(2, 100, &[10, 40, 50]);
+        ix.insert(3, 100, &[60, 70, 80]);
+        assert_eq!(ix.candidates(&[10, 20, 30], 100, 50, 0, 16), vec![1, 2]);
+        assert_eq!(ix.candidates(&[10, 20, 30], 100, 50, 1, 16), vec![2]);
+        assert!(ix.candidates(&[99], 100, 50, 0, 16).is_empty());
+    }
+
+    #[test]
+    fn respects_the_time_window() {
+        let mut ix = BandIndex::new(0);
+        ix.insert(1, 1_000, &[7]);
+        ix.insert(2, 5_000, &[7]);
+        assert_eq!(ix.candidates(&[7], 1_100, 200, 0, 16), vec![1]);
+        assert_eq!(ix.candidates(&[7], 4_900, 200, 0, 16), vec![2]);
+    }
+
+    #[test]
+    fn a_crowded_bucket_gives_only_its_latest_items() {
+        let mut ix = BandIndex::new(0);
+        for id in 1..=100 {
+            ix.insert(id, id * 10, &[42]);
+        }
+        let c = ix.candidates(&[42], 1_000, 10_000, 0, 16);
+        assert_eq!(c.len(), PER_BAND);
+        assert!(c.iter().all(|id| *id > 92), "{c:?}");
+    }
+
+    #[test]
+    fn survives_growth_and_eviction() {
+        let mut ix = BandIndex::new(0);
+        for id in 0..20_000i64 {
+            let k = id as u32;
+            ix.insert(id, id, &[k, k.wrapping_mul(31), 5_000_000 + (k % 7)]);
+        }
+        assert_eq!(ix.candidates(&[12_345], 12_345, 10, -1, 16), vec![12_345]);
+        ix.evict_before(10_000);
+        assert_eq!(ix.items(), 10_000);
+        assert_eq!(ix.from(), 10_000);
+        assert!(ix.candidates(&[5], 5, 10, -1, 16).is_empty());
+        assert_eq!(ix.candidates(&[19_999], 19_999, 10, -1, 16), vec![19_999]);
+    }
+
+    #[test]
+    fn blobs_round_trip() {
+        let keys = [0, 1, u32::MAX, 0xDEAD_BEEF];
+        assert_eq!(blob_to_keys(&keys_to_blob(&keys)), keys);
+    }
+}
