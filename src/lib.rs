@@ -21,5 +21,6 @@ pub mod refresh;
 pub mod render;
 pub mod sanitize;
 pub mod schedule;
+pub mod scrape;
 pub mod serve;
 pub mod store;
