@@ -353,9 +353,43 @@ pub fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
         out.warnings
             .push(format!("content selector '{}' matched nothing", content.css));
     } else {
-        out.content = Some(html);
+        out.content = Some(html.trim().to_string());
     }
     out
+}
+
+/// True when an article link is on the list page's own site, where the
+/// content selector was written for: the same host or a sibling under the
+/// same domain (`news.szdushi.com.cn` and `www.szdushi.com.cn`); for local
+/// files, another local file. Links to other sites are not fetched.
+pub fn same_site(page: &Url, link: &Url) -> bool {
+    if page.scheme() == "file" || link.scheme() == "file" {
+        return page.scheme() == link.scheme();
+    }
+    match (page.host_str(), link.host_str()) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b) || site_of(a) == site_of(b),
+        _ => false,
+    }
+}
+
+/// `www.szdushi.com.cn` → `szdushi.com.cn`; `a.b.example.com` → `example.com`.
+fn site_of(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.parse::<std::net::IpAddr>().is_ok() || host.starts_with('[') {
+        return host;
+    }
+    let labels: Vec<&str> = host.split('.').collect();
+    // Second-level domains under a country code (com.cn, gov.cn, com.hk, co.uk…).
+    const SECOND_LEVEL: &[&str] = &["com", "net", "org", "gov", "edu", "ac", "co", "mil"];
+    let n = if labels.len() >= 3
+        && labels[labels.len() - 1].len() == 2
+        && SECOND_LEVEL.contains(&labels[labels.len() - 2])
+    {
+        3
+    } else {
+        2
+    };
+    labels[labels.len().saturating_sub(n)..].join(".")
 }
 
 /// The page's `<base href>`, resolved against its URL, else the URL.
@@ -727,6 +761,26 @@ mod tests {
                 .contains("needs at least a month and a day")
         );
         assert!(check_date_format("").is_err());
+    }
+
+    #[test]
+    fn articles_only_on_the_list_pages_site() {
+        let u = |s: &str| Url::parse(s).unwrap();
+        let page = u("http://www.szdushi.com.cn/news/jiangsu/");
+        assert!(same_site(&page, &u("https://www.szdushi.com.cn/a.html")));
+        assert!(same_site(&page, &u("http://news.szdushi.com.cn/a.html")));
+        assert!(!same_site(&page, &u("https://www.xhby.net/a.html")));
+        assert!(!same_site(&page, &u("http://www.gov.cn/a.html")));
+        assert!(same_site(
+            &u("http://127.0.0.1:8080/l"),
+            &u("http://127.0.0.1:9/a")
+        ));
+        assert!(!same_site(&u("http://127.0.0.1/l"), &u("http://127.0.0.2/a")));
+        assert!(same_site(&u("file:///srv/l.html"), &u("file:///srv/a.html")));
+        assert!(!same_site(
+            &u("file:///srv/l.html"),
+            &u("http://www.szdushi.com.cn/a.html")
+        ));
     }
 
     #[test]
