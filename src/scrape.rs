@@ -36,7 +36,41 @@ impl Sel {
                 css: css.to_string(),
                 selector,
             })
-            .map_err(|e| format!("bad CSS selector '{css}': {e}"))
+            .map_err(|e| format!("bad CSS selector '{css}': {}", describe(&e)))
+    }
+}
+
+/// A selector error in words (scraper's own text for most kinds is "please
+/// report this to the developer" and a Rust debug dump).
+fn describe(e: &scraper::error::SelectorErrorKind) -> String {
+    use scraper::error::SelectorErrorKind as K;
+    match e {
+        K::UnexpectedToken => "unexpected character".to_string(),
+        K::EndOfLine => "it ends too early (a name missing at the end, or an unclosed [ or ()".to_string(),
+        K::UnexpectedSelectorParseError(kind) => {
+            let debug = format!("{kind:?}");
+            let name = debug.split(['(', ' ']).next().unwrap_or("");
+            match name {
+                "DanglingCombinator" => "a combinator (>, +, ~) with nothing after it".to_string(),
+                "EmptySelector" => "an empty selector (a stray comma?)".to_string(),
+                "ClassNeedsIdent" => "'.' must be followed by a class name".to_string(),
+                "NoIdentForPseudo" => "':' must be followed by a pseudo-class name".to_string(),
+                "UnsupportedPseudoClassOrElement" => "unsupported pseudo-class or pseudo-element".to_string(),
+                n if n.contains("Attr") => "malformed attribute selector ([name=value])".to_string(),
+                n => {
+                    // CamelCase → words.
+                    let mut out = String::new();
+                    for (i, c) in n.chars().enumerate() {
+                        if c.is_uppercase() && i > 0 {
+                            out.push(' ');
+                        }
+                        out.push(c.to_ascii_lowercase());
+                    }
+                    out
+                }
+            }
+        }
+        other => other.to_string().to_lowercase(),
     }
 }
 
