@@ -459,3 +459,46 @@ fn the_portals_copy_of_a_story_merges_with_the_rss_item() {
     assert!(why.contains("[representative] 新华日报"), "{why}");
     assert!(why.contains("→ same story"), "{why}");
 }
+
+#[test]
+fn a_failing_article_page_is_a_warning_and_is_tried_again() {
+    let srv = FixtureServer::start();
+    let list = "<ul class=\"news-list\"><li><h3><a href=\"/a/1.html\">苏州湾隧道通车</a></h3>\
+                <span class=\"date\">2023-04-15 09:00</span><p class=\"summary\">列表摘要</p></li></ul>";
+    srv.route("/list.html", html(list.as_bytes().to_vec()))
+        .route("/a/1.html", Route::Status(500, None));
+    let url = srv.url("/list.html");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}",
+        html_feed(&url, "content = \"div.article-content\"\n")
+    ));
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&url)
+            .ends_with("1 new, 0 updated, 0 unchanged (1 warnings, see `huiju inspect`)"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stderr.contains("HTTP 500"), "{}", run.stderr);
+    let rss = env.huiju(&["export", "jiangsu"]).ok().stdout;
+    assert!(rss.contains("列表摘要"), "stored with its list summary: {rss}");
+
+    // The page works again: the next poll fetches it and the item gains its text.
+    srv.route(
+        "/a/1.html",
+        html(
+            "<div class=\"article-content\"><p>隧道全长约4.5公里。</p></div>"
+                .as_bytes()
+                .to_vec(),
+        ),
+    );
+    let run = env.huiju(&["fetch"]).ok();
+    assert!(
+        run.line_for(&url).ends_with("0 new, 1 updated, 0 unchanged"),
+        "{}",
+        run.stdout
+    );
+    let rss = env.huiju(&["export", "jiangsu"]).ok().stdout;
+    assert!(rss.contains("隧道全长约4.5公里"), "{rss}");
+    assert_eq!(srv.requests("/a/1.html").len(), 2);
+}
