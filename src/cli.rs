@@ -811,6 +811,11 @@ fn inspect(
         .as_ref()
         .and_then(|c| c.feeds.iter().find(|f| f.url == url))
         .cloned();
+    if feed_cfg.as_ref().is_some_and(|f| f.html.is_some()) {
+        eprintln!(
+            "huiju: note: {url} is an html source (kind = \"html\"): `huiju preview` shows what its selectors read"
+        );
+    }
     let tz = timezone
         .or(feed_cfg.as_ref().map(|f| f.timezone))
         .unwrap_or(fetch_cfg.timezone);

@@ -393,6 +393,11 @@ fn preview_prints_what_the_selectors_extract_with_warnings() {
             .contains("date:     - (none: first-seen time will be used)")
     );
 
+    // `inspect` reads feeds; for an html source it points here.
+    let run = env.huiju(&["inspect", &list]);
+    assert_eq!(run.code, 1, "not a feed: {run:?}");
+    assert!(run.stderr.contains("is an html source"), "{}", run.stderr);
+
     // Nothing extracted: exit 1, and the warning says which selector.
     let run = env.huiju(&["preview", &list, "--item", "div.news-box li"]);
     assert_eq!(run.code, 1, "{run:?}");
