@@ -89,6 +89,49 @@ pub enum Command {
         #[arg(long)]
         encoding: Option<String>,
     },
+    /// Show what an HTML source's CSS selectors extract from its page, without storing anything.
+    Preview(Box<PreviewArgs>),
+}
+
+/// `huiju preview`: the configured selectors of a `kind = "html"` feed,
+/// or any page with selectors given here (which override the config's).
+#[derive(clap::Args, Debug)]
+pub struct PreviewArgs {
+    /// A configured feed's URL or title, or any http(s)/file URL or path.
+    pub source: String,
+    /// Selector of one element per item.
+    #[arg(long)]
+    pub item: Option<String>,
+    /// Title inside an item [default: the link's text].
+    #[arg(long)]
+    pub title: Option<String>,
+    /// Link inside an item [default: the item's first a[href]].
+    #[arg(long)]
+    pub link: Option<String>,
+    /// Date inside an item.
+    #[arg(long)]
+    pub date: Option<String>,
+    /// chrono format of the date, e.g. "%Y-%m-%d %H:%M" [default: common forms].
+    #[arg(long)]
+    pub date_format: Option<String>,
+    /// Summary inside an item.
+    #[arg(long)]
+    pub summary: Option<String>,
+    /// Article body on the item's own page (fetches article pages).
+    #[arg(long)]
+    pub content: Option<String>,
+    /// Removed from the article body (repeatable).
+    #[arg(long)]
+    pub remove: Vec<String>,
+    /// Article pages to fetch [default: 3, at most the feed's articles_per_poll].
+    #[arg(long)]
+    pub articles: Option<usize>,
+    /// Zone for dates without an offset [default: the feed's or the config's].
+    #[arg(long)]
+    pub timezone: Option<chrono_tz::Tz>,
+    /// Force an encoding (e.g. gbk).
+    #[arg(long)]
+    pub encoding: Option<String>,
 }
 
 /// Runs the CLI and turns the result into an exit code.
@@ -204,7 +247,266 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             timezone,
             encoding,
         } => inspect(&cli.config, &source, json, timezone, encoding.as_deref()),
+        Command::Preview(args) => preview(&cli.config, &args),
     }
+}
+
+/// A `file://` URL for a path, or the URL itself; `None` for anything else.
+fn source_url(source: &str) -> Option<Url> {
+    match Url::parse(source) {
+        Ok(u) if matches!(u.scheme(), "http" | "https" | "file") => Some(u),
+        _ => {
+            let path = std::path::absolute(source).ok()?;
+            if !path.exists() {
+                return None;
+            }
+            Url::from_file_path(&path).ok()
+        }
+    }
+}
+
+fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
+    use crate::scrape::{self, Sel, Selectors};
+    let cfg = if config_path.exists() {
+        Config::load(config_path)
+            .inspect_err(|e| eprintln!("huiju: note: not using the config: {e}"))
+            .ok()
+    } else {
+        None
+    };
+    let given = source_url(&a.source);
+    let feed_cfg = cfg
+        .as_ref()
+        .and_then(|c| {
+            c.feeds
+                .iter()
+                .find(|f| given.as_ref() == Some(&f.url) || f.title.as_deref() == Some(a.source.as_str()))
+        })
+        .cloned();
+    let url = match (&feed_cfg, given) {
+        (Some(f), _) => f.url.clone(),
+        (None, Some(u)) => u,
+        (None, None) => bail!(
+            "'{}' is neither a configured feed's URL or title nor an http(s)/file URL or existing file",
+            a.source
+        ),
+    };
+    let parse_sel = |css: &str, flag: &str| Sel::parse(css).map_err(|e| anyhow::anyhow!("--{flag}: {e}"));
+    let mut sel = match (feed_cfg.as_ref().and_then(|f| f.html.clone()), &a.item) {
+        (_, Some(item)) => {
+            let base = feed_cfg.as_ref().and_then(|f| f.html.clone());
+            let item = parse_sel(item, "item")?;
+            match base {
+                Some(b) => Selectors { item, ..b },
+                None => Selectors::new(item),
+            }
+        }
+        (Some(s), None) => s,
+        (None, None) if feed_cfg.is_some() => bail!(
+            "{url} is an RSS/Atom feed in the config, not kind = \"html\" (see `huiju inspect`); \
+             give --item to read it as a page"
+        ),
+        (None, None) => {
+            bail!("{url} is not an html source in the config: give at least --item (one element per item)")
+        }
+    };
+    let opt = |v: &Option<String>, flag: &str| v.as_deref().map(|c| parse_sel(c, flag)).transpose();
+    if a.title.is_some() {
+        sel.title = opt(&a.title, "title")?;
+    }
+    if a.link.is_some() {
+        sel.link = opt(&a.link, "link")?;
+    }
+    if a.date.is_some() {
+        sel.date = opt(&a.date, "date")?;
+    }
+    if let Some(f) = &a.date_format {
+        scrape::check_date_format(f).map_err(|e| anyhow::anyhow!("--date-format: {e}"))?;
+        sel.date_format = Some(f.clone());
+    }
+    if a.summary.is_some() {
+        sel.summary = opt(&a.summary, "summary")?;
+    }
+    if a.content.is_some() {
+        sel.content = opt(&a.content, "content")?;
+    }
+    if !a.remove.is_empty() {
+        sel.remove = a
+            .remove
+            .iter()
+            .map(|r| parse_sel(r, "remove"))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    let fetch_cfg = cfg
+        .as_ref()
+        .map(|c| c.fetch.clone())
+        .unwrap_or_else(default_fetch);
+    let tz = a
+        .timezone
+        .or(feed_cfg.as_ref().map(|f| f.timezone))
+        .unwrap_or(fetch_cfg.timezone);
+    let forced = match &a.encoding {
+        Some(label) => Some(
+            encoding_rs::Encoding::for_label(label.as_bytes())
+                .ok_or_else(|| anyhow::anyhow!("unknown encoding '{label}'"))?,
+        ),
+        None => feed_cfg.as_ref().and_then(|f| f.encoding),
+    };
+    let articles = a.articles.unwrap_or(sel.articles_per_poll.min(3));
+
+    let fetcher = Fetcher::new(&fetch_cfg);
+    let rt = runtime()?;
+    let fetched = rt
+        .block_on(fetcher.fetch(&url, &Validators::default()))
+        .with_context(|| format!("cannot fetch {url}"))?;
+    let Fetched::Body(body) = fetched else {
+        bail!("{url} answered 304 Not Modified to an unconditional request");
+    };
+    let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), forced);
+    let listing = scrape::list(&decoded.text, &body.final_url, &sel, tz, chrono::Utc::now());
+    let mut warnings = decoded.warnings.clone();
+    warnings.extend(listing.feed.warnings.iter().cloned());
+    if let Some(p) = listing.problem() {
+        warnings.push(p);
+    }
+
+    // Article pages of the first items, one request at a time, politely.
+    let mut bodies: Vec<Option<String>> = vec![None; listing.feed.items.len()];
+    let mut notes: Vec<&str> = vec!["-"; listing.feed.items.len()];
+    if let Some(content) = &sel.content {
+        let mut unused: Option<Vec<String>> = None;
+        let mut tried = 0;
+        for (i, it) in listing.feed.items.iter().enumerate() {
+            let Some(link) = it.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
+                continue;
+            };
+            if !scrape::same_site(&body.final_url, &link) {
+                notes[i] = "- (not fetched: another site)";
+                continue;
+            }
+            if tried >= articles {
+                notes[i] = "- (not fetched: beyond --articles)";
+                continue;
+            }
+            if tried > 0 && link.scheme() != "file" {
+                std::thread::sleep(refresh::HOST_GAP);
+            }
+            tried += 1;
+            match rt.block_on(refresh::fetch_article(
+                &fetcher,
+                &link,
+                content,
+                &sel.remove,
+                forced,
+            )) {
+                Ok(art) => {
+                    for w in &art.warnings {
+                        warnings.push(format!("article {link}: {w}"));
+                    }
+                    unused = Some(match unused {
+                        None => art.unused_remove.clone(),
+                        Some(u) => u.into_iter().filter(|r| art.unused_remove.contains(r)).collect(),
+                    });
+                    if art.content.is_none() {
+                        notes[i] = "- (content selector matched nothing)";
+                    }
+                    bodies[i] = art.content;
+                }
+                Err(e) => {
+                    notes[i] = "- (article fetch failed)";
+                    warnings.push(format!("article {link}: {e}"));
+                }
+            }
+        }
+        for r in unused.unwrap_or_default() {
+            warnings.push(format!(
+                "remove selector '{r}' matched nothing in the articles fetched"
+            ));
+        }
+    }
+
+    let mut out = String::new();
+    let s = |o: &Option<Sel>| o.as_ref().map_or("-".to_string(), |s| format!("'{s}'"));
+    let _ = writeln!(out, "source:    {url}");
+    let _ = writeln!(out, "encoding:  {} ({})", decoded.encoding.name(), decoded.reason);
+    let _ = writeln!(out, "title:     {}", listing.feed.title.as_deref().unwrap_or("-"));
+    let _ = writeln!(out, "item:      '{}' matched {}", sel.item, listing.matched);
+    let _ = writeln!(
+        out,
+        "selectors: title {}, link {} @{}, date {}{}, summary {}, content {}",
+        if sel.title.is_some() {
+            s(&sel.title)
+        } else {
+            "(the link's text)".into()
+        },
+        if sel.link.is_some() {
+            s(&sel.link)
+        } else {
+            "(first a[href])".into()
+        },
+        sel.link_attr,
+        s(&sel.date),
+        sel.date_format
+            .as_ref()
+            .map_or(String::new(), |f| format!(" as '{f}'")),
+        s(&sel.summary),
+        s(&sel.content),
+    );
+    let _ = writeln!(out, "timezone:  {tz}");
+    let _ = writeln!(out, "items:     {}", listing.feed.items.len());
+    let head = |html: &str, n: usize| {
+        let text = normalize::html_to_text(html);
+        let count = text.chars().count();
+        let mut h: String = text.chars().take(n).collect();
+        if count > n {
+            h.push('…');
+        }
+        (h, count)
+    };
+    for (i, it) in listing.feed.items.iter().enumerate() {
+        out.push('\n');
+        let _ = writeln!(out, "[{}] {}", i + 1, it.title.as_deref().unwrap_or("-"));
+        let _ = writeln!(out, "    link:     {}", it.link.as_deref().unwrap_or("-"));
+        let _ = writeln!(
+            out,
+            "    date:     {}",
+            it.published
+                .map_or("- (none: first-seen time will be used)".to_string(), |d| d
+                    .with_timezone(&tz)
+                    .format("%Y-%m-%d %H:%M %:z")
+                    .to_string())
+        );
+        let _ = writeln!(
+            out,
+            "    summary:  {}",
+            it.summary.as_deref().map_or("-".to_string(), |h| head(h, 60).0)
+        );
+        if sel.content.is_some() {
+            let c = match &bodies[i] {
+                Some(b) => {
+                    let (h, n) = head(b, 80);
+                    format!("{n} chars: {h}")
+                }
+                None => notes[i].to_string(),
+            };
+            let _ = writeln!(out, "    content:  {c}");
+        }
+    }
+    out.push('\n');
+    if warnings.is_empty() {
+        let _ = writeln!(out, "warnings:  none");
+    } else {
+        let _ = writeln!(out, "warnings:  {}", warnings.len());
+        for w in &warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+    emit(&out)?;
+    Ok(if listing.feed.items.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode> {
@@ -509,6 +811,11 @@ fn inspect(
         .as_ref()
         .and_then(|c| c.feeds.iter().find(|f| f.url == url))
         .cloned();
+    if feed_cfg.as_ref().is_some_and(|f| f.html.is_some()) {
+        eprintln!(
+            "huiju: note: {url} is an html source (kind = \"html\"): `huiju preview` shows what its selectors read"
+        );
+    }
     let tz = timezone
         .or(feed_cfg.as_ref().map(|f| f.timezone))
         .unwrap_or(fetch_cfg.timezone);

@@ -103,6 +103,9 @@ pub struct Feed {
     pub encoding: Option<&'static encoding_rs::Encoding>,
     /// Among copies of one story, the highest priority feed's represents it.
     pub priority: i64,
+    /// `kind = "html"`: a web page read with these CSS selectors
+    /// (`[feed.html]`); `None` for an RSS/Atom feed.
+    pub html: Option<crate::scrape::Selectors>,
 }
 
 impl Config {
@@ -296,6 +299,94 @@ struct RawFeed {
     schedule: Option<Spanned<String>>,
     #[serde(default)]
     priority: i64,
+    /// `"feed"` (the default) or `"html"`.
+    kind: Option<Spanned<String>>,
+    html: Option<Spanned<RawHtml>>,
+}
+
+/// `[feed.html]`: how to read a web page as a feed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHtml {
+    item: Spanned<String>,
+    title: Option<Spanned<String>>,
+    link: Option<Spanned<String>>,
+    link_attr: Option<Spanned<String>>,
+    date: Option<Spanned<String>>,
+    date_attr: Option<Spanned<String>>,
+    date_format: Option<Spanned<String>>,
+    summary: Option<Spanned<String>>,
+    content: Option<Spanned<String>>,
+    #[serde(default)]
+    remove: Vec<Spanned<String>>,
+    articles_per_poll: Option<Spanned<usize>>,
+}
+
+impl RawHtml {
+    fn validate(self, ctx: &Ctx) -> Result<crate::scrape::Selectors, ConfigError> {
+        use crate::scrape::{ARTICLES_PER_POLL, Sel, Selectors};
+        let sel = |s: &Spanned<String>, key: &str| {
+            Sel::parse(s.get_ref()).map_err(|m| ctx.at(s, format!("html.{key}: {m}")))
+        };
+        let opt = |s: &Option<Spanned<String>>, key: &str| s.as_ref().map(|s| sel(s, key)).transpose();
+        let attr = |s: &Option<Spanned<String>>, key: &str| match s {
+            Some(a) if a.get_ref().trim().is_empty() => Err(ctx.at(a, format!("html.{key} is empty"))),
+            Some(a) => Ok(Some(a.get_ref().trim().to_ascii_lowercase())),
+            None => Ok(None),
+        };
+        if let Some(f) = &self.date_format {
+            crate::scrape::check_date_format(f.get_ref()).map_err(|m| ctx.at(f, m))?;
+            if self.date.is_none() {
+                return Err(ctx.at(f, "html.date_format needs a date selector (html.date)"));
+            }
+        }
+        if let Some(a) = &self.date_attr
+            && self.date.is_none()
+        {
+            return Err(ctx.at(a, "html.date_attr needs a date selector (html.date)"));
+        }
+        if self.content.is_none() {
+            if let Some(r) = self.remove.first() {
+                return Err(ctx.at(
+                    r,
+                    "html.remove applies to the article body: it needs a content selector (html.content)",
+                ));
+            }
+            if let Some(n) = &self.articles_per_poll {
+                return Err(ctx.at(
+                    n,
+                    "html.articles_per_poll needs a content selector (html.content): without one no article is fetched",
+                ));
+            }
+        }
+        let articles_per_poll = match &self.articles_per_poll {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(ctx.at(
+                    n,
+                    "html.articles_per_poll must be at least 1 (leave out html.content to fetch no articles)",
+                ));
+            }
+            Some(n) => *n.get_ref(),
+            None => ARTICLES_PER_POLL,
+        };
+        Ok(Selectors {
+            item: sel(&self.item, "item")?,
+            title: opt(&self.title, "title")?,
+            link: opt(&self.link, "link")?,
+            link_attr: attr(&self.link_attr, "link_attr")?.unwrap_or_else(|| "href".to_string()),
+            date: opt(&self.date, "date")?,
+            date_attr: attr(&self.date_attr, "date_attr")?,
+            date_format: self.date_format.map(|f| f.into_inner()),
+            summary: opt(&self.summary, "summary")?,
+            content: opt(&self.content, "content")?,
+            remove: self
+                .remove
+                .iter()
+                .map(|r| sel(r, "remove"))
+                .collect::<Result<_, _>>()?,
+            articles_per_poll,
+        })
+    }
 }
 
 impl RawConfig {
@@ -448,7 +539,35 @@ impl RawConfig {
                 }
                 None => fetch.schedule.clone(),
             };
+            let html = match (&f.kind, f.html) {
+                (Some(k), _) if !matches!(k.get_ref().as_str(), "feed" | "html") => {
+                    return Err(ctx.at(
+                        k,
+                        format!("unknown feed kind '{}' (use \"feed\" or \"html\")", k.get_ref()),
+                    ));
+                }
+                (Some(k), None) if k.get_ref() == "html" => {
+                    return Err(ctx.at(
+                        k,
+                        format!(
+                            "feed '{url}' is kind = \"html\" but has no [feed.html] table; \
+                             give at least its item selector (item = \"ul.list li\")"
+                        ),
+                    ));
+                }
+                (Some(k), Some(h)) if k.get_ref() == "feed" => {
+                    return Err(ctx.at(
+                        &h,
+                        format!(
+                            "feed '{url}' has a [feed.html] table but kind = \"feed\"; use kind = \"html\""
+                        ),
+                    ));
+                }
+                (_, Some(h)) => Some(h.into_inner().validate(ctx)?),
+                (_, None) => None,
+            };
             feeds.push(Feed {
+                html,
                 priority: f.priority,
                 schedule,
                 url,
@@ -783,6 +902,69 @@ categories = ["jiangsu"]
         )
         .unwrap();
         assert_eq!(c.feeds[0].url.as_str(), "file:///srv/conf/samples/a.xml");
+    }
+
+    const HTML: &str = r#"
+[[feed]]
+url = "https://www.szdushi.com.cn/news/jiangsu/"
+kind = "html"
+categories = ["jiangsu"]
+
+[feed.html]
+item = "ul.news-list > li"
+title = "h3 a"
+date = ".date"
+date_format = "%Y-%m-%d %H:%M"
+content = "div.article-content"
+remove = [".share-bar", "p.editor"]
+"#;
+
+    #[test]
+    fn html_sources() {
+        let c = Config::parse(&format!("{MINIMAL}{HTML}"), Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert!(c.feeds[0].html.is_none(), "kind defaults to feed");
+        let h = c.feeds[1].html.as_ref().unwrap();
+        assert_eq!(h.item.css, "ul.news-list > li");
+        assert_eq!(h.link_attr, "href");
+        assert_eq!(h.articles_per_poll, 10);
+        assert_eq!(h.remove.len(), 2);
+        // An inline table without `kind` is an html source too.
+        let inline = format!(
+            "{MINIMAL}\n[[feed]]\nurl = \"https://gov.example.cn/\"\ncategories = [\"jiangsu\"]\nhtml = {{ item = \"li\" }}\n"
+        );
+        let c = Config::parse(&inline, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert_eq!(c.feeds[1].html.as_ref().unwrap().item.css, "li");
+    }
+
+    #[test]
+    fn html_mistakes_name_line_and_column() {
+        let e = err(&format!("{MINIMAL}{HTML}").replace("\"h3 a\"", "\"h3 >\""));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:17:9: html.title: bad CSS selector 'h3 >'"),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}{HTML}").replace("%Y-%m-%d %H:%M", "%H:%M"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:19:15: date_format '%H:%M' cannot read a date"),
+            "{e}"
+        );
+        let e = err(&format!("{MINIMAL}{HTML}").replace("%Y-%m-%d %H:%M", "%Y-%Q"));
+        assert!(e.contains("not a chrono format"), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("\"div.article-content\"", "\"\""));
+        assert!(e.contains(":20:11: html.content: empty CSS selector"), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("kind = \"html\"", "kind = \"scrape\""));
+        assert!(e.contains(":12:8: unknown feed kind 'scrape'"), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("kind = \"html\"", "kind = \"feed\""));
+        assert!(e.contains("has a [feed.html] table but kind = \"feed\""), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("[feed.html]", "[feed.htm]"));
+        assert!(e.contains("unknown field `htm`"), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("item = ", "items = "));
+        assert!(e.contains("unknown field `items`"), "{e}");
+        let e = err(&format!("{MINIMAL}{HTML}").replace("content = \"div.article-content\"\n", ""));
+        assert!(e.contains("html.remove applies to the article body"), "{e}");
+        let html_only = format!("{MINIMAL}{}", &HTML[..HTML.find("[feed.html]").unwrap()]);
+        let e = err(&html_only);
+        assert!(e.contains("has no [feed.html] table"), "{e}");
     }
 
     #[test]

@@ -23,13 +23,34 @@ pub struct Decoded {
 /// Decodes `bytes`. `http_charset` is the `charset` parameter of the HTTP
 /// Content-Type, if any; `forced` a per-feed override from the config.
 pub fn decode(bytes: &[u8], http_charset: Option<&str>, forced: Option<&'static Encoding>) -> Decoded {
+    decode_as(bytes, http_charset, forced, false)
+}
+
+/// Decodes a web page: as [`decode`], but the document's own declaration
+/// may also be an HTML `<meta charset>` or `<meta http-equiv=Content-Type>`
+/// in the first 1024 bytes (the WHATWG prescan), which comes before an XML
+/// declaration.
+pub fn decode_html(bytes: &[u8], http_charset: Option<&str>, forced: Option<&'static Encoding>) -> Decoded {
+    decode_as(bytes, http_charset, forced, true)
+}
+
+fn decode_as(
+    bytes: &[u8],
+    http_charset: Option<&str>,
+    forced: Option<&'static Encoding>,
+    html: bool,
+) -> Decoded {
     let mut warnings = Vec::new();
     let (bom, bom_len) = match Encoding::for_bom(bytes) {
         Some((enc, len)) => (Some(enc), len),
         None => (None, 0),
     };
     let body = &bytes[bom_len..];
-    let declared = xml_declared_encoding(body);
+    let meta = if html { html_meta_charset(body) } else { None };
+    let (declared, what) = match meta {
+        Some(m) => (Some(m), "HTML <meta> charset"),
+        None => (xml_declared_encoding(body), "XML declaration encoding"),
+    };
 
     let (mut enc, mut reason) = if let Some(enc) = forced {
         (enc, "per-feed encoding override in the config".to_string())
@@ -43,7 +64,7 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>, forced: Option<&'static 
         match (http, decl) {
             (Some((label, None)), _) => {
                 warnings.push(format!("unknown HTTP charset '{label}' ignored"));
-                from_declaration_or_default(decl, &mut warnings)
+                from_declaration_or_default(decl, what, &mut warnings)
             }
             // Servers that send a Western default charset are usually just
             // misconfigured: the document's own declaration, or valid UTF-8, is
@@ -52,15 +73,19 @@ pub fn decode(bytes: &[u8], http_charset: Option<&str>, forced: Option<&'static 
                 warnings.push(format!(
                     "HTTP charset '{label}' ignored in favour of {}",
                     if d.is_some() {
-                        "the XML declaration"
+                        if html {
+                            "the <meta> charset"
+                        } else {
+                            "the XML declaration"
+                        }
                     } else {
                         "valid UTF-8"
                     }
                 ));
-                from_declaration_or_default(decl, &mut warnings)
+                from_declaration_or_default(decl, what, &mut warnings)
             }
             (Some((label, Some(e))), _) => (e, format!("HTTP Content-Type charset={label}")),
-            (None, decl) => from_declaration_or_default(decl, &mut warnings),
+            (None, decl) => from_declaration_or_default(decl, what, &mut warnings),
         }
     };
 
@@ -139,16 +164,16 @@ fn reason_short(reason: &str) -> &str {
     }
 }
 
+/// `what` names the declaration: `XML declaration encoding` or `HTML <meta> charset`.
 fn from_declaration_or_default(
     decl: Option<(&str, Option<&'static Encoding>)>,
+    what: &str,
     warnings: &mut Vec<String>,
 ) -> (&'static Encoding, String) {
     match decl {
-        Some((label, Some(e))) => (e, format!("XML declaration encoding=\"{label}\"")),
+        Some((label, Some(e))) => (e, format!("{what}=\"{label}\"")),
         Some((label, None)) => {
-            warnings.push(format!(
-                "unknown encoding '{label}' in the XML declaration ignored"
-            ));
+            warnings.push(format!("unknown encoding '{label}' in the {what} ignored"));
             (UTF_8, "no usable declaration: UTF-8 by default".to_string())
         }
         None => (UTF_8, "no declaration: UTF-8 by default".to_string()),
@@ -178,6 +203,121 @@ pub fn xml_declared_encoding(b: &[u8]) -> Option<String> {
     let rest = &rest[1..];
     let label = &rest[..rest.find(quote)?];
     Some(label.trim().to_string())
+}
+
+/// The charset an HTML page declares in a `<meta>` within its first 1024
+/// bytes: `<meta charset=gbk>` or `<meta http-equiv="Content-Type"
+/// content="text/html; charset=gb2312">`. A simplified WHATWG prescan:
+/// comments are skipped, other tags' attributes are not mistaken for meta.
+pub fn html_meta_charset(b: &[u8]) -> Option<String> {
+    let b = &b[..b.len().min(1024)];
+    let mut i = 0;
+    while i < b.len() {
+        if b[i..].starts_with(b"<!--") {
+            i = find(b, i + 4, b"-->").map_or(b.len(), |e| e + 3);
+        } else if b[i] == b'<'
+            && b.len() > i + 5
+            && b[i + 1..i + 5].eq_ignore_ascii_case(b"meta")
+            && (b[i + 5].is_ascii_whitespace() || b[i + 5] == b'/')
+        {
+            let (attrs, end) = tag_attributes(b, i + 5);
+            let get = |name: &str| attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            if let Some(c) = get("charset").map(str::trim).filter(|c| !c.is_empty()) {
+                return Some(c.to_string());
+            }
+            if get("http-equiv").is_some_and(|h| h.trim().eq_ignore_ascii_case("content-type"))
+                && let Some(c) = get("content").and_then(charset_in_content)
+            {
+                return Some(c);
+            }
+            i = end;
+        } else if b[i] == b'<'
+            && b.get(i + 1)
+                .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'/')
+        {
+            // Another tag: skip its attributes, whose values may say "<meta".
+            let name_end = b[i + 1..]
+                .iter()
+                .position(|c| c.is_ascii_whitespace() || *c == b'>')
+                .map_or(b.len(), |p| i + 1 + p);
+            i = tag_attributes(b, name_end).1;
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+fn find(b: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    b.get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
+}
+
+/// Attributes (names lower-cased) from `i` to the end of the tag, and the
+/// index after it.
+fn tag_attributes(b: &[u8], mut i: usize) -> (Vec<(String, String)>, usize) {
+    let mut attrs = Vec::new();
+    loop {
+        while i < b.len() && (b[i].is_ascii_whitespace() || b[i] == b'/') {
+            i += 1;
+        }
+        if i >= b.len() {
+            return (attrs, i);
+        }
+        if b[i] == b'>' {
+            return (attrs, i + 1);
+        }
+        let start = i;
+        while i < b.len() && !b[i].is_ascii_whitespace() && !matches!(b[i], b'=' | b'>' | b'/') {
+            i += 1;
+        }
+        let name = String::from_utf8_lossy(&b[start..i]).to_ascii_lowercase();
+        while i < b.len() && b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let mut value = String::new();
+        if i < b.len() && b[i] == b'=' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_whitespace() {
+                i += 1;
+            }
+            if i < b.len() && (b[i] == b'"' || b[i] == b'\'') {
+                let q = b[i];
+                let end = b[i + 1..]
+                    .iter()
+                    .position(|&c| c == q)
+                    .map_or(b.len(), |p| i + 1 + p);
+                value = String::from_utf8_lossy(&b[i + 1..end]).into_owned();
+                i = (end + 1).min(b.len());
+            } else {
+                let start = i;
+                while i < b.len() && !b[i].is_ascii_whitespace() && b[i] != b'>' {
+                    i += 1;
+                }
+                value = String::from_utf8_lossy(&b[start..i]).into_owned();
+            }
+        }
+        if !name.is_empty() && !attrs.iter().any(|(k, _)| *k == name) {
+            attrs.push((name, value));
+        }
+    }
+}
+
+/// `charset=…` inside a `content="text/html; charset=gb2312"`.
+fn charset_in_content(content: &str) -> Option<String> {
+    let lower = content.to_ascii_lowercase();
+    let at = lower.find("charset")?;
+    let rest = content[at + "charset".len()..]
+        .trim_start()
+        .strip_prefix('=')?
+        .trim_start();
+    let rest = rest.trim_start_matches(['"', '\'']);
+    let end = rest
+        .find(|c: char| c == ';' || c == '"' || c == '\'' || c.is_whitespace())
+        .unwrap_or(rest.len());
+    Some(rest[..end].to_string()).filter(|c| !c.is_empty())
 }
 
 /// Makes the declaration say UTF-8 so that no later parser decodes twice.
@@ -297,6 +437,49 @@ mod tests {
         let d = decode("<rss>a\u{0B}b\u{1}</rss>".as_bytes(), None, None);
         assert_eq!(d.text, "<rss>ab</rss>");
         assert_eq!(d.warnings, vec!["removed 2 control characters that XML forbids"]);
+    }
+
+    #[test]
+    fn html_meta_charset_forms() {
+        let m = |s: &str| html_meta_charset(s.as_bytes());
+        assert_eq!(m("<html><head><meta charset=gbk>"), Some("gbk".into()));
+        assert_eq!(m("<META CHARSET=\"GB2312\"/>"), Some("GB2312".into()));
+        assert_eq!(
+            m("<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">"),
+            Some("gb2312".into())
+        );
+        assert_eq!(
+            m("<meta content='text/html;charset=GBK' http-equiv='content-type'>"),
+            Some("GBK".into())
+        );
+        // Not a declaration: a comment, another tag's attribute, a meta without charset.
+        assert_eq!(m("<!-- <meta charset=big5> --><title>x</title>"), None);
+        assert_eq!(m("<div title=\"<meta charset=big5>\">"), None);
+        assert_eq!(m("<meta name=keywords content=\"charset=big5\">"), None);
+        assert_eq!(m("<metadata charset=big5>"), None);
+        // Only the first 1024 bytes count.
+        assert_eq!(m(&format!("{}<meta charset=gbk>", " ".repeat(1100))), None);
+    }
+
+    #[test]
+    fn html_pages_are_read_by_their_meta_charset() {
+        let page = "<!DOCTYPE html><html><head><meta http-equiv=\"Content-Type\" \
+                    content=\"text/html; charset=gb2312\"><title>江苏资讯</title></head></html>";
+        let (bytes, _, _) = GBK.encode(page);
+        let d = decode_html(&bytes, None, None);
+        assert_eq!(d.encoding, GB18030);
+        assert!(d.text.contains("江苏资讯"));
+        assert_eq!(d.reason, "HTML <meta> charset=\"gb2312\"");
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+        // The HTTP header wins over <meta>, except a Western default.
+        let d = decode_html(&bytes, Some("gbk"), None);
+        assert!(d.reason.starts_with("HTTP"), "{}", d.reason);
+        let d = decode_html(&bytes, Some("iso-8859-1"), None);
+        assert_eq!(d.encoding, GB18030);
+        assert!(d.warnings[0].contains("<meta> charset"), "{:?}", d.warnings);
+        // A feed is not sniffed for <meta>.
+        let d = decode(&bytes, None, None);
+        assert!(!d.reason.contains("meta"), "{}", d.reason);
     }
 
     #[test]

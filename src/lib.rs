@@ -22,5 +22,6 @@ pub mod refresh;
 pub mod render;
 pub mod sanitize;
 pub mod schedule;
+pub mod scrape;
 pub mod serve;
 pub mod store;

@@ -131,6 +131,44 @@ pub fn normalize(feed: &parse::Feed, fetched_from: &Url, source: &Url) -> Vec<It
         .collect()
 }
 
+/// Hash of what a reader sees of an item; a change means "updated".
+fn content_hash(
+    title: &str,
+    link: Option<&str>,
+    summary: Option<&str>,
+    content: Option<&str>,
+    author: Option<&str>,
+    categories: &[String],
+) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [Some(title), link, summary, content, author] {
+        h.update(part.unwrap_or("").as_bytes());
+        h.update(&[0]);
+    }
+    for c in categories {
+        h.update(c.as_bytes());
+        h.update(&[1]);
+    }
+    h.digest() as i64
+}
+
+impl Item {
+    /// Gives the item content that is already sanitized (an HTML source's
+    /// article text, kept in the store from an earlier poll) and hashes it
+    /// again, so that an unchanged item stays unchanged.
+    pub fn set_stored_content(&mut self, content: Option<String>) {
+        self.content = content;
+        self.content_hash = content_hash(
+            &self.title,
+            self.link.as_deref(),
+            self.summary.as_deref(),
+            self.content.as_deref(),
+            self.author.as_deref(),
+            &self.categories,
+        );
+    }
+}
+
 fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
     let link = it
         .link
@@ -220,24 +258,14 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
             })
         })
         .collect();
-    let content_hash = {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        for part in [
-            Some(title.as_str()),
-            link.as_deref(),
-            summary.as_deref(),
-            content.as_deref(),
-            author.as_deref(),
-        ] {
-            h.update(part.unwrap_or("").as_bytes());
-            h.update(&[0]);
-        }
-        for c in &categories {
-            h.update(c.as_bytes());
-            h.update(&[1]);
-        }
-        h.digest() as i64
-    };
+    let content_hash = content_hash(
+        &title,
+        link.as_deref(),
+        summary.as_deref(),
+        content.as_deref(),
+        author.as_deref(),
+        &categories,
+    );
     Item {
         link_key: link_norm.map(|n| format!("url:{n}")).filter(|k| *k != key),
         key,

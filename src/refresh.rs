@@ -17,10 +17,10 @@ use tracing::{Instrument, error_span, info, warn};
 use url::Url;
 
 use crate::config::{Config, Feed};
-use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::fetch::{Body, Fetched, Fetcher, Validators};
 use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll};
 use crate::store::{Counts, Refreshed, SourceMeta, Store, StoreError};
-use crate::{decode, normalize, parse};
+use crate::{decode, normalize, parse, scrape};
 
 /// The database, shared by refresh tasks. Locked only inside blocking tasks.
 pub type SharedStore = Arc<Mutex<Store>>;
@@ -339,7 +339,7 @@ impl Refresher {
             (fetched, Some(started.elapsed()), permits)
         };
         let mut stopping = self.stopping.subscribe();
-        let (fetched, fetch_time, _permits) = tokio::select! {
+        let (fetched, fetch_time, permits) = tokio::select! {
             r = request => r,
             _ = stopping.wait_for(|s| *s) => {
                 return report(Outcome::Failed { error: "shutting down".into(), status: None }, skipped, None);
@@ -423,7 +423,21 @@ impl Refresher {
             .lock()
             .expect("holds lock")
             .clear(&host, feed.url.as_str());
+        if let Some(selectors) = &feed.html {
+            // Article pages take request slots of their own: holding this one
+            // while waiting for them could deadlock a host's slots.
+            drop(permits);
+            let polled = Polled {
+                feed_id,
+                errors,
+                policy,
+                jitter,
+                fetch_time,
+            };
+            return self.refresh_html(feed, selectors, &fetcher, body, polled).await;
+        }
 
+        let _permits = permits;
         let feed = feed.clone();
         let store = self.store.clone();
         let writes = self.writes.clone();
@@ -514,6 +528,274 @@ impl Refresher {
             Err(e) => failed(format!("refresh task failed: {e}")),
         }
     }
+}
+
+/// What a poll knows once the page is fetched, for the steps after it.
+struct Polled {
+    feed_id: i64,
+    /// Errors in a row before this poll.
+    errors: u32,
+    policy: Policy,
+    jitter: f64,
+    fetch_time: Option<Duration>,
+}
+
+/// An item's article page is fetched again on later polls, while its text
+/// is missing, for this long after the item was first seen.
+pub const ARTICLE_RETRY: Duration = Duration::from_secs(24 * 3600);
+
+/// The HTML source path: list page → items → article pages → store.
+impl Refresher {
+    async fn refresh_html(
+        &self,
+        feed: &Feed,
+        selectors: &scrape::Selectors,
+        fetcher: &Fetcher,
+        body: Body,
+        p: Polled,
+    ) -> Report {
+        let report = |outcome: Outcome, plan: Plan| Report {
+            url: feed.url.clone(),
+            outcome,
+            plan,
+            fetch_time: p.fetch_time,
+        };
+        let failed_plan = |now| {
+            schedule::plan(
+                now,
+                Poll::Failed {
+                    retry_after: None,
+                    counts: true,
+                },
+                p.errors,
+                p.policy,
+                p.jitter,
+            )
+        };
+        // Decoding and reading the page are CPU work: off the async workers.
+        let span = tracing::Span::current();
+        let (page, forced, tz) = (body.final_url.clone(), feed.encoding, feed.timezone);
+        let sel = selectors.clone();
+        let bytes = body.bytes;
+        let charset = body.charset;
+        let read = tokio::task::spawn_blocking(move || {
+            let _e = span.enter();
+            let decoded = decode::decode_html(&bytes, charset.as_deref(), forced);
+            let listing = scrape::list(&decoded.text, &page, &sel, tz, Utc::now());
+            for w in decoded.warnings.iter().chain(&listing.feed.warnings) {
+                warn!("{w}");
+            }
+            (decoded.warnings.len() + listing.feed.warnings.len(), listing)
+        })
+        .await;
+        let (mut warnings, mut listing) = match read {
+            Ok(r) => r,
+            Err(e) => {
+                return report(
+                    Outcome::Failed {
+                        error: format!("refresh task failed: {e}"),
+                        status: None,
+                    },
+                    failed_plan(Utc::now()),
+                );
+            }
+        };
+        if let Some(problem) = listing.problem() {
+            // The page changed or the selectors are wrong: a feed error (so
+            // it shows on the status page); the items stored so far stay.
+            let error = format!(
+                "no items on {}: {problem} (has the page changed? try `huiju preview`)",
+                body.final_url
+            );
+            let now = Utc::now();
+            let plan = failed_plan(now);
+            let (feed_id, msg) = (p.feed_id, error.clone());
+            if let Err(db) = self
+                .blocking(move |s| s.record_error(feed_id, Some(200), &msg, None, now, plan))
+                .await
+            {
+                warn!("could not record the error: {db}");
+            }
+            return report(
+                Outcome::Failed {
+                    error,
+                    status: Some(200),
+                },
+                plan,
+            );
+        }
+
+        let mut items = normalize::normalize(&listing.feed, &body.final_url, &feed.url);
+        if let Some(content) = &selectors.content {
+            let keys: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
+            let feed_id = p.feed_id;
+            let known = match self
+                .blocking(move |s| {
+                    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                    s.known_items(feed_id, &keys)
+                })
+                .await
+            {
+                Ok(k) => k,
+                Err(error) => {
+                    return report(Outcome::Failed { error, status: None }, failed_plan(Utc::now()));
+                }
+            };
+            // New items first, then own items still without text (a failed
+            // fetch) from the last day; at most `articles_per_poll`.
+            let recent = Utc::now().timestamp() - ARTICLE_RETRY.as_secs() as i64;
+            // Only pages of the list page's own site: the content selector
+            // was written for its layout.
+            let on_site = |i: usize| {
+                listing.feed.items[i]
+                    .link
+                    .as_deref()
+                    .and_then(|l| Url::parse(l).ok())
+                    .is_some_and(|l| scrape::same_site(&body.final_url, &l))
+            };
+            let mut wanted: Vec<usize> = (0..items.len())
+                .filter(|&i| !known.contains_key(&items[i].key) && on_site(i))
+                .collect();
+            wanted.extend((0..items.len()).filter(|&i| {
+                known
+                    .get(&items[i].key)
+                    .is_some_and(|k| k.own && k.content.is_none() && k.first_seen >= recent)
+                    && on_site(i)
+            }));
+            wanted.truncate(selectors.articles_per_poll);
+            let mut fetched = 0;
+            for i in wanted {
+                let Some(url) = listing.feed.items[i]
+                    .link
+                    .as_deref()
+                    .and_then(|l| Url::parse(l).ok())
+                else {
+                    continue;
+                };
+                let host = url.host_str().unwrap_or("").to_string();
+                let mut stopping = self.stopping.subscribe();
+                let got = tokio::select! {
+                    r = async {
+                        let _permits = self.acquire(&host).await;
+                        fetch_article(fetcher, &url, content, &selectors.remove, forced).await
+                    } => r,
+                    _ = stopping.wait_for(|s| *s) => break,
+                };
+                match got {
+                    Ok(article) => {
+                        fetched += 1;
+                        for w in &article.warnings {
+                            warnings += 1;
+                            warn!("article {url}: {w}; stored with its list summary");
+                        }
+                        listing.feed.items[i].content = article.content;
+                    }
+                    Err(e) => {
+                        warnings += 1;
+                        warn!(
+                            "article {url}: {e}; stored with its list summary, tried again on the next polls"
+                        );
+                    }
+                }
+            }
+            if fetched > 0 {
+                info!(articles = fetched, "fetched article pages");
+            }
+            // Again, now with the articles' text; items already stored keep
+            // the text fetched on an earlier poll.
+            items = normalize::normalize(&listing.feed, &body.final_url, &feed.url);
+            for it in &mut items {
+                if let Some(k) = known.get(&it.key)
+                    && it.content.is_none()
+                {
+                    it.set_stored_content(k.content.clone());
+                }
+            }
+        }
+
+        let store = self.store.clone();
+        let writes = self.writes.clone();
+        let near = *self.near.read().unwrap_or_else(|p| p.into_inner());
+        let meta = SourceMeta {
+            title: listing.feed.title.clone(),
+            site_link: listing.feed.link.clone(),
+            etag: body.validators.etag,
+            last_modified: body.validators.last_modified,
+        };
+        let plan = schedule::plan(
+            Utc::now(),
+            Poll::Ok {
+                min_interval: body.max_age,
+            },
+            p.errors,
+            p.policy,
+            p.jitter,
+        );
+        let feed_id = p.feed_id;
+        let span = tracing::Span::current();
+        let stored = tokio::task::spawn_blocking(move || {
+            let _e = span.enter();
+            if near.is_some() {
+                for it in &mut items {
+                    it.fingerprint = Some(crate::neardup::item_fingerprint(
+                        &it.title,
+                        it.content.as_deref(),
+                        it.summary.as_deref(),
+                    ));
+                }
+            }
+            let job = Refreshed {
+                feed_id,
+                meta,
+                items,
+                now: Utc::now(),
+                plan,
+                near,
+            };
+            writes.store(&store, job)
+        })
+        .await;
+        match stored {
+            Ok(Ok(counts)) => report(Outcome::Stored { counts, warnings }, plan),
+            Ok(Err(error)) => report(
+                Outcome::Failed {
+                    error,
+                    status: Some(200),
+                },
+                plan,
+            ),
+            Err(e) => report(
+                Outcome::Failed {
+                    error: format!("refresh task failed: {e}"),
+                    status: None,
+                },
+                plan,
+            ),
+        }
+    }
+}
+
+/// Fetches one article page and takes its body out with `content` (minus
+/// `remove`). Without politeness: callers hold a request slot for its host.
+pub async fn fetch_article(
+    fetcher: &Fetcher,
+    url: &Url,
+    content: &scrape::Sel,
+    remove: &[scrape::Sel],
+    forced: Option<&'static encoding_rs::Encoding>,
+) -> Result<scrape::Article, String> {
+    let body = match fetcher.fetch(url, &Validators::default()).await {
+        Ok(Fetched::Body(b)) => b,
+        Ok(Fetched::NotModified { .. }) => return Err("304 Not Modified to an unconditional request".into()),
+        Err(e) => return Err(anyhow_like(&e)),
+    };
+    let (content, remove) = (content.clone(), remove.to_vec());
+    tokio::task::spawn_blocking(move || {
+        let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), forced);
+        scrape::article(&decoded.text, &content, &remove)
+    })
+    .await
+    .map_err(|e| format!("article task failed: {e}"))
 }
 
 /// Formats an error with its causes, `a: b: c`.

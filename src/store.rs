@@ -121,6 +121,17 @@ pub struct Counts {
     pub clustered: usize,
 }
 
+/// An item already stored, as [`Store::known_items`] reports it.
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// The stored (sanitized) content, if it has any.
+    pub content: Option<String>,
+    /// Unix seconds.
+    pub first_seen: i64,
+    /// True when the asking feed brought it first (and so may update it).
+    pub own: bool,
+}
+
 /// The source's own description of itself, and its HTTP validators.
 #[derive(Debug, Clone, Default)]
 pub struct SourceMeta {
@@ -1109,6 +1120,32 @@ impl Store {
     pub fn ping(&self) -> Result<(), StoreError> {
         self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
         Ok(())
+    }
+
+    /// Which of `keys` (identity or link keys) are stored, with what an
+    /// HTML source needs to know before fetching article pages: the stored
+    /// content, when it was first seen, and whether `feed_id` brought it.
+    pub fn known_items(&self, feed_id: i64, keys: &[&str]) -> Result<HashMap<String, Known>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT i.content, i.first_seen, i.origin_feed = ?2
+             FROM item_keys k JOIN items i ON i.id = k.item_id WHERE k.key = ?1",
+        )?;
+        let mut out = HashMap::new();
+        for key in keys {
+            if let Some(known) = stmt
+                .query_row(params![key, feed_id], |r| {
+                    Ok(Known {
+                        content: r.get(0)?,
+                        first_seen: r.get(1)?,
+                        own: r.get(2)?,
+                    })
+                })
+                .optional()?
+            {
+                out.insert(key.to_string(), known);
+            }
+        }
+        Ok(out)
     }
 
     /// Number of stored items (for summaries and tests).

@@ -30,6 +30,10 @@ pub enum Format {
     Atom03,
     #[serde(rename = "Atom 1.0")]
     Atom10,
+    /// A web page read with CSS selectors ([`crate::scrape`]), for
+    /// sources without a feed.
+    #[serde(rename = "HTML")]
+    Html,
     /// Not a feed (an HTML page, an empty body, some other XML).
     #[serde(rename = "unknown")]
     Unknown,

@@ -141,6 +141,23 @@ fn the_example_config_aggregates_the_samples_offline() {
     assert!(rss.contains("<title>江苏资讯</title>"));
     assert!(count(&rss, "<item>") >= 6);
     assert!(feedparser_entries(&rss) >= 6);
+    // The portal list page (kind = "html") and its article pages, read
+    // from files: its copy of a 新华日报 story is merged into that story.
+    assert!(
+        fetch.stdout.contains("portal-jiangsu-list.html  8 new"),
+        "{}",
+        fetch.stdout
+    );
+    assert_eq!(
+        count(&rss, "<title>大运河江苏段一批文旅融合项目集中开工</title>"),
+        1,
+        "{rss}"
+    );
+    assert!(rss.contains("Also reported by: <a href=\"file://"), "{rss}");
+    assert!(
+        rss.contains("四好农村路"),
+        "article text from the sample page: {rss}"
+    );
     let lvyou = huiju(&["export", "lvyou", "--format", "atom"]).ok().stdout;
     assert!(lvyou.contains("蘇州園林"), "Big5 sample decoded: {lvyou}");
     assert!(lvyou.contains("+08:00"), "GMT+8 dates: {lvyou}");

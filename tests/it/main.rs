@@ -4,6 +4,7 @@
 mod check;
 mod daemon;
 mod hostile;
+mod html;
 mod inspect;
 mod neardup;
 mod pipeline;
