@@ -320,37 +320,32 @@ fn join_near_duplicate(
     let Some((matched, sim)) = best_near_match(conn, index, fp, keys, t, id, settings, recent)? else {
         return Ok(false);
     };
-    let existing: Option<i64> =
-        conn.query_row("SELECT cluster_id FROM items WHERE id = ?1", [matched], |r| {
-            r.get(0)
-        })?;
+    let existing: Option<i64> = conn
+        .prepare_cached("SELECT cluster_id FROM items WHERE id = ?1")?
+        .query_row([matched], |r| r.get(0))?;
     let cluster = match existing {
         Some(c) => c,
         None => {
-            let c: i64 = conn.query_row(
-                "INSERT INTO clusters (rep_item, entry_guid, created)
+            let c: i64 = conn
+                .prepare_cached(
+                    "INSERT INTO clusters (rep_item, entry_guid, created)
                  SELECT id, guid, ?2 FROM items WHERE id = ?1 RETURNING id",
-                params![matched, now],
-                |r| r.get(0),
-            )?;
-            conn.execute(
-                "UPDATE items SET cluster_id = ?1, cluster_sim = 1.0 WHERE id = ?2",
-                params![c, matched],
-            )?;
+                )?
+                .query_row(params![matched, now], |r| r.get(0))?;
+            conn.prepare_cached("UPDATE items SET cluster_id = ?1, cluster_sim = 1.0 WHERE id = ?2")?
+                .execute(params![c, matched])?;
             c
         }
     };
-    conn.execute(
-        "UPDATE items SET cluster_id = ?1, cluster_sim = ?2 WHERE id = ?3",
-        params![cluster, sim.score(), id],
-    )?;
-    conn.execute(
+    conn.prepare_cached("UPDATE items SET cluster_id = ?1, cluster_sim = ?2 WHERE id = ?3")?
+        .execute(params![cluster, sim.score(), id])?;
+    conn.prepare_cached(
         "UPDATE clusters SET rep_item = (
              SELECT i.id FROM items i JOIN feeds f ON f.id = i.origin_feed
              WHERE i.cluster_id = ?1 ORDER BY f.priority DESC, i.sort_time ASC, i.id ASC LIMIT 1)
          WHERE id = ?1",
-        [cluster],
-    )?;
+    )?
+    .execute([cluster])?;
     Ok(true)
 }
 
@@ -463,21 +458,21 @@ fn apply_one(
             }
         }
     }
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
                     last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
                     last_error = NULL, retry_after = NULL, next_due = ?7
              WHERE id = ?1",
-        params![
-            feed_id,
-            meta.title,
-            meta.site_link,
-            meta.etag,
-            meta.last_modified,
-            now_s,
-            plan.next_due.timestamp()
-        ],
-    )?;
+    )?
+    .execute(params![
+        feed_id,
+        meta.title,
+        meta.site_link,
+        meta.etag,
+        meta.last_modified,
+        now_s,
+        plan.next_due.timestamp()
+    ])?;
     Ok(counts)
 }
 
@@ -580,6 +575,8 @@ impl Store {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
         )
         .map_err(open_err)?;
+        // The write path alone caches about 20 statements (rusqlite keeps 16).
+        conn.set_prepared_statement_cache_capacity(64);
         Migrations::new(migrations())
             .to_latest(&mut conn)
             .map_err(|source| StoreError::Migrate {
@@ -1153,5 +1150,131 @@ impl Store {
         Ok(self
             .conn
             .query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RSS: &str = r#"<rss version="2.0"><channel><title>t</title>
+        <item><title>苏州地铁新线开通</title><link>http://a.example.cn/1.html</link>
+        <description>苏州轨道交通新线今日开通运营，沿线设站二十座。</description></item>
+        <item><title>太湖蓝藻监测</title><link>http://a.example.cn/2.html</link>
+        <description>太湖水质监测站报告本周蓝藻密度下降。</description></item>
+        </channel></rss>"#;
+
+    fn items(host: &str) -> Vec<Item> {
+        let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
+        let feed = crate::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
+        let mut items = crate::normalize::normalize(&feed, &url, &url);
+        for it in &mut items {
+            it.fingerprint = Some(neardup::item_fingerprint(
+                &it.title,
+                it.content.as_deref(),
+                it.summary.as_deref(),
+            ));
+        }
+        items
+    }
+
+    fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
+        let now = Utc::now();
+        Refreshed {
+            feed_id,
+            meta: SourceMeta::default(),
+            items,
+            now,
+            plan: Plan {
+                consecutive_errors: 0,
+                next_due: now,
+            },
+            near: Some(neardup::Settings {
+                params: neardup::Params::default(),
+                window: std::time::Duration::from_secs(72 * 3600),
+            }),
+        }
+    }
+
+    fn store_with_feeds(dir: &Path) -> (Store, i64, i64) {
+        let cfg = Config::parse(
+            "[storage]\ndatabase = \"h.db\"\n[[category]]\nid = \"c\"\ntitle = \"c\"\n\
+             [[feed]]\nurl = \"http://a.example.cn/feed.xml\"\ncategories = [\"c\"]\n\
+             [[feed]]\nurl = \"http://b.example.cn/feed.xml\"\ncategories = [\"c\"]\n",
+            &dir.join("huiju.toml"),
+        )
+        .unwrap();
+        let mut s = Store::open(&dir.join("h.db")).unwrap();
+        s.sync_config(&cfg).unwrap();
+        let a = s.feed_state("http://a.example.cn/feed.xml").unwrap().unwrap().id;
+        let b = s.feed_state("http://b.example.cn/feed.xml").unwrap().unwrap().id;
+        (s, a, b)
+    }
+
+    /// Group commit: a refresh that fails in a batch is rolled back alone;
+    /// the others of the batch are stored, and the in-memory index still
+    /// finds their copies afterwards.
+    #[test]
+    fn a_failing_refresh_in_a_batch_loses_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, b) = store_with_feeds(dir.path());
+        let jobs = [
+            job(a, items("a.example.cn")),
+            job(9_999, items("x.example.cn")), // no such feed: foreign key fails
+        ];
+        let r = s.apply_refreshes(&jobs).unwrap();
+        assert_eq!(r[0].as_ref().unwrap().new, 2);
+        assert!(r[1].is_err());
+        assert_eq!(s.item_count().unwrap(), 2);
+        // The same stories under another host's URLs: clustered with feed a's.
+        let r = s
+            .apply_refresh(
+                b,
+                &SourceMeta::default(),
+                &items("b.example.cn"),
+                Utc::now(),
+                jobs[0].plan,
+                jobs[0].near.as_ref(),
+            )
+            .unwrap();
+        assert_eq!((r.new, r.clustered), (2, 2));
+    }
+
+    /// Migration 3 moves the LSH rows of a version-2 database into prints.
+    #[test]
+    fn lsh_rows_become_prints() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            Migrations::new(migrations()[..2].to_vec())
+                .to_latest(&mut c)
+                .unwrap();
+            c.execute_batch(
+                "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+                 INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+                     VALUES (7, 1, 'g', 't', 100, 100, 0);
+                 INSERT INTO lsh VALUES (11, 100, 7), (4294967295, 100, 7);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let (t, blob): (i64, Vec<u8>) = s
+            .conn
+            .query_row("SELECT t, keys FROM prints WHERE item_id = 7", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .unwrap();
+        assert_eq!(t, 100);
+        let mut keys = band_index::blob_to_keys(&blob);
+        keys.sort();
+        assert_eq!(keys, vec![11, u32::MAX]);
+        let lsh: i64 = s
+            .conn
+            .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'lsh'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(lsh, 0);
     }
 }
