@@ -285,7 +285,7 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
 
 /// Removes characters XML forbids (which entities such as `&#1;` can produce).
 pub fn clean_text(s: &str) -> String {
-    if s.chars().any(is_forbidden) {
+    if crate::decode::has_forbidden(s) {
         s.chars().filter(|&c| !is_forbidden(c)).collect()
     } else {
         s.to_string()

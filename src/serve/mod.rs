@@ -27,6 +27,10 @@ use crate::store::{Store, StoreError};
 /// A rendered output feed with its validators.
 pub struct Rendered {
     pub body: Bytes,
+    /// The body gzipped once at render time, for cached documents: feed
+    /// readers ask with `Accept-Encoding: gzip`, and compressing 170 KB per
+    /// request held huiju to about 220 requests/s.
+    pub gzip: Option<Bytes>,
     /// Strong ETag: a hash of the bytes.
     pub etag: String,
     /// The newest entry's time (never the time of the request).
@@ -103,7 +107,7 @@ impl AppState {
         query: Option<String>,
     ) -> Result<Arc<Rendered>, String> {
         if limit.is_some() || query.is_some() {
-            return self.render(category, format, limit, query).await;
+            return self.render(category, format, limit, query, false).await;
         }
         let cell = self
             .cache
@@ -112,7 +116,7 @@ impl AppState {
             .entry((category.to_string(), format))
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.render(category, format, None, None))
+        cell.get_or_try_init(|| self.render(category, format, None, None, true))
             .await
             .cloned()
     }
@@ -123,6 +127,7 @@ impl AppState {
         format: Format,
         limit: Option<usize>,
         query: Option<String>,
+        precompress: bool,
     ) -> Result<Arc<Rendered>, String> {
         let cfg = self.config();
         let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
@@ -138,8 +143,18 @@ impl AppState {
             .map(|i| i.updated(cfg.fetch.timezone).to_utc())
             .max()
             .unwrap_or(DateTime::UNIX_EPOCH);
+        let gzip = if precompress {
+            let b = body.clone();
+            tokio::task::spawn_blocking(move || gzip(b.as_bytes()))
+                .await
+                .ok()
+                .map(Bytes::from)
+        } else {
+            None
+        };
         Ok(Arc::new(Rendered {
             etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes())),
+            gzip,
             body: Bytes::from(body),
             last_modified,
             content_type: format.content_type(),
@@ -219,11 +234,18 @@ async fn feed(
             return (StatusCode::SERVICE_UNAVAILABLE, "the database is not answering\n").into_response();
         }
     };
+    let gz = r.gzip.as_ref().filter(|_| accepts_gzip(&headers));
+    let etag = if gz.is_some() {
+        gzip_etag(&r.etag)
+    } else {
+        r.etag.clone()
+    };
     let mut h = HeaderMap::new();
     h.insert(
         header::ETAG,
-        HeaderValue::from_str(&r.etag).expect("hex is a valid header"),
+        HeaderValue::from_str(&etag).expect("hex is a valid header"),
     );
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(
         header::LAST_MODIFIED,
         HeaderValue::from_str(&http_date(r.last_modified)).expect("dates are valid headers"),
@@ -236,7 +258,48 @@ async fn feed(
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));
+    if let Some(gz) = gz {
+        // Already compressed: the compression layer leaves it as it is.
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        return (StatusCode::OK, h, gz.clone()).into_response();
+    }
     (StatusCode::OK, h, r.body.clone()).into_response()
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::default(),
+    );
+    e.write_all(bytes).expect("writing to memory");
+    e.finish().expect("writing to memory")
+}
+
+/// Whether the client takes gzip (`Accept-Encoding`, RFC 9110 §12.5.3):
+/// listed (or `*`) without `q=0`.
+fn accepts_gzip(req: &HeaderMap) -> bool {
+    req.get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|coding| {
+            let mut parts = coding.split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
+}
+
+/// ETag of the gzipped representation: a representation's strong ETag
+/// must differ from the other's (RFC 9110 §8.8.3).
+fn gzip_etag(etag: &str) -> String {
+    format!("{}-gz\"", etag.trim_end_matches('"'))
 }
 
 /// RFC 9110: If-None-Match decides when present, else If-Modified-Since.
@@ -245,7 +308,7 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
         return inm
             .split(',')
             .map(|t| t.trim().trim_start_matches("W/"))
-            .any(|t| t == "*" || t == r.etag);
+            .any(|t| t == "*" || t == r.etag || t == gzip_etag(&r.etag));
     }
     req.get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())

@@ -47,6 +47,7 @@ struct Resp {
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
+    bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -82,6 +83,7 @@ fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
         status,
         headers,
         body: String::from_utf8_lossy(&raw[split + 4..]).into_owned(),
+        bytes: raw[split + 4..].to_vec(),
     })
 }
 
@@ -257,8 +259,27 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     assert_eq!(d.feed("/feeds/jiangsu.xml").status, 404);
     assert_eq!(d.feed("/etc/passwd").status, 404);
 
-    let gz = get(port, "/feeds/all.rss", &[("Accept-Encoding", "gzip")]).unwrap();
+    // Readers asking for gzip get the document compressed once at render
+    // time, under its own ETag, which revalidates like the plain one.
+    let plain = d.feed("/feeds/all.rss");
+    let gz = get(port, "/feeds/all.rss", &[("Accept-Encoding", "br;q=0.5, gzip")]).unwrap();
     assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let mut unzipped = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz.bytes[..]), &mut unzipped).unwrap();
+    assert_eq!(unzipped, plain.body);
+    let gz_etag = gz.header("etag").unwrap();
+    assert_ne!(Some(gz_etag), plain.header("etag"));
+    assert!(gz.header("vary").is_some_and(|v| v.contains("accept-encoding")));
+    let again = get(
+        port,
+        "/feeds/all.rss",
+        &[("Accept-Encoding", "gzip"), ("If-None-Match", gz_etag)],
+    )
+    .unwrap();
+    assert_eq!(again.status, 304);
+    let refused = get(port, "/feeds/all.rss", &[("Accept-Encoding", "gzip;q=0")]).unwrap();
+    assert_eq!(refused.header("content-encoding"), None);
+    assert_eq!(refused.body, plain.body);
 
     let status = d.feed("/");
     assert_eq!(status.header("content-type"), Some("text/html; charset=utf-8"));
@@ -280,7 +301,7 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     );
     assert!(metrics.contains("huiju_items_total{kind=\"new\"} 4"), "{metrics}");
     assert!(
-        metrics.contains("huiju_http_requests_total{route=\"/feeds/{file}\",status=\"304\"} 2"),
+        metrics.contains("huiju_http_requests_total{route=\"/feeds/{file}\",status=\"304\"} 3"),
         "{metrics}"
     );
     assert!(metrics.contains("huiju_fetch_duration_seconds_count"));
