@@ -11,8 +11,10 @@
 //! sqlite3 + a thread pool), the way many small aggregators are written.
 //!
 //! Prints wall time, items/s and peak RSS of each process (from `wait4`).
-//! With `HUIJU_BENCH_SERVE=1` it only serves and prints the config's path,
-//! to profile `huiju fetch` by hand.
+//! The server runs as a child process: a child's peak RSS (`ru_maxrss`)
+//! starts from its parent's, so the parent must stay small. To profile
+//! `huiju fetch` by hand, run the bench binary with
+//! `HUIJU_BENCH_SERVE_DIR=DIR`: it serves and writes `DIR/huiju.toml`.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -94,12 +96,12 @@ struct Row {
     rss_kib: u64,
 }
 
-fn main() {
-    let feeds = env_usize("HUIJU_BENCH_FEEDS", 1000);
-    let per_feed = env_usize("HUIJU_BENCH_ITEMS_PER_FEED", 50);
+/// Server mode (a child process, so that the generated feeds do not count
+/// in the peak RSS that children inherit from this process): generates the
+/// feeds, writes `huiju.toml` and `urls.txt` into `dir`, prints `ready`
+/// and serves until killed. `GET /stats` answers `200s 304s` and resets.
+fn serve(dir: &Path, feeds: usize, per_feed: usize) {
     let dup_pct = 10;
-    let bin = env!("CARGO_BIN_EXE_huiju");
-
     // One loopback address per feed: 127.1.0.1, 127.1.0.2, …
     let addr = |f: usize| Ipv4Addr::new(127, 1, (f / 250) as u8, (f % 250 + 1) as u8);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -136,14 +138,21 @@ fn main() {
         ok: AtomicU64::new(0),
         not_modified: AtomicU64::new(0),
     });
+    let stats = |State(s): State<Arc<Served>>| async move {
+        format!(
+            "{} {}",
+            s.ok.swap(0, Ordering::Relaxed),
+            s.not_modified.swap(0, Ordering::Relaxed)
+        )
+    };
     let app = axum::Router::new()
         .route("/feed/{name}", axum::routing::get(feed))
-        .with_state(served.clone());
+        .route("/stats", axum::routing::get(stats))
+        .with_state(served);
     for l in listeners {
         rt.spawn(axum::serve(l, app.clone()).into_future());
     }
 
-    let dir = tempfile::tempdir().unwrap();
     let cats = [
         "jiangsu", "suzhou", "caijing", "tiyu", "fangchan", "qiche", "lvyou",
     ];
@@ -161,14 +170,48 @@ fn main() {
         urls.push_str(&url);
         urls.push('\n');
     }
-    std::fs::write(dir.path().join("huiju.toml"), cfg).unwrap();
-    std::fs::write(dir.path().join("urls.txt"), urls).unwrap();
-    let db = dir.path().join("huiju.db");
-    if std::env::var_os("HUIJU_BENCH_SERVE").is_some() {
-        // For profiling: keep serving; run huiju by hand on the config.
-        println!("serving; config at {}", dir.path().join("huiju.toml").display());
-        rt.block_on(std::future::pending::<()>());
+    std::fs::write(dir.join("huiju.toml"), cfg).unwrap();
+    std::fs::write(dir.join("urls.txt"), urls).unwrap();
+    std::fs::write(dir.join("stats-host"), &hosts[0]).unwrap();
+    println!("ready");
+    rt.block_on(std::future::pending::<()>());
+}
+
+/// `(200s, 304s)` answered since the last call.
+fn stats(dir: &Path) -> (u64, u64) {
+    use std::io::{Read, Write};
+    let host = std::fs::read_to_string(dir.join("stats-host")).unwrap();
+    let mut s = std::net::TcpStream::connect(host.trim()).unwrap();
+    write!(s, "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut r = String::new();
+    s.read_to_string(&mut r).unwrap();
+    let body = r.rsplit("\r\n\r\n").next().unwrap_or("");
+    let mut n = body.split_whitespace().map(|v| v.parse().unwrap_or(0));
+    (n.next().unwrap_or(0), n.next().unwrap_or(0))
+}
+
+fn main() {
+    let feeds = env_usize("HUIJU_BENCH_FEEDS", 1000);
+    let per_feed = env_usize("HUIJU_BENCH_ITEMS_PER_FEED", 50);
+    if let Some(dir) = std::env::var_os("HUIJU_BENCH_SERVE_DIR") {
+        serve(Path::new(&dir), feeds, per_feed);
+        return;
     }
+    let bin = env!("CARGO_BIN_EXE_huiju");
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Command::new(std::env::current_exe().unwrap())
+        .env("HUIJU_BENCH_SERVE_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the feed server");
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(server.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    assert_eq!(ready.trim(), "ready", "the feed server did not start");
+    let db = dir.path().join("huiju.db");
 
     let mut rows = Vec::new();
     let huiju = || {
@@ -181,7 +224,7 @@ fn main() {
     assert_eq!(code, 0, "huiju fetch failed");
     let items = count(&db, "SELECT count(*) FROM items");
     let clusters = count(&db, "SELECT count(DISTINCT coalesce(cluster_id, -id)) FROM items");
-    let ok = served.ok.swap(0, Ordering::Relaxed);
+    let (ok, _) = stats(dir.path());
     eprintln!("huiju: {ok} feeds fetched, {items} items stored in {clusters} stories");
     rows.push(Row {
         what: "huiju fetch, all new",
@@ -191,8 +234,7 @@ fn main() {
     });
     let (wall, rss, code) = measure(&mut huiju());
     assert_eq!(code, 0, "huiju fetch (304 cycle) failed");
-    let nm = served.not_modified.swap(0, Ordering::Relaxed);
-    let ok = served.ok.swap(0, Ordering::Relaxed);
+    let (ok, nm) = stats(dir.path());
     eprintln!("huiju second cycle: {nm} answered 304, {ok} answered 200");
     rows.push(Row {
         what: "huiju fetch, all 304",
@@ -264,4 +306,6 @@ fn main() {
             p.1.as_secs_f64() / h.1.as_secs_f64()
         );
     }
+    server.kill().ok();
+    server.wait().ok();
 }
