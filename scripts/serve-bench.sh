@@ -19,8 +19,8 @@
 # settings (warm-up first):
 #   full GET, no Accept-Encoding     huiju vs nginx (sendfile of the file)
 #   304 (If-None-Match: own ETag)    huiju vs nginx
-#   full GET, Accept-Encoding: gzip  huiju (tower-http CompressionLayer, on
-#                                    the fly) vs nginx gzip_static (the .gz
+#   full GET, Accept-Encoding: gzip  huiju (gzipped once per render and
+#                                    cached) vs nginx gzip_static (the .gz
 #                                    huiju sent, precompressed) and nginx
 #                                    `gzip on` (on the fly, gzip_comp_level 6)
 # wrk runs on the same 2 cores as the server, so every figure is "server +
