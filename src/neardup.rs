@@ -69,6 +69,18 @@ pub fn item_fingerprint(title: &str, content: Option<&str>, summary: Option<&str
     fingerprint(title, content.or(summary).unwrap_or(""))
 }
 
+/// Fingerprints each item as stored (before it is stored: the refresh's
+/// CPU work, done outside the store lock).
+pub fn fingerprint_items(items: &mut [crate::normalize::Item]) {
+    for it in items {
+        it.fingerprint = Some(item_fingerprint(
+            &it.title,
+            it.content.as_deref(),
+            it.summary.as_deref(),
+        ));
+    }
+}
+
 /// What an item's text looks like to the detector.
 #[derive(Debug, Clone, Default)]
 pub struct Fingerprint {

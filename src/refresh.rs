@@ -123,6 +123,8 @@ pub struct Refresher {
     writes: Arc<WriteQueue>,
     /// Blocking threads allowed to wait for the store lock at once.
     store_slots: Semaphore,
+    /// Parsed refreshes allowed to wait for the write queue at once.
+    queued: Semaphore,
     /// The HTTP client and backoff policy; replaced when the config reloads.
     settings: std::sync::RwLock<(Fetcher, Policy)>,
     /// Near-duplicate detection (`[dedup]`), if enabled.
@@ -156,6 +158,7 @@ impl Refresher {
             store,
             writes: Arc::default(),
             store_slots: Semaphore::new(2),
+            queued: Semaphore::new(concurrency.max(1)),
             settings: std::sync::RwLock::new((fetcher, policy)),
             near: std::sync::RwLock::new(None),
             global: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -437,13 +440,11 @@ impl Refresher {
             return self.refresh_html(feed, selectors, &fetcher, body, polled).await;
         }
 
-        let _permits = permits;
         let feed = feed.clone();
         let store = self.store.clone();
-        let writes = self.writes.clone();
         let near = *self.near.read().unwrap_or_else(|p| p.into_inner());
-        // Decoding and parsing are CPU work: keep them off the async workers,
-        // together with the store transaction that follows.
+        // Decoding, parsing and fingerprinting are CPU work: off the async
+        // workers.
         let span = tracing::Span::current();
         let result = tokio::task::spawn_blocking(move || {
             let _e = span.enter();
@@ -478,20 +479,14 @@ impl Refresher {
                     .unwrap_or_else(|p| p.into_inner())
                     .record_error(feed_id, Some(200), &error, None, now, plan)
                     .ok();
-                return (Err(error), plan);
+                return Err((error, plan));
             }
             let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
             let min_interval = ttl.max(body.max_age);
             let plan = schedule::plan(now, Poll::Ok { min_interval }, errors, policy, jitter);
             let mut items = normalize::normalize(&parsed, &body.final_url, &feed.url);
             if near.is_some() {
-                for it in &mut items {
-                    it.fingerprint = Some(crate::neardup::item_fingerprint(
-                        &it.title,
-                        it.content.as_deref(),
-                        it.summary.as_deref(),
-                    ));
-                }
+                crate::neardup::fingerprint_items(&mut items);
             }
             let meta = SourceMeta {
                 title: parsed.title.clone(),
@@ -499,8 +494,6 @@ impl Refresher {
                 etag: body.validators.etag,
                 last_modified: body.validators.last_modified,
             };
-            // Lock only for the transaction: parsing and fingerprinting above
-            // run in parallel with other feeds' refreshes.
             let job = Refreshed {
                 feed_id,
                 meta,
@@ -509,15 +502,30 @@ impl Refresher {
                 plan,
                 near,
             };
-            let r = writes.store(&store, job).map(|counts| (counts, warnings.len()));
-            (r, plan)
+            Ok((job, warnings.len()))
         })
         .await;
+        // The request slot is kept until the items are stored: at most
+        // `concurrency` feeds are in memory at once, downloaded, parsed or
+        // waiting for the store. (Releasing it after parsing gained 5 % in
+        // the 1,000-feed benchmark and cost 10 MB of peak memory.)
+        let _permits = permits;
         match result {
-            Ok((Ok((counts, warnings)), plan)) => {
-                report(Outcome::Stored { counts, warnings }, plan, fetch_time)
+            Ok(Ok((job, warnings))) => {
+                let plan = job.plan;
+                match self.store_refreshed(job).await {
+                    Ok(counts) => report(Outcome::Stored { counts, warnings }, plan, fetch_time),
+                    Err(error) => report(
+                        Outcome::Failed {
+                            error,
+                            status: Some(200),
+                        },
+                        plan,
+                        fetch_time,
+                    ),
+                }
             }
-            Ok((Err(error), plan)) => report(
+            Ok(Err((error, plan))) => report(
                 Outcome::Failed {
                     error,
                     status: Some(200),
@@ -527,6 +535,21 @@ impl Refresher {
             ),
             Err(e) => failed(format!("refresh task failed: {e}")),
         }
+    }
+
+    /// Stores a parsed refresh through the write queue. At most
+    /// `concurrency` parsed refreshes wait for the store at once, so memory
+    /// stays bounded while downloads and parsing go on beside the writes.
+    async fn store_refreshed(&self, job: Refreshed) -> Result<Counts, String> {
+        let _place = self.queued.acquire().await.expect("semaphore never closed");
+        let (writes, store) = (self.writes.clone(), self.store.clone());
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || {
+            let _e = span.enter();
+            writes.store(&store, job)
+        })
+        .await
+        .map_err(|e| format!("storage task failed: {e}"))?
     }
 }
 
@@ -713,8 +736,6 @@ impl Refresher {
             }
         }
 
-        let store = self.store.clone();
-        let writes = self.writes.clone();
         let near = *self.near.read().unwrap_or_else(|p| p.into_inner());
         let meta = SourceMeta {
             title: listing.feed.title.clone(),
@@ -731,43 +752,35 @@ impl Refresher {
             p.policy,
             p.jitter,
         );
-        let feed_id = p.feed_id;
         let span = tracing::Span::current();
-        let stored = tokio::task::spawn_blocking(move || {
+        let fingerprinted = tokio::task::spawn_blocking(move || {
             let _e = span.enter();
             if near.is_some() {
-                for it in &mut items {
-                    it.fingerprint = Some(crate::neardup::item_fingerprint(
-                        &it.title,
-                        it.content.as_deref(),
-                        it.summary.as_deref(),
-                    ));
-                }
+                crate::neardup::fingerprint_items(&mut items);
             }
-            let job = Refreshed {
-                feed_id,
-                meta,
-                items,
-                now: Utc::now(),
-                plan,
-                near,
-            };
-            writes.store(&store, job)
+            items
         })
         .await;
+        let stored = match fingerprinted {
+            Ok(items) => {
+                let job = Refreshed {
+                    feed_id: p.feed_id,
+                    meta,
+                    items,
+                    now: Utc::now(),
+                    plan,
+                    near,
+                };
+                self.store_refreshed(job).await
+            }
+            Err(e) => Err(format!("refresh task failed: {e}")),
+        };
         match stored {
-            Ok(Ok(counts)) => report(Outcome::Stored { counts, warnings }, plan),
-            Ok(Err(error)) => report(
+            Ok(counts) => report(Outcome::Stored { counts, warnings }, plan),
+            Err(error) => report(
                 Outcome::Failed {
                     error,
                     status: Some(200),
-                },
-                plan,
-            ),
-            Err(e) => report(
-                Outcome::Failed {
-                    error: format!("refresh task failed: {e}"),
-                    status: None,
                 },
                 plan,
             ),

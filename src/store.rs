@@ -571,8 +571,14 @@ impl Store {
             .map_err(open_err)?;
         // No mmap: near-duplicate lookups are answered in memory now, and
         // mapped pages would count in the daemon's RSS as the file grows.
+        // temp_store in memory: each refresh of a batch runs under a
+        // savepoint, whose journal of changed pages otherwise goes to a
+        // temporary file (17 % of storing time in pwrite). Checkpoints every
+        // 8,000 pages (32 MB of WAL) instead of 1,000: each one syncs, and
+        // a 50,000-item cycle ran 10 % faster.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8000;",
         )
         .map_err(open_err)?;
         // The write path alone caches about 20 statements (rusqlite keeps 16).
