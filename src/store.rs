@@ -598,13 +598,17 @@ impl Store {
 
     /// Names the database in errors of writes.
     fn writing<T>(&self, r: Result<T, StoreError>) -> Result<T, StoreError> {
-        r.map_err(|e| match e {
+        r.map_err(|e| self.write_error(e))
+    }
+
+    fn write_error(&self, e: StoreError) -> StoreError {
+        match e {
             StoreError::Sql(source) => StoreError::Write {
                 path: self.path.clone(),
                 source,
             },
             other => other,
-        })
+        }
     }
 
     /// Opens an existing database for reading only, as it is (no
@@ -667,16 +671,12 @@ impl Store {
             // The in-memory index may hold items that were rolled back.
             self.index = None;
         }
-        let path = self.path.clone();
-        let write = |e| match e {
-            StoreError::Sql(source) => StoreError::Write {
-                path: path.clone(),
-                source,
-            },
-            other => other,
-        };
-        r.map(|rs| rs.into_iter().map(|r| r.map_err(write)).collect())
-            .map_err(write)
+        r.map(|rs| {
+            rs.into_iter()
+                .map(|r| r.map_err(|e| self.write_error(e)))
+                .collect()
+        })
+        .map_err(|e| self.write_error(e))
     }
 
     fn apply_refreshes_inner(
