@@ -55,11 +55,6 @@ impl BandIndex {
         self.slots.len()
     }
 
-    /// Heap bytes held.
-    pub fn memory_bytes(&self) -> usize {
-        self.slots.capacity() * 16 + self.table.capacity() * 8
-    }
-
     fn home(&self, key: u32) -> usize {
         // Band keys are hashes already; the multiply spreads the extra keys
         // (folded-headline hashes) as well.

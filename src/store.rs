@@ -1121,14 +1121,6 @@ impl Store {
         Ok(())
     }
 
-    /// Items and heap bytes of the in-memory near-duplicate index (for
-    /// benchmarks and the status page).
-    pub fn index_size(&self) -> (usize, usize) {
-        self.index
-            .as_ref()
-            .map_or((0, 0), |ix| (ix.items(), ix.memory_bytes()))
-    }
-
     /// Moves the write-ahead log into the database file (for size figures).
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn

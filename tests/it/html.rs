@@ -51,6 +51,20 @@ fn portal() -> FixtureServer {
     srv
 }
 
+/// The portal plus the 新华日报 RSS feed whose story the portal copies.
+fn portal_and_xinhua() -> FixtureServer {
+    let srv = portal();
+    srv.route(
+        "/xinhua.rss",
+        Route::Body {
+            bytes: sample("xinhua-jiangsu.xml"),
+            content_type: "application/rss+xml",
+            etag: None,
+        },
+    );
+    srv
+}
+
 fn sample(name: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -140,15 +154,7 @@ fn list_page_and_articles_are_stored_with_absolute_links_dates_and_text() {
 
 #[test]
 fn selectors_that_match_nothing_are_a_feed_error_naming_page_and_selector() {
-    let srv = portal();
-    srv.route(
-        "/xinhua.rss",
-        Route::Body {
-            bytes: sample("xinhua-jiangsu.xml"),
-            content_type: "application/rss+xml",
-            etag: None,
-        },
-    );
+    let srv = portal_and_xinhua();
     let list = srv.url("/news/jiangsu/list.html");
     let cfg = format!(
         "{CATEGORIES}\n[[feed]]\nurl = \"{}\"\ncategories = [\"jiangsu\"]\n{}",
@@ -423,15 +429,7 @@ fn preview_prints_what_the_selectors_extract_with_warnings() {
 
 #[test]
 fn the_portals_copy_of_a_story_merges_with_the_rss_item() {
-    let srv = portal();
-    srv.route(
-        "/xinhua.rss",
-        Route::Body {
-            bytes: sample("xinhua-jiangsu.xml"),
-            content_type: "application/rss+xml",
-            etag: None,
-        },
-    );
+    let srv = portal_and_xinhua();
     let list = srv.url("/news/jiangsu/list.html");
     let xinhua = format!(
         "{CATEGORIES}\n[[feed]]\nurl = \"{}\"\ntitle = \"新华日报\"\ncategories = [\"jiangsu\"]\npriority = 10\n",
