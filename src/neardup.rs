@@ -22,8 +22,6 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 use std::collections::HashSet;
 
-use crate::normalize::html_to_text;
-
 /// MinHash bins (one-permutation hashing).
 pub const BINS: usize = 63;
 /// LSH bands of [`ROWS`] bins each: P(candidate) = 1 − (1 − J³)²¹, 0.94 at
@@ -73,11 +71,9 @@ pub fn item_fingerprint(title: &str, content: Option<&str>, summary: Option<&str
 /// CPU work, done outside the store lock).
 pub fn fingerprint_items(items: &mut [crate::normalize::Item]) {
     for it in items {
-        it.fingerprint = Some(item_fingerprint(
-            &it.title,
-            it.content.as_deref(),
-            it.summary.as_deref(),
-        ));
+        let fp = item_fingerprint(&it.title, it.content.as_deref(), it.summary.as_deref());
+        it.band_keys = bands(&fp);
+        it.fingerprint = Some(fp);
     }
 }
 
@@ -189,87 +185,183 @@ fn is_correction(p: &str) -> bool {
             && (p.contains("原文") || p.contains("此前") || p.contains("刊发") || p.contains("版本")))
 }
 
-/// Splits HTML into paragraphs of plain text.
-fn paragraphs(html: &str) -> Vec<String> {
-    let mut marked = String::with_capacity(html.len() + 16);
-    let lower = html.to_ascii_lowercase();
+/// Block-level tags: a paragraph ends before each.
+fn is_block_tag(name: &[u8]) -> bool {
+    let mut buf = [0u8; 8];
+    if name.is_empty() || name.len() > buf.len() {
+        return false;
+    }
+    buf[..name.len()].copy_from_slice(name);
+    buf.make_ascii_lowercase();
+    matches!(
+        &buf[..name.len()],
+        b"p" | b"br"
+            | b"div"
+            | b"li"
+            | b"h1"
+            | b"h2"
+            | b"h3"
+            | b"h4"
+            | b"h5"
+            | b"h6"
+            | b"tr"
+            | b"section"
+            | b"article"
+    )
+}
+
+/// Calls `f` with each paragraph of `html` as plain text (tags dropped,
+/// entities decoded, blank runs collapsed, trimmed), skipping empty ones,
+/// until `f` returns false. A paragraph ends before a block tag and at a
+/// line break.
+///
+/// Two buffers serve every paragraph: this ran once per item with five
+/// allocations per paragraph, the largest share of fingerprinting.
+fn for_each_paragraph(html: &str, mut f: impl FnMut(&str) -> bool) {
+    let mut untagged = String::new();
+    let mut text = String::new();
+    let mut segment = |seg: &str| -> bool {
+        for line in seg.split('\n') {
+            plain_text_into(line, &mut untagged, &mut text);
+            let t = text.trim();
+            if !t.is_empty() && !f(t) {
+                return false;
+            }
+        }
+        true
+    };
+    let bytes = html.as_bytes();
     let mut last = 0;
-    for (i, _) in lower.match_indices('<') {
-        let tag = &lower[i + 1..];
-        let name: String = tag
-            .trim_start_matches('/')
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric())
-            .collect();
-        if matches!(
-            name.as_str(),
-            "p" | "br"
-                | "div"
-                | "li"
-                | "h1"
-                | "h2"
-                | "h3"
-                | "h4"
-                | "h5"
-                | "h6"
-                | "tr"
-                | "section"
-                | "article"
-        ) {
-            marked.push_str(&html[last..i]);
-            marked.push('\n');
+    for i in memchr::memchr_iter(b'<', bytes) {
+        let mut j = i + 1;
+        while bytes.get(j) == Some(&b'/') {
+            j += 1;
+        }
+        let k = j + bytes[j..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if is_block_tag(&bytes[j..k]) {
+            if !segment(&html[last..i]) {
+                return;
+            }
             last = i;
         }
     }
-    marked.push_str(&html[last..]);
-    marked
-        .split('\n')
-        .map(html_to_text)
-        .map(|p| p.trim().to_string())
-        .filter(|p| !p.is_empty())
-        .collect()
+    segment(&html[last..]);
 }
 
-/// Full-width ASCII to half-width, Traditional to Simplified, lower case.
-/// One pass over a paragraph for all the phrases, instead of a `contains`
-/// per phrase (6 % of ingest time with the lists above).
-static BOILERPLATE_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(BOILERPLATE));
-static LIST_MARKERS_AC: LazyLock<AhoCorasick> = LazyLock::new(|| phrases(LIST_MARKERS));
+/// [`crate::normalize::html_to_text`] into a reused buffer: each tag
+/// becomes a space, entities are decoded, blank runs become one space.
+fn plain_text_into(html: &str, untagged: &mut String, out: &mut String) {
+    untagged.clear();
+    // '<' and '>' are ASCII, so the text between tags is copied by slices.
+    let mut rest = html;
+    while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
+        untagged.push_str(&rest[..lt]);
+        untagged.push(' ');
+        match memchr::memchr(b'>', &rest.as_bytes()[lt..]) {
+            Some(gt) => rest = &rest[lt + gt + 1..],
+            None => {
+                rest = "";
+                break;
+            }
+        }
+    }
+    untagged.push_str(rest);
+    let decoded = if untagged.contains('&') {
+        html_escape::decode_html_entities(untagged.as_str())
+    } else {
+        std::borrow::Cow::Borrowed(untagged.as_str())
+    };
+    out.clear();
+    for w in decoded.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
+}
 
-fn phrases(p: &[&str]) -> AhoCorasick {
+/// Boilerplate phrases and list markers in one automaton, so that a
+/// paragraph is searched once for both (each search was 2 % of ingest).
+/// Patterns below `LIST_MARKERS.len()` are list markers.
+static PHRASES_AC: LazyLock<AhoCorasick> = LazyLock::new(|| {
     // A DFA: a few kilobytes for these lists, the fastest search.
     AhoCorasick::builder()
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .build(p)
+        .build(LIST_MARKERS.iter().chain(BOILERPLATE))
         .expect("static phrases")
+});
+
+/// Whether a paragraph (folded) starts a "related stories" list, and
+/// whether it holds a boilerplate phrase.
+fn phrase_kinds(p: &str) -> (bool, bool) {
+    let (mut list, mut boilerplate) = (false, false);
+    for m in PHRASES_AC.find_overlapping_iter(p) {
+        if m.pattern().as_usize() < LIST_MARKERS.len() {
+            list = true;
+            break;
+        }
+        boilerplate = true;
+    }
+    (list, boilerplate)
 }
 
 /// Characters of the Basic Multilingual Plane that Traditional→Simplified
-/// conversion may change (in some context), one bit each. Most text has
-/// none: then the conversion, three hash lookups per character, is skipped.
-static T2S_CANDIDATES: LazyLock<Vec<u64>> = LazyLock::new(|| {
-    let mut bits = vec![0u64; 0x10000 / 64];
+/// conversion may change, mapped to what they become next to characters
+/// that are not special (0 for the others, [`CONTEXT`] for the special). Most text has none: then the
+/// conversion, three hash lookups per character in fast2s, is skipped;
+/// otherwise each character is one table lookup.
+static T2S: LazyLock<Vec<u16>> = LazyLock::new(|| {
+    let mut table = vec![0u16; 0x10000];
     for c in ('\u{800}'..='\u{FFFF}').filter(|c| c.len_utf8() == 3) {
         let s: String = ['0', c, '0'].iter().collect();
-        // Those converted only next to certain characters (fast2s's special
-        // cases) are listed by hand.
-        if fast2s::convert(&s) != s || matches!(c, '藉' | '著' | '苧') {
-            bits[c as usize / 64] |= 1 << (c as usize % 64);
+        let to = fast2s::convert(&s).chars().nth(1).expect("three in, three out");
+        if to != c {
+            table[c as usize] = u16::try_from(u32::from(to)).expect("BMP to BMP");
         }
     }
-    bits
+    for c in T2S_CONTEXT.chars() {
+        table[c as usize] = CONTEXT;
+    }
+    table
 });
 
-fn may_convert(c: char) -> bool {
-    let i = c as usize;
-    i < 0x10000 && T2S_CANDIDATES[i / 64] & (1 << (i % 64)) != 0
+/// The characters fast2s converts depending on their neighbours (its
+/// special cases: 乾隆 stays, 看著 becomes 看着 …). A paragraph with one
+/// goes through fast2s itself.
+const T2S_CONTEXT: &str = "兒覆夥藉瞭麽幺於乾著苧闔鍾讎畫";
+/// [`T2S`]'s mark of a character of [`T2S_CONTEXT`] (U+0001 is no CJK).
+const CONTEXT: u16 = 1;
+
+/// Full-width ASCII to half-width, Traditional to Simplified, lower case.
+fn fold(s: &str) -> String {
+    let mut out = String::new();
+    fold_into(s, &mut out);
+    out
 }
 
-fn fold(s: &str) -> String {
-    // One pass and one allocation: this ran once per paragraph with three
+/// [`fold`] into a reused buffer.
+fn fold_into(s: &str, out: &mut String) {
+    // One pass and no allocation: this ran once per paragraph with three
     // allocations and a full Unicode lower-casing, 20 % of ingest time.
-    let mut out = String::with_capacity(s.len());
-    let mut traditional = false;
+    if fold_pass(s, out, true) {
+        // A character fast2s converts depending on its neighbours: the
+        // paragraph again without the table, then through fast2s (which
+        // keeps three-byte characters three bytes; a unit test checks it).
+        fold_pass(s, out, false);
+        fast2s::replace(out);
+    }
+}
+
+/// Folds `s` into `out`, converting Traditional characters by the table if
+/// `convert`; true if one of [`T2S_CONTEXT`] was met (then
+/// the conversion was not finished).
+fn fold_pass(s: &str, out: &mut String, convert: bool) -> bool {
+    out.clear();
+    out.reserve(s.len());
+    let mut context = false;
     for c in s.chars() {
         let c = match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -281,16 +373,19 @@ fn fold(s: &str) -> String {
         } else if c < '\u{2E80}' {
             // Latin, Greek, Cyrillic …; CJK has no case.
             out.extend(c.to_lowercase());
-            traditional |= may_convert(c);
         } else {
-            out.push(c);
-            traditional |= may_convert(c);
+            match T2S.get(c as usize).copied().unwrap_or(0) {
+                0 => out.push(c),
+                CONTEXT => {
+                    context = true;
+                    out.push(c);
+                }
+                to if convert => out.push(char::from_u32(u32::from(to)).unwrap_or(c)),
+                _ => out.push(c),
+            }
         }
     }
-    if traditional {
-        fast2s::replace(&mut out);
-    }
-    out
+    context
 }
 
 /// `char::is_alphanumeric` with the common CJK block first (its table
@@ -319,8 +414,14 @@ fn looks_like_dateline(p: &str) -> bool {
 
 /// Navigation bars: several very short words separated by spaces.
 fn is_nav(p: &str) -> bool {
-    let words: Vec<&str> = p.split_whitespace().collect();
-    words.len() >= 4 && words.iter().all(|w| w.chars().count() <= 4)
+    let mut words = 0;
+    for w in p.split_whitespace() {
+        if w.chars().count() > 4 {
+            return false;
+        }
+        words += 1;
+    }
+    words >= 4
 }
 
 /// `本报讯（记者 吉强）` at the start of the first paragraph.
@@ -348,18 +449,20 @@ pub fn story_text(html: &str) -> String {
 fn story(html: &str) -> (String, bool) {
     let mut out = String::with_capacity(html.len() / 2);
     let mut correction = false;
-    for p in paragraphs(html) {
-        let p = fold(&p);
-        let p = strip_lead_byline(p.trim());
-        if LIST_MARKERS_AC.is_match(p) {
-            break;
+    let mut folded = String::new();
+    for_each_paragraph(html, |p| {
+        fold_into(p, &mut folded);
+        let p = strip_lead_byline(folded.trim());
+        let (list, boilerplate) = phrase_kinds(p);
+        if list {
+            return false;
         }
         correction |= is_correction(p);
-        if p.is_empty() || is_byline(p) || is_nav(p) || BOILERPLATE_AC.is_match(p) {
-            continue;
+        if !(p.is_empty() || is_byline(p) || is_nav(p) || boilerplate) {
+            out.extend(p.chars().filter(|c| is_word_char(*c) || *c == '.'));
         }
-        out.extend(p.chars().filter(|c| is_word_char(*c) || *c == '.'));
-    }
+        true
+    });
     (out, correction)
 }
 
@@ -449,7 +552,13 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     let t: Vec<char> = folded_title.chars().collect();
     let mut title: Vec<u64> = t
         .windows(2)
-        .map(|w| hash(&w.iter().collect::<String>()))
+        .map(|w| {
+            // The two characters' UTF-8, as `hash` of their string sees it.
+            let mut buf = [0u8; 8];
+            let n = w[0].encode_utf8(&mut buf).len();
+            let m = w[1].encode_utf8(&mut buf[n..]).len();
+            xxhash_rust::xxh3::xxh3_64(&buf[..n + m])
+        })
         .collect();
     title.sort_unstable();
     title.dedup();
@@ -575,9 +684,30 @@ mod tests {
             }
         }
         assert_eq!(fold("ＡＢＣ　臺灣 Straße"), "abc 台湾 straße");
+        assert_eq!(fold("乾隆的乾兒子"), "乾隆的干儿子");
         assert_eq!(fold("看著"), "看着");
         assert_eq!(fold("慰藉"), "慰藉");
-        assert!(may_convert('臺') && !may_convert('台') && !may_convert('a'));
+        assert!(T2S['臺' as usize] != 0 && T2S['台' as usize] == 0 && T2S['a' as usize] == 0);
+    }
+
+    /// The conversion table and its special characters give what fast2s
+    /// gives: every character that may change, beside itself, an ordinary
+    /// character and each special one (whose conversion depends on the
+    /// neighbour).
+    #[test]
+    fn fold_converts_as_fast2s_does() {
+        let mut contexts: Vec<char> = T2S_CONTEXT.chars().collect();
+        contexts.extend([
+            '0', '的', '口', '麻', '家', '書', '計', '企', '看', '慰', '隆', '寬', '望',
+        ]);
+        for c in ('\u{2E80}'..='\u{FFFF}').filter(|c| T2S[*c as usize] != 0) {
+            for &x in &contexts {
+                for s in [[x, c], [c, x], [c, c]] {
+                    let s: String = s.iter().collect();
+                    assert_eq!(fold(&s), fast2s::convert(&s), "{s}");
+                }
+            }
+        }
     }
 
     const SEED: &str = "<p>5年来,助企纾困、提振发展信心,返还小微企业工会经费45.1亿元;搭建职工成长成才平台,推动108.32万名职工晋升技能等级。</p>\

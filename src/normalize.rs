@@ -31,6 +31,9 @@ pub struct Item {
     pub content_hash: i64,
     /// Near-duplicate fingerprint, filled in by the dedup step when enabled.
     pub fingerprint: Option<crate::neardup::Fingerprint>,
+    /// The fingerprint's LSH band keys ([`crate::neardup::bands`]), computed
+    /// with it, outside the store lock.
+    pub band_keys: Vec<u32>,
 }
 
 /// Query parameters that only track readers and never select content.
@@ -280,6 +283,7 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         enclosures,
         content_hash,
         fingerprint: None,
+        band_keys: Vec::new(),
     }
 }
 
