@@ -97,13 +97,7 @@ fn ingest(store: &mut Store, feeds: &[(Url, parse::Feed)], ids: &[i64], near: ne
             .zip(idc)
             .map(|((url, feed), id)| {
                 let mut items = normalize::normalize(feed, url, url);
-                for it in &mut items {
-                    it.fingerprint = Some(neardup::item_fingerprint(
-                        &it.title,
-                        it.content.as_deref(),
-                        it.summary.as_deref(),
-                    ));
-                }
+                neardup::fingerprint_items(&mut items);
                 Refreshed {
                     feed_id: *id,
                     meta: SourceMeta::default(),

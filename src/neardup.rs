@@ -222,7 +222,7 @@ fn for_each_paragraph(html: &str, mut f: impl FnMut(&str) -> bool) {
     let mut text = String::new();
     let mut segment = |seg: &str| -> bool {
         for line in seg.split('\n') {
-            plain_text_into(line, &mut untagged, &mut text);
+            crate::normalize::html_to_text_into(line, &mut untagged, &mut text);
             let t = text.trim();
             if !t.is_empty() && !f(t) {
                 return false;
@@ -249,38 +249,6 @@ fn for_each_paragraph(html: &str, mut f: impl FnMut(&str) -> bool) {
         }
     }
     segment(&html[last..]);
-}
-
-/// [`crate::normalize::html_to_text`] into a reused buffer: each tag
-/// becomes a space, entities are decoded, blank runs become one space.
-fn plain_text_into(html: &str, untagged: &mut String, out: &mut String) {
-    untagged.clear();
-    // '<' and '>' are ASCII, so the text between tags is copied by slices.
-    let mut rest = html;
-    while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
-        untagged.push_str(&rest[..lt]);
-        untagged.push(' ');
-        match memchr::memchr(b'>', &rest.as_bytes()[lt..]) {
-            Some(gt) => rest = &rest[lt + gt + 1..],
-            None => {
-                rest = "";
-                break;
-            }
-        }
-    }
-    untagged.push_str(rest);
-    let decoded = if untagged.contains('&') {
-        html_escape::decode_html_entities(untagged.as_str())
-    } else {
-        std::borrow::Cow::Borrowed(untagged.as_str())
-    };
-    out.clear();
-    for w in decoded.split_whitespace() {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(w);
-    }
 }
 
 /// Boilerplate phrases and list markers in one automaton, so that a

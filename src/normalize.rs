@@ -32,7 +32,8 @@ pub struct Item {
     /// Near-duplicate fingerprint, filled in by the dedup step when enabled.
     pub fingerprint: Option<crate::neardup::Fingerprint>,
     /// The fingerprint's LSH band keys ([`crate::neardup::bands`]), computed
-    /// with it, outside the store lock.
+    /// with it, outside the store lock: both are set by
+    /// [`crate::neardup::fingerprint_items`].
     pub band_keys: Vec<u32>,
 }
 
@@ -303,20 +304,35 @@ fn collapse_ws(s: &str) -> String {
 /// Plain text of an HTML fragment: tags dropped, entities decoded, blank
 /// runs collapsed. Good enough for titles and lengths, not for rendering.
 pub fn html_to_text(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => {
-                in_tag = true;
-                out.push(' ');
-            }
-            '>' if in_tag => in_tag = false,
-            _ if !in_tag => out.push(c),
-            _ => {}
-        }
+    let (mut untagged, mut out) = (String::new(), String::new());
+    html_to_text_into(html, &mut untagged, &mut out);
+    out
+}
+
+/// [`html_to_text`] into `out`, with `untagged` as scratch space: callers
+/// that convert many fragments (fingerprinting, paragraph by paragraph)
+/// reuse both buffers.
+pub fn html_to_text_into(html: &str, untagged: &mut String, out: &mut String) {
+    untagged.clear();
+    // Each tag becomes a space. '<' and '>' are ASCII, so the text between
+    // tags is copied by slices; an unclosed tag drops the rest.
+    let mut rest = html;
+    while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
+        untagged.push_str(&rest[..lt]);
+        untagged.push(' ');
+        rest = match memchr::memchr(b'>', &rest.as_bytes()[lt..]) {
+            Some(gt) => &rest[lt + gt + 1..],
+            None => "",
+        };
     }
-    collapse_ws(&html_escape::decode_html_entities(&out))
+    untagged.push_str(rest);
+    out.clear();
+    for w in html_escape::decode_html_entities(untagged.as_str()).split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(w);
+    }
 }
 
 #[cfg(test)]

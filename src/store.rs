@@ -459,13 +459,7 @@ fn apply_one(
                     counts.new += 1;
                     if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
                         let t = published.unwrap_or(now_s);
-                        let computed;
-                        let keys: &[u32] = if it.band_keys.is_empty() {
-                            computed = neardup::bands(fp);
-                            &computed
-                        } else {
-                            &it.band_keys
-                        };
+                        let keys = &it.band_keys;
                         if join_near_duplicate(tx, index, id, t, fp, keys, settings, now_s, recent)? {
                             counts.clustered += 1;
                         }
