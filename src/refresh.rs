@@ -25,51 +25,185 @@ use crate::{decode, normalize, parse, scrape};
 /// The database, shared by refresh tasks. Locked only inside blocking tasks.
 pub type SharedStore = Arc<Mutex<Store>>;
 
-/// Refreshes parsed and waiting to be stored.
+/// The thread that writes to the database for refreshes, and its queue.
 ///
-/// Decision: group commit by combining, not a writer thread. Each refresh
-/// queues its items, then takes the store lock; whoever holds it stores
-/// everything queued in one transaction and hands each refresh its result.
-/// While one transaction commits, the next batch gathers. With one
-/// transaction per feed, 1,000 feeds cost 1,000 WAL syncs; batched, the
-/// writes of a whole poll cycle share a few.
-type Reply = std::sync::mpsc::Sender<Result<Counts, String>>;
-
-#[derive(Default)]
-pub struct WriteQueue {
-    jobs: Mutex<Vec<(Refreshed, Reply)>>,
+/// Decision: group commit by one writer thread. It takes everything queued
+/// as one batch, stores it in one transaction and hands each refresh its
+/// result; while it commits, the next batch gathers. With one transaction
+/// per feed, 1,000 feeds cost 1,000 WAL syncs; batched, the writes of a
+/// whole poll cycle share a few. Short store calls (a feed's state, a 304
+/// or an error to record) run on it too, between batches. (Before, each
+/// refresh waited for the store lock on a blocking thread of its own:
+/// tokio kept starting threads for them, each with allocator caches of its
+/// own. BENCHMARKS.md has the figures.)
+struct Writer {
+    queue: Option<std::sync::mpsc::Sender<Write>>,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
-impl WriteQueue {
+enum Write {
+    Refresh(Refreshed, tokio::sync::oneshot::Sender<Result<Counts, String>>),
+    Call(Box<dyn FnOnce(&mut Store) + Send>),
+}
+
+impl Writer {
+    /// Starts the writer thread, which writes into `store`.
+    fn new(store: SharedStore) -> Writer {
+        let (tx, rx) = std::sync::mpsc::channel::<Write>();
+        let thread = std::thread::Builder::new()
+            .name("huiju-writer".into())
+            .spawn(move || {
+                while let Ok(first) = rx.recv() {
+                    let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+                    let (mut jobs, mut replies) = (Vec::new(), Vec::new());
+                    for write in std::iter::once(first).chain(rx.try_iter()) {
+                        match write {
+                            Write::Call(f) => {
+                                unwind_to_caller(|| f(&mut guard));
+                            }
+                            Write::Refresh(job, reply) => {
+                                jobs.push(job);
+                                replies.push(reply);
+                            }
+                        }
+                    }
+                    if jobs.is_empty() {
+                        continue;
+                    }
+                    let stored = unwind_to_caller(|| guard.apply_refreshes(&jobs));
+                    drop((guard, jobs));
+                    match stored {
+                        Some(Ok(results)) => {
+                            for (r, reply) in results.into_iter().zip(replies) {
+                                reply.send(r.map_err(|e| anyhow_like(&e))).ok();
+                            }
+                        }
+                        Some(Err(e)) => {
+                            let msg = anyhow_like(&e);
+                            for reply in replies {
+                                reply.send(Err(msg.clone())).ok();
+                            }
+                        }
+                        // Dropped replies tell the callers.
+                        None => {}
+                    }
+                }
+            })
+            .expect("cannot start the database writer thread");
+        Writer {
+            queue: Some(tx),
+            thread: Some(thread),
+        }
+    }
+
+    fn send(&self, write: Write) {
+        if let Some(queue) = &self.queue {
+            queue.send(write).ok();
+        }
+    }
+
     /// Stores `job`, together with whatever other refreshes are waiting.
-    /// Blocking: call from a blocking task.
-    pub fn store(&self, store: &SharedStore, job: Refreshed) -> Result<Counts, String> {
-        let (tx, rx) = std::sync::mpsc::channel();
-        self.jobs.lock().expect("write queue lock").push((job, tx));
-        // Whoever drained the queue sent the results before unlocking the
-        // store, so after taking the lock ours is there or still queued.
-        let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-        if let Ok(r) = rx.try_recv() {
-            return r;
+    async fn store(&self, job: Refreshed) -> Result<Counts, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Write::Refresh(job, tx));
+        rx.await
+            .unwrap_or_else(|_| Err("storing failed: the database writer panicked (see the log)".into()))
+    }
+
+    /// Runs `f` on the writer thread, between batches.
+    async fn call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(Write::Call(Box::new(move |s| {
+            tx.send(f(s)).ok();
+        })));
+        rx.await
+            .map_err(|_| "storage call failed: the database writer panicked (see the log)".to_string())
+    }
+}
+
+impl Drop for Writer {
+    /// Lets the writer finish what is queued, so the database is closed
+    /// when the last refresher is gone.
+    fn drop(&mut self) {
+        drop(self.queue.take());
+        if let Some(thread) = self.thread.take() {
+            thread.join().ok();
         }
-        let batch = std::mem::take(&mut *self.jobs.lock().expect("write queue lock"));
-        let (jobs, replies): (Vec<Refreshed>, Vec<_>) = batch.into_iter().unzip();
-        match guard.apply_refreshes(&jobs) {
-            Ok(results) => {
-                for (r, reply) in results.into_iter().zip(replies) {
-                    reply.send(r.map_err(|e| anyhow_like(&e))).ok();
-                }
-            }
-            Err(e) => {
-                let msg = anyhow_like(&e);
-                for reply in replies {
-                    reply.send(Err(msg.clone())).ok();
-                }
-            }
+    }
+}
+
+/// Runs `f`; a panic in it (printed by the panic hook) is `None`, and the
+/// thread that ran it goes on.
+fn unwind_to_caller<T>(f: impl FnOnce() -> T) -> Option<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok()
+}
+
+/// Threads for the CPU work of refreshes (decode, parse, normalize,
+/// fingerprint), one per core, taking jobs in order.
+///
+/// Decision: threads of our own, not `spawn_blocking` under a semaphore of
+/// one slot per core. Tokio starts a new blocking thread whenever none is
+/// idle at the instant of a spawn, and the thread that just finished a
+/// parse is not idle yet: the 1,000-feed benchmark spread its parsing over
+/// 9 threads on 2 cores, each with allocator caches of its own. Each job
+/// holds one feed's document tree, so more at once than cores would only
+/// cost memory.
+struct CpuPool {
+    jobs: Option<std::sync::mpsc::Sender<CpuJob>>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+type CpuJob = Box<dyn FnOnce() + Send>;
+
+impl CpuPool {
+    fn new(threads: usize) -> CpuPool {
+        let (tx, rx) = std::sync::mpsc::channel::<CpuJob>();
+        let rx = Arc::new(Mutex::new(rx));
+        let threads = (0..threads.max(1))
+            .map(|i| {
+                let rx = rx.clone();
+                std::thread::Builder::new()
+                    .name(format!("huiju-cpu-{i}"))
+                    .spawn(move || {
+                        loop {
+                            let job = rx.lock().unwrap_or_else(|p| p.into_inner()).recv();
+                            let Ok(job) = job else { break };
+                            // A panicking job loses only its own result
+                            // (its caller sees the reply dropped).
+                            unwind_to_caller(job);
+                        }
+                    })
+                    .expect("cannot start the parsing threads")
+            })
+            .collect();
+        CpuPool {
+            jobs: Some(tx),
+            threads,
         }
-        drop(guard);
-        rx.try_recv()
-            .unwrap_or_else(|_| Err("storage batch lost this refresh".into()))
+    }
+
+    /// Runs `f` on a pool thread; `Err` if it panicked.
+    async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let job: CpuJob = Box::new(move || {
+            tx.send(f()).ok();
+        });
+        if let Some(jobs) = &self.jobs {
+            jobs.send(job).ok();
+        }
+        rx.await.map_err(|_| "it panicked (see the log)".to_string())
+    }
+}
+
+impl Drop for CpuPool {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        for t in self.threads.drain(..) {
+            t.join().ok();
+        }
     }
 }
 
@@ -120,17 +254,11 @@ struct HostSlot {
 /// Everything a refresh needs; one per process, shared by all refreshes.
 pub struct Refresher {
     pub store: SharedStore,
-    writes: Arc<WriteQueue>,
-    /// Blocking threads allowed to wait for the store lock at once.
-    store_slots: Semaphore,
+    writes: Writer,
     /// Parsed refreshes allowed to wait for the write queue at once.
     queued: Semaphore,
-    /// Feeds decoded, parsed and fingerprinted at once: one per core.
-    /// Decision: the work is all CPU, so more at once gains nothing, and
-    /// each holds a document tree. In the 1,000-feed benchmark on 2 cores,
-    /// 2 at once against 16: the same time (3.0–3.3 s in 3 runs each) and
-    /// 1–3 MB less peak memory.
-    cpu_slots: Semaphore,
+    /// Threads that decode, parse and fingerprint feeds: one per core.
+    cpu: CpuPool,
     /// The HTTP client and backoff policy; replaced when the config reloads.
     settings: std::sync::RwLock<(Fetcher, Policy)>,
     /// Near-duplicate detection (`[dedup]`), if enabled.
@@ -161,11 +289,10 @@ impl Refresher {
         per_host: usize,
     ) -> Refresher {
         Refresher {
+            writes: Writer::new(store.clone()),
             store,
-            writes: Arc::default(),
-            store_slots: Semaphore::new(2),
             queued: Semaphore::new(concurrency.max(1)),
-            cpu_slots: Semaphore::new(std::thread::available_parallelism().map_or(2, usize::from)),
+            cpu: CpuPool::new(std::thread::available_parallelism().map_or(2, usize::from)),
             settings: std::sync::RwLock::new((fetcher, policy)),
             near: std::sync::RwLock::new(None),
             global: Arc::new(Semaphore::new(concurrency.max(1))),
@@ -196,23 +323,14 @@ impl Refresher {
         self.settings.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    /// Runs a short store call on a blocking thread. At most two wait for
-    /// the store lock at a time; the others wait here, as cheap tasks
-    /// instead of parked threads (1,000 feeds once parked 400 threads
-    /// and 200 MB behind a long write).
+    /// Runs a short store call on the writer thread: refreshes queue as
+    /// cheap tasks, not as parked threads (1,000 feeds once parked 400
+    /// threads and 200 MB behind a long write).
     async fn blocking<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, String> {
-        let _slot = self.store_slots.acquire().await.expect("semaphore never closed");
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| format!("storage task failed: {e}"))?
-        .map_err(|e| anyhow_like(&e))
+        self.writes.call(f).await?.map_err(|e| anyhow_like(&e))
     }
 
     /// Waits for a request slot for `host`, keeping [`HOST_GAP`] between
@@ -453,67 +571,68 @@ impl Refresher {
         // Decoding, parsing and fingerprinting are CPU work: off the async
         // workers.
         let span = tracing::Span::current();
-        let cpu = self.cpu_slots.acquire().await.expect("semaphore never closed");
-        let result = tokio::task::spawn_blocking(move || {
-            let _e = span.enter();
-            let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
-            let parsed = parse::parse(&decoded.text, feed.timezone);
-            let warnings: Vec<String> = decoded.warnings.iter().chain(&parsed.warnings).cloned().collect();
-            for w in &warnings {
-                warn!("{w}");
-            }
-            let now = Utc::now();
-            if parsed.format == parse::Format::Unknown {
-                let error = format!(
-                    "not a feed: {}",
-                    parsed
-                        .warnings
-                        .last()
-                        .map_or("nothing readable", String::as_str)
-                        .trim_start_matches("not a feed: ")
-                );
-                let plan = schedule::plan(
+        let result = self
+            .cpu
+            .run(move || {
+                let _e = span.enter();
+                let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
+                let parsed = parse::parse(&decoded.text, feed.timezone);
+                let warnings: Vec<String> =
+                    decoded.warnings.iter().chain(&parsed.warnings).cloned().collect();
+                for w in &warnings {
+                    warn!("{w}");
+                }
+                let now = Utc::now();
+                if parsed.format == parse::Format::Unknown {
+                    let error = format!(
+                        "not a feed: {}",
+                        parsed
+                            .warnings
+                            .last()
+                            .map_or("nothing readable", String::as_str)
+                            .trim_start_matches("not a feed: ")
+                    );
+                    let plan = schedule::plan(
+                        now,
+                        Poll::Failed {
+                            retry_after: None,
+                            counts: true,
+                        },
+                        errors,
+                        policy,
+                        jitter,
+                    );
+                    store
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .record_error(feed_id, Some(200), &error, None, now, plan)
+                        .ok();
+                    return Err((error, plan));
+                }
+                let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
+                let min_interval = ttl.max(body.max_age);
+                let plan = schedule::plan(now, Poll::Ok { min_interval }, errors, policy, jitter);
+                let mut items = normalize::normalize(&parsed, &body.final_url, &feed.url);
+                if near.is_some() {
+                    crate::neardup::fingerprint_items(&mut items);
+                }
+                let meta = SourceMeta {
+                    title: parsed.title.clone(),
+                    site_link: parsed.link.clone(),
+                    etag: body.validators.etag,
+                    last_modified: body.validators.last_modified,
+                };
+                let job = Refreshed {
+                    feed_id,
+                    meta,
+                    items,
                     now,
-                    Poll::Failed {
-                        retry_after: None,
-                        counts: true,
-                    },
-                    errors,
-                    policy,
-                    jitter,
-                );
-                store
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .record_error(feed_id, Some(200), &error, None, now, plan)
-                    .ok();
-                return Err((error, plan));
-            }
-            let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
-            let min_interval = ttl.max(body.max_age);
-            let plan = schedule::plan(now, Poll::Ok { min_interval }, errors, policy, jitter);
-            let mut items = normalize::normalize(&parsed, &body.final_url, &feed.url);
-            if near.is_some() {
-                crate::neardup::fingerprint_items(&mut items);
-            }
-            let meta = SourceMeta {
-                title: parsed.title.clone(),
-                site_link: parsed.link.clone(),
-                etag: body.validators.etag,
-                last_modified: body.validators.last_modified,
-            };
-            let job = Refreshed {
-                feed_id,
-                meta,
-                items,
-                now,
-                plan,
-                near,
-            };
-            Ok((job, warnings.len()))
-        })
-        .await;
-        drop(cpu);
+                    plan,
+                    near,
+                };
+                Ok((job, warnings.len()))
+            })
+            .await;
         // The request slot is kept until the items are stored: at most
         // `concurrency` feeds are in memory at once, downloaded, parsed or
         // waiting for the store. (Releasing it after parsing gained 5 % in
@@ -551,14 +670,7 @@ impl Refresher {
     /// stays bounded while downloads and parsing go on beside the writes.
     async fn store_refreshed(&self, job: Refreshed) -> Result<Counts, String> {
         let _place = self.queued.acquire().await.expect("semaphore never closed");
-        let (writes, store) = (self.writes.clone(), self.store.clone());
-        let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || {
-            let _e = span.enter();
-            writes.store(&store, job)
-        })
-        .await
-        .map_err(|e| format!("storage task failed: {e}"))?
+        self.writes.store(job).await
     }
 }
 
@@ -762,16 +874,16 @@ impl Refresher {
             p.jitter,
         );
         let span = tracing::Span::current();
-        let cpu = self.cpu_slots.acquire().await.expect("semaphore never closed");
-        let fingerprinted = tokio::task::spawn_blocking(move || {
-            let _e = span.enter();
-            if near.is_some() {
-                crate::neardup::fingerprint_items(&mut items);
-            }
-            items
-        })
-        .await;
-        drop(cpu);
+        let fingerprinted = self
+            .cpu
+            .run(move || {
+                let _e = span.enter();
+                if near.is_some() {
+                    crate::neardup::fingerprint_items(&mut items);
+                }
+                items
+            })
+            .await;
         let stored = match fingerprinted {
             Ok(items) => {
                 let job = Refreshed {
