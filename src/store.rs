@@ -25,6 +25,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/0002_clusters.sql")),
         M::up_with_hook(include_str!("../migrations/0003_prints.sql"), move_lsh_to_prints),
         M::up(include_str!("../migrations/0004_lean_indexes.sql")),
+        M::up(include_str!("../migrations/0005_no_item_keys_index.sql")),
     ]
 }
 
