@@ -42,7 +42,12 @@ struct Writer {
 }
 
 enum Write {
-    Refresh(Refreshed, tokio::sync::oneshot::Sender<Result<Counts, String>>),
+    /// The job comes back with the result: its items are freed by the
+    /// caller, not by the writer, which sets the pace of a cycle.
+    Refresh(
+        Refreshed,
+        tokio::sync::oneshot::Sender<(Result<Counts, String>, Refreshed)>,
+    ),
     Call(Box<dyn FnOnce(&mut Store) + Send>),
 }
 
@@ -71,17 +76,17 @@ impl Writer {
                         continue;
                     }
                     let stored = unwind_to_caller(|| guard.apply_refreshes(&jobs));
-                    drop((guard, jobs));
+                    drop(guard);
                     match stored {
                         Some(Ok(results)) => {
-                            for (r, reply) in results.into_iter().zip(replies) {
-                                reply.send(r.map_err(|e| anyhow_like(&e))).ok();
+                            for ((r, reply), job) in results.into_iter().zip(replies).zip(jobs) {
+                                reply.send((r.map_err(|e| anyhow_like(&e)), job)).ok();
                             }
                         }
                         Some(Err(e)) => {
                             let msg = anyhow_like(&e);
-                            for reply in replies {
-                                reply.send(Err(msg.clone())).ok();
+                            for (reply, job) in replies.into_iter().zip(jobs) {
+                                reply.send((Err(msg.clone()), job)).ok();
                             }
                         }
                         // Dropped replies tell the callers.
@@ -106,8 +111,10 @@ impl Writer {
     async fn store(&self, job: Refreshed) -> Result<Counts, String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(Write::Refresh(job, tx));
-        rx.await
-            .unwrap_or_else(|_| Err("storing failed: the database writer panicked (see the log)".into()))
+        rx.await.map_or_else(
+            |_| Err("storing failed: the database writer panicked (see the log)".into()),
+            |(result, _job)| result,
+        )
     }
 
     /// Runs `f` on the writer thread, between batches.
