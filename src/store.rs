@@ -387,13 +387,13 @@ fn apply_one(
             tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
         let mut add_feed =
             tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
-        // Both statements bind the same named fields (see `fields` below).
+        // Positional parameters and no RETURNING: the insert runs for every
+        // new item in the one writing thread, and binding by name looked up
+        // each of the 14 names in turn (5 % of that thread's time).
         let mut insert = tx.prepare_cached(
             "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
                                     enclosures, published, published_off, first_seen, sort_time, content_hash)
-                 VALUES (:feed, :guid, :link, :title, :summary, :content, :author, :categories,
-                         :enclosures, :published, :off, :now, COALESCE(:published, :now), :hash)
-                 RETURNING id",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, COALESCE(?10, ?12), ?13)",
         )?;
         let mut update = tx.prepare_cached(
                 "UPDATE items SET link = :link, title = :title, summary = :summary, content = :content,
@@ -421,11 +421,6 @@ fn apply_one(
             let offset = it.published.map(|d| d.offset().local_minus_utc());
             let categories = serde_json::to_string(&it.categories).expect("strings serialize");
             let enclosures = serde_json::to_string(&it.enclosures).expect("enclosures serialize");
-            let fields = named_params! {
-                ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
-                ":author": it.author, ":categories": categories, ":enclosures": enclosures,
-                ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
-            };
             match existing {
                 Some(id) => {
                     add_key.execute(params![it.key, id])?;
@@ -443,15 +438,34 @@ fn apply_one(
                     // feeds carrying slightly different copies don't flip it
                     // back and forth on every poll.
                     if origin == feed_id && hash != it.content_hash {
-                        update.execute([fields, named_params! { ":id": id }].concat().as_slice())?;
+                        update.execute(named_params! {
+                            ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
+                            ":author": it.author, ":categories": categories, ":enclosures": enclosures,
+                            ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
+                            ":id": id,
+                        })?;
                         counts.updated += 1;
                     } else {
                         counts.unchanged += 1;
                     }
                 }
                 None => {
-                    let extra = named_params! { ":feed": feed_id, ":guid": it.guid };
-                    let id: i64 = insert.query_row([fields, extra].concat().as_slice(), |r| r.get(0))?;
+                    insert.execute(params![
+                        feed_id,
+                        it.guid,
+                        it.link,
+                        it.title,
+                        it.summary,
+                        it.content,
+                        it.author,
+                        categories,
+                        enclosures,
+                        published,
+                        offset,
+                        now_s,
+                        it.content_hash
+                    ])?;
+                    let id = tx.last_insert_rowid();
                     add_key.execute(params![it.key, id])?;
                     if let Some(lk) = &it.link_key {
                         add_key.execute(params![lk, id])?;
