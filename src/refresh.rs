@@ -952,3 +952,30 @@ pub fn anyhow_like(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic on the writer or a parsing thread fails that one call; the
+    /// thread goes on serving the others (a daemon that stopped storing
+    /// after one bad feed would lose every later poll).
+    #[tokio::test]
+    async fn a_panic_fails_one_call_and_the_threads_go_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: SharedStore = Arc::new(Mutex::new(Store::open(&dir.path().join("h.db")).unwrap()));
+        let writer = Writer::new(store);
+        let err = writer.call(|_: &mut Store| -> () { panic!("test panic") }).await;
+        assert!(err.unwrap_err().contains("panicked"));
+        let feeds = writer
+            .call(|s: &mut Store| s.due_times().map(|d| d.len()))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(feeds, 0);
+
+        let pool = CpuPool::new(1);
+        assert!(pool.run(|| -> u32 { panic!("test panic") }).await.is_err());
+        assert_eq!(pool.run(|| 6 * 7).await, Ok(42));
+    }
+}
