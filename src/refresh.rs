@@ -22,7 +22,8 @@ use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll};
 use crate::store::{Counts, Refreshed, SourceMeta, Store, StoreError};
 use crate::{decode, normalize, parse, scrape};
 
-/// The database, shared by refresh tasks. Locked only inside blocking tasks.
+/// The database, shared by refresh tasks. Locked only off the async
+/// workers: on the refresher's writer thread, or in blocking tasks.
 pub type SharedStore = Arc<Mutex<Store>>;
 
 /// The thread that writes to the database for refreshes, and its queue.
