@@ -86,7 +86,7 @@ pub struct Store {
     path: PathBuf,
     /// Near-duplicate lookup table of recent items, built from `prints` at
     /// first use; dropped (and rebuilt) when a write rolls back.
-    index: Option<BandIndex>,
+    index: NearIndex,
     /// Fingerprints of the items stored last, across batches; dropped with
     /// `index` when a write rolls back.
     recent: RecentPrints,
@@ -146,18 +146,41 @@ pub struct SourceMeta {
     pub last_modified: Option<String>,
 }
 
-/// Stores an item's LSH band keys and adds them to the in-memory index.
+/// The in-memory LSH lookup tables.
+#[derive(Default)]
+struct NearIndex {
+    /// Every item from a window before now on (see [`index_floor`]).
+    live: Option<BandIndex>,
+    /// The items of a span of older times, `(index, end)`: built by the
+    /// first lookup of an older item and used by the next ones that fall in
+    /// its span (a feed's old items come in runs of nearby dates). Dropped
+    /// at the end of each batch: it is memory for a rare case.
+    past: Option<(BandIndex, i64)>,
+}
+
+/// How much wider than one lookup's window [`NearIndex::past`] is built, on
+/// each side.
+const PAST_MARGIN: i64 = 24 * 3600;
+
+/// Stores an item's LSH band keys and adds them to the in-memory tables
+/// that cover its time.
 fn index_bands(
     conn: &Connection,
-    index: &mut Option<BandIndex>,
+    index: &mut NearIndex,
     id: i64,
     t: i64,
     keys: &[u32],
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached("INSERT INTO prints (item_id, t, keys) VALUES (?1, ?2, ?3)")?;
     stmt.execute(params![id, t, band_index::keys_to_blob(keys)])?;
-    if let Some(ix) = index
+    if let Some(ix) = &mut index.live
         && t >= ix.from()
+    {
+        ix.insert(id, t, keys);
+    }
+    if let Some((ix, end)) = &mut index.past
+        && t >= ix.from()
+        && t < *end
     {
         ix.insert(id, t, keys);
     }
@@ -253,18 +276,19 @@ const MAX_CANDIDATES: usize = 16;
 /// those sharing the most keys first, at most [`MAX_CANDIDATES`] (see
 /// [`BandIndex::candidates`]). Items older than the in-memory index are
 /// read from the database: the index extends back to them when they are
-/// recent enough, else a temporary index of their span answers.
+/// recent enough, else the index of a span of past times around them
+/// (kept for the next lookups of the batch that fall in it).
 fn near_candidates(
     conn: &Connection,
-    index: &mut Option<BandIndex>,
+    index: &mut NearIndex,
     keys: &[u32],
     t: i64,
     window: i64,
     exclude: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let now = Utc::now().timestamp();
-    prepare_index(conn, index, now, window)?;
-    let ix = index.as_mut().expect("prepared above");
+    prepare_index(conn, &mut index.live, now, window)?;
+    let ix = index.live.as_mut().expect("prepared above");
     let need = t.saturating_sub(window);
     if need < ix.from() {
         if need >= index_floor(now, window) {
@@ -272,9 +296,17 @@ fn near_candidates(
             load_prints(conn, ix, need, to)?;
             ix.extend_to(need);
         } else {
-            let mut tmp = BandIndex::new(need);
-            load_prints(conn, &mut tmp, need, t.saturating_add(window).saturating_add(1))?;
-            return Ok(tmp.candidates(keys, t, window, exclude, MAX_CANDIDATES));
+            let end = t.saturating_add(window).saturating_add(1);
+            let past = match &mut index.past {
+                Some((p, e)) if p.from() <= need && end <= *e => p,
+                past => {
+                    let (from, to) = (need.saturating_sub(PAST_MARGIN), end.saturating_add(PAST_MARGIN));
+                    let mut p = BandIndex::new(from);
+                    load_prints(conn, &mut p, from, to)?;
+                    &mut past.insert((p, to)).0
+                }
+            };
+            return Ok(past.candidates(keys, t, window, exclude, MAX_CANDIDATES));
         }
     }
     Ok(ix.candidates(keys, t, window, exclude, MAX_CANDIDATES))
@@ -284,7 +316,7 @@ fn near_candidates(
 #[allow(clippy::too_many_arguments)]
 fn best_near_match(
     conn: &Connection,
-    index: &mut Option<BandIndex>,
+    index: &mut NearIndex,
     fp: &neardup::Fingerprint,
     keys: &[u32],
     t: i64,
@@ -321,7 +353,7 @@ fn best_near_match(
 #[allow(clippy::too_many_arguments)]
 fn join_near_duplicate(
     conn: &Connection,
-    index: &mut Option<BandIndex>,
+    index: &mut NearIndex,
     id: i64,
     t: i64,
     fp: &neardup::Fingerprint,
@@ -365,7 +397,7 @@ fn join_near_duplicate(
 /// Stores one refresh (the body of [`Store::apply_refreshes`] per job).
 fn apply_one(
     tx: &Connection,
-    index: &mut Option<BandIndex>,
+    index: &mut NearIndex,
     recent: &mut RecentPrints,
     job: &Refreshed,
 ) -> Result<Counts, StoreError> {
@@ -620,7 +652,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
-            index: None,
+            index: NearIndex::default(),
             recent: RecentPrints::default(),
         })
     }
@@ -654,7 +686,7 @@ impl Store {
         Ok(Store {
             conn,
             path: path.to_owned(),
-            index: None,
+            index: NearIndex::default(),
             recent: RecentPrints::default(),
         })
     }
@@ -701,6 +733,7 @@ impl Store {
         if r.as_ref().map_or(true, |rs| rs.iter().any(Result::is_err)) {
             self.forget_unsaved();
         }
+        self.index.past = None;
         r.map(|rs| {
             rs.into_iter()
                 .map(|r| r.map_err(|e| self.write_error(e)))
@@ -729,7 +762,7 @@ impl Store {
     /// Drops what memory holds of the stored items: after a rollback, it may
     /// hold items that are not in the database.
     fn forget_unsaved(&mut self) {
-        self.index = None;
+        self.index = NearIndex::default();
         self.recent = RecentPrints::default();
     }
 
@@ -1183,11 +1216,11 @@ impl Store {
             )?;
             for (t, fp) in rows {
                 let id: i64 = item.query_row([t], |r| r.get(0))?;
-                index_bands(&tx, &mut None, id, *t, &neardup::bands(fp))?;
+                index_bands(&tx, &mut NearIndex::default(), id, *t, &neardup::bands(fp))?;
             }
         }
         tx.commit()?;
-        self.index = None;
+        self.index = NearIndex::default();
         Ok(())
     }
 
@@ -1334,6 +1367,35 @@ mod tests {
         let r = s.apply_refreshes(&[job(b, items("b.example.cn"))]).unwrap();
         let c = r[0].as_ref().unwrap();
         assert_eq!((c.new, c.clustered), (2, 2));
+    }
+
+    /// Items dated long ago are looked up in an index of their span of
+    /// time, built once for a run of them: copies of one old story stored
+    /// in the same batch, and in the next, still find each other.
+    #[test]
+    fn old_copies_find_each_other() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, b) = store_with_feeds(dir.path());
+        let dated = |host: &str, days_ago: i64| {
+            let mut v = items(host);
+            for (n, it) in v.iter_mut().enumerate() {
+                let t = Utc::now() - chrono::Duration::days(days_ago) + chrono::Duration::hours(n as i64);
+                it.published = Some(t.fixed_offset());
+            }
+            v
+        };
+        let r = s
+            .apply_refreshes(&[
+                job(a, dated("a.example.cn", 365)),
+                job(b, dated("b.example.cn", 365)),
+            ])
+            .unwrap();
+        let c = r[1].as_ref().unwrap();
+        assert_eq!((c.new, c.clustered), (2, 2), "copies in one batch");
+        let r = s.apply_refreshes(&[job(a, dated("c.example.cn", 200))]).unwrap();
+        assert_eq!(r[0].as_ref().unwrap().clustered, 0, "nothing of its time to copy");
+        let r = s.apply_refreshes(&[job(b, dated("d.example.cn", 200))]).unwrap();
+        assert_eq!(r[0].as_ref().unwrap().clustered, 2, "copies in the next batch");
     }
 
     /// Migration 3 moves the LSH rows of a version-2 database into prints.
