@@ -38,7 +38,7 @@ thread_local! {
 
 /// Sanitizes `html`; relative URLs resolve against `base` (dropped without one).
 pub fn sanitize(html: &str, base: Option<&Url>) -> String {
-    if is_plain_text(html) {
+    if is_plain_text(html) || is_simple_markup(html) {
         return html.to_string();
     }
     BUILDER.with(|b| {
@@ -56,6 +56,70 @@ pub fn sanitize(html: &str, base: Option<&Url>) -> String {
 /// escapes (no-break space). Many feeds' summaries are such text.
 fn is_plain_text(s: &str) -> bool {
     !s.contains(['<', '>', '&', '\r', '\0', '\u{a0}'])
+}
+
+/// Inline tags [`is_simple_markup`] lets through inside or between paragraphs.
+const SIMPLE_INLINE: [&[u8]; 4] = [b"b", b"strong", b"em", b"i"];
+
+/// Markup that the sanitizer would give back unchanged: `<p>` paragraphs
+/// (never nested), `<br>` and the [`SIMPLE_INLINE`] tags, all lower case,
+/// without attributes, properly nested and closed, around text that
+/// [`is_plain_text`] would pass. Many feeds' summaries and contents are
+/// only that; parsing them into a DOM and writing it out again was half of
+/// normalizing an item. Anything else (an attribute, `<br/>`, upper case,
+/// a tag left open, an entity) goes to ammonia, so this only decides when
+/// the two agree; a unit test compares them on generated markup.
+fn is_simple_markup(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut in_p = false;
+    // Open inline tags, innermost last; never the same one twice.
+    let mut open: [usize; SIMPLE_INLINE.len()] = [0; SIMPLE_INLINE.len()];
+    let mut depth = 0;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'<' => {
+                let Some(len) = b[i..].iter().position(|&c| c == b'>') else {
+                    return false;
+                };
+                let tag = &b[i + 1..i + len];
+                i += len + 1;
+                let (closing, name) = match tag.strip_prefix(b"/") {
+                    Some(n) => (true, n),
+                    None => (false, tag),
+                };
+                match (name, closing) {
+                    (b"br", false) => {}
+                    (b"p", false) if !in_p && depth == 0 => in_p = true,
+                    (b"p", true) if in_p && depth == 0 => in_p = false,
+                    _ => {
+                        let Some(k) = SIMPLE_INLINE.iter().position(|t| *t == name) else {
+                            return false;
+                        };
+                        if closing {
+                            if depth == 0 || open[depth - 1] != k {
+                                return false;
+                            }
+                            depth -= 1;
+                        } else {
+                            if open[..depth].contains(&k) {
+                                return false;
+                            }
+                            open[depth] = k;
+                            depth += 1;
+                        }
+                    }
+                }
+                continue;
+            }
+            b'>' | b'&' | b'\r' | 0 => return false,
+            // U+00A0 is C2 A0 in UTF-8; the serializer writes it as `&nbsp;`.
+            0xC2 if b.get(i + 1) == Some(&0xA0) => return false,
+            _ => {}
+        }
+        i += 1;
+    }
+    !in_p && depth == 0
 }
 
 #[cfg(test)]
@@ -88,6 +152,126 @@ mod tests {
             "nul\0",
         ] {
             assert!(!is_plain_text(t), "{t:?}");
+        }
+    }
+
+    /// The shortcut for simple markup passes only what ammonia passes
+    /// unchanged: generated strings of tags, broken tags and text, each
+    /// either taken by the shortcut and equal to ammonia's output, or left
+    /// to ammonia.
+    #[test]
+    fn simple_markup_passes_as_ammonia_would_pass_it() {
+        let pieces = [
+            "<p>",
+            "</p>",
+            "<br>",
+            "<br/>",
+            "<b>",
+            "</b>",
+            "<strong>",
+            "</strong>",
+            "<em>",
+            "</em>",
+            "<i>",
+            "</i>",
+            "<P>",
+            "<p class=\"x\">",
+            "<p >",
+            "</ p>",
+            "<u>",
+            "<a>",
+            "</a>",
+            "<div>",
+            "</div>",
+            "<img>",
+            "苏州",
+            "text",
+            " ",
+            "\n",
+            "\t",
+            "a < b",
+            "x>y",
+            "&amp;",
+            "\r\n",
+            "\u{a0}",
+            "<",
+            ">",
+            "<!-- c -->",
+            "\"'",
+            "<script>",
+            "</script>",
+        ];
+        let mut b = Builder::default();
+        b.url_relative(UrlRelative::Deny);
+        // A small xorshift: the same strings on every run.
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut taken = 0;
+        for _ in 0..20_000 {
+            let s: String = (0..next(10)).map(|_| pieces[next(pieces.len())]).collect();
+            if is_simple_markup(&s) {
+                taken += 1;
+                assert_eq!(s, b.clean(&s).to_string(), "{s:?}");
+            }
+        }
+        assert!(taken > 1000, "the shortcut took only {taken} strings");
+        // Well-nested markup built on purpose: taken, and unchanged by ammonia.
+        for _ in 0..2_000 {
+            let mut s = String::new();
+            for _ in 0..next(4) {
+                let p = next(2) == 0;
+                if p {
+                    s.push_str("<p>");
+                }
+                let mut open: Vec<&str> = Vec::new();
+                for _ in 0..next(8) {
+                    match next(4) {
+                        0 if open.len() < 4 => {
+                            let t = ["b", "strong", "em", "i"][next(4)];
+                            if !open.contains(&t) {
+                                s.push_str(&format!("<{t}>"));
+                                open.push(t);
+                            }
+                        }
+                        1 if !open.is_empty() => s.push_str(&format!("</{}>", open.pop().unwrap())),
+                        2 => s.push_str("<br>"),
+                        _ => s.push_str(["苏州", " ", "\n", "text", "\"'/"][next(5)]),
+                    }
+                }
+                while let Some(t) = open.pop() {
+                    s.push_str(&format!("</{t}>"));
+                }
+                if p {
+                    s.push_str("</p>");
+                }
+            }
+            assert!(is_simple_markup(&s), "{s:?}");
+            assert_eq!(s, b.clean(&s).to_string(), "{s:?}");
+        }
+        for s in [
+            "<p>苏州地铁<b>6号线</b>开通。</p><p>第二段<br>换行</p>",
+            "<p><strong>加粗</strong><em>斜体<i>嵌套</i></em></p>",
+            "导语<p>正文</p>结尾",
+        ] {
+            assert!(is_simple_markup(s), "{s:?}");
+            assert_eq!(sanitize(s, Some(&base())), b.clean(s).to_string(), "{s:?}");
+        }
+        for s in [
+            "<p>未闭合",
+            "<p><p>嵌套</p></p>",
+            "<b><p>块在行内</p></b>",
+            "<b><i>交错</b></i>",
+            "<b><b>重复</b></b>",
+            "<p style=\"color:red\">属性</p>",
+            "<br/>",
+            "<P>大写</P>",
+        ] {
+            assert!(!is_simple_markup(s), "{s:?}");
         }
     }
 
