@@ -65,7 +65,11 @@ const TRACKING_PARAMS: &[&str] = &[
 /// default port, no fragment, no tracking parameters, remaining parameters
 /// sorted, trailing slash ignored. Returns `host/path?query` (no scheme).
 pub fn normalize_link(link: &str) -> Option<String> {
-    let u = Url::parse(link.trim()).ok()?;
+    normalize_url(&Url::parse(link.trim()).ok()?)
+}
+
+/// [`normalize_link`] of a parsed URL.
+fn normalize_url(u: &Url) -> Option<String> {
     if !matches!(u.scheme(), "http" | "https") {
         return None;
     }
@@ -105,10 +109,15 @@ fn is_front_page(norm: &str) -> bool {
 
 /// Resolves `link` against `base` (the feed's site link or URL).
 pub fn absolute(link: &str, base: Option<&Url>) -> Option<String> {
+    absolute_url(link, base).map(String::from)
+}
+
+/// [`absolute`], parsed.
+fn absolute_url(link: &str, base: Option<&Url>) -> Option<Url> {
     let link = link.trim();
     match Url::parse(link) {
-        Ok(u) => Some(u.to_string()),
-        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(link).ok().map(|u| u.to_string()),
+        Ok(u) => Some(u),
+        Err(url::ParseError::RelativeUrlWithoutBase) => base?.join(link).ok(),
         Err(_) => None,
     }
 }
@@ -174,17 +183,19 @@ impl Item {
 }
 
 fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
-    let link = it
-        .link
-        .as_deref()
-        .and_then(|l| absolute(l, Some(base)))
-        .map(|l| clean_text(&l));
+    // The link is parsed once: its text, the base of the item's relative
+    // URLs and its normalized form all come from this parse (four parses
+    // per item were 6 % of the CPU work of an ingest). A serialized URL is
+    // ASCII without control characters, so it needs no `clean_text`.
+    let link_url = it.link.as_deref().and_then(|l| absolute_url(l, Some(base)));
+    let link = link_url.as_ref().map(|u| u.as_str().to_string());
     // Item HTML is sanitized here, once, before it is hashed and stored;
     // relative URLs resolve against the item's own link.
-    let item_base = link
-        .as_deref()
-        .and_then(|l| Url::parse(l).ok())
-        .unwrap_or_else(|| base.clone());
+    let link_norm = link_url
+        .as_ref()
+        .and_then(normalize_url)
+        .filter(|n| !is_front_page(n));
+    let item_base = link_url.unwrap_or_else(|| base.clone());
     let html = |h: &Option<String>| {
         h.as_deref()
             .map(|h| crate::sanitize::sanitize(&clean_text(h), Some(&item_base)))
@@ -210,10 +221,6 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         .as_deref()
         .map(clean_text)
         .filter(|g| !g.trim().is_empty());
-    let link_norm = link
-        .as_deref()
-        .and_then(normalize_link)
-        .filter(|n| !is_front_page(n));
     let hash_key = || {
         let h = xxhash_rust::xxh3::xxh3_128(
             format!(
@@ -225,7 +232,12 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         format!("hash:{h:032x}")
     };
     let key = match &guid {
-        Some(g) => match normalize_link(g) {
+        // Most guids that are URLs are the link itself, already normalized.
+        Some(g) => match if it.link.as_deref() == Some(g.as_str()) && link_norm.is_some() {
+            link_norm.clone()
+        } else {
+            normalize_link(g)
+        } {
             Some(n) if g.starts_with("http") && !is_front_page(&n) => format!("url:{n}"),
             // Opaque guids ("12345") are only unique within their site.
             _ => format!("guid:{scope}:{}", g.trim()),
