@@ -330,6 +330,7 @@ fn fold_pass(s: &str, out: &mut String, convert: bool) -> bool {
     out.clear();
     out.reserve(s.len());
     let mut context = false;
+    let t2s: &[u16] = &T2S;
     for c in s.chars() {
         let c = match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
@@ -342,7 +343,7 @@ fn fold_pass(s: &str, out: &mut String, convert: bool) -> bool {
             // Latin, Greek, Cyrillic …; CJK has no case.
             out.extend(c.to_lowercase());
         } else {
-            match T2S.get(c as usize).copied().unwrap_or(0) {
+            match t2s.get(c as usize).copied().unwrap_or(0) {
                 0 => out.push(c),
                 CONTEXT => {
                     context = true;
@@ -483,27 +484,32 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     if text.chars().count() < 60 {
         text = format!("{}{text}", story_title(title));
     }
-    let chars: Vec<char> = text.chars().filter(|c| *c != '.').collect();
-    let mut shingles: Vec<u64> = if chars.len() < 3 {
-        vec![mix(chars.iter().fold(0, |k, c| (k << 21) | u64::from(*c)))]
-    } else {
-        // Three code points (21 bits each) pack into one u64: no string, one mix.
-        chars
-            .windows(3)
-            .map(|w| mix((u64::from(w[0]) << 42) | (u64::from(w[1]) << 21) | u64::from(w[2])))
-            .collect()
-    };
+    // Shingles from a rolling window of three code points (21 bits each
+    // pack into one u64), without collecting the characters first.
+    let mut shingles: Vec<u64> = Vec::with_capacity(text.len() / 2);
+    let (mut window, mut n) = (0u64, 0);
+    for c in text.chars().filter(|c| *c != '.') {
+        window = ((window << 21) | u64::from(c)) & ((1 << 63) - 1);
+        n += 1;
+        if n >= 3 {
+            shingles.push(mix(window));
+        }
+    }
+    if n < 3 {
+        shingles.push(mix(window));
+    }
     shingles.sort_unstable();
     shingles.dedup();
+    // Numbers: runs of ASCII digits and inner dots, found by bytes (no
+    // byte of a multi-byte character is ASCII).
     let mut numbers: Vec<u64> = Vec::new();
-    let mut cur = String::new();
-    for c in text.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_digit() || (c == '.' && !cur.is_empty()) {
-            cur.push(c);
-        } else if !cur.is_empty() {
-            let n = cur.trim_end_matches('.');
-            numbers.push(hash(n));
-            cur.clear();
+    let mut start = None;
+    let bytes = text.as_bytes();
+    for (i, &c) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
+        if c.is_ascii_digit() || (c == b'.' && start.is_some()) {
+            start.get_or_insert(i);
+        } else if let Some(s) = start.take() {
+            numbers.push(hash(text[s..i].trim_end_matches('.')));
         }
     }
     numbers.sort_unstable();
