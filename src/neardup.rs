@@ -73,7 +73,7 @@ pub fn fingerprint_items(items: &mut [crate::normalize::Item]) {
     for it in items {
         let fp = item_fingerprint(&it.title, it.content.as_deref(), it.summary.as_deref());
         it.band_keys = bands(&fp);
-        it.fingerprint = Some(fp);
+        it.fingerprint = Some(std::sync::Arc::new(fp));
     }
 }
 
@@ -486,7 +486,9 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     }
     // Shingles from a rolling window of three code points (21 bits each
     // pack into one u64), without collecting the characters first.
-    let mut shingles: Vec<u64> = Vec::with_capacity(text.len() / 2);
+    // Sized by the characters, an upper bound: the vector is kept with the
+    // item until it is stored, and recently stored items keep theirs.
+    let mut shingles: Vec<u64> = Vec::with_capacity(text.chars().count());
     let (mut window, mut n) = (0u64, 0);
     for c in text.chars().filter(|c| *c != '.') {
         window = ((window << 21) | u64::from(c)) & ((1 << 63) - 1);

@@ -30,7 +30,9 @@ pub struct Item {
     /// Hash of what a reader sees; a change means "updated at its source".
     pub content_hash: i64,
     /// Near-duplicate fingerprint, filled in by the dedup step when enabled.
-    pub fingerprint: Option<crate::neardup::Fingerprint>,
+    /// Shared: the store keeps the fingerprints of the items it stored last
+    /// (`RecentPrints`), and copying each was 5 % of the writer's time.
+    pub fingerprint: Option<std::sync::Arc<crate::neardup::Fingerprint>>,
     /// The fingerprint's LSH band keys ([`crate::neardup::bands`]), computed
     /// with it, outside the store lock: both are set by
     /// [`crate::neardup::fingerprint_items`].

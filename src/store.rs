@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params, params};
@@ -248,24 +249,24 @@ fn index_floor(now: i64, window: i64) -> i64 {
 #[derive(Default)]
 struct RecentPrints {
     order: std::collections::VecDeque<i64>,
-    prints: HashMap<i64, neardup::Fingerprint>,
+    prints: HashMap<i64, Arc<neardup::Fingerprint>>,
 }
 
 impl RecentPrints {
     const KEEP: usize = 512;
 
     fn get(&self, id: i64) -> Option<&neardup::Fingerprint> {
-        self.prints.get(&id)
+        self.prints.get(&id).map(|fp| &**fp)
     }
 
-    fn add(&mut self, id: i64, fp: &neardup::Fingerprint) {
+    fn add(&mut self, id: i64, fp: &Arc<neardup::Fingerprint>) {
         if self.order.len() == Self::KEEP
             && let Some(old) = self.order.pop_front()
         {
             self.prints.remove(&old);
         }
         self.order.push_back(id);
-        self.prints.insert(id, fp.clone());
+        self.prints.insert(id, Arc::clone(fp));
     }
 }
 
@@ -858,25 +859,24 @@ impl Store {
     }
 
     pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
+        // Cached: every refresh asks, on the writer thread.
         Ok(self
             .conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, etag, last_modified, retry_after, consecutive_errors FROM feeds WHERE url = ?1",
-                [url],
-                |r| {
-                    Ok(FeedState {
-                        id: r.get(0)?,
-                        etag: r.get(1)?,
-                        last_modified: r.get(2)?,
-                        retry_after: r.get(3)?,
-                        consecutive_errors: r.get(4)?,
-                    })
-                },
-            )
+            )?
+            .query_row([url], |r| {
+                Ok(FeedState {
+                    id: r.get(0)?,
+                    etag: r.get(1)?,
+                    last_modified: r.get(2)?,
+                    retry_after: r.get(3)?,
+                    consecutive_errors: r.get(4)?,
+                })
+            })
             .optional()?)
     }
 
-    /// The body of [`Store::apply_refresh`], whose errors name the database.
     /// The body of [`Store::record_not_modified`], whose errors name the database.
     fn record_not_modified_inner(
         &mut self,
@@ -884,12 +884,14 @@ impl Store {
         now: DateTime<Utc>,
         plan: Plan,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE feeds SET last_attempt = ?2, last_success = ?2, last_status = 304,
+        // Cached: a cycle of 304s runs it for every feed.
+        self.conn
+            .prepare_cached(
+                "UPDATE feeds SET last_attempt = ?2, last_success = ?2, last_status = 304,
                     consecutive_errors = 0, last_error = NULL, retry_after = NULL, next_due = ?3
              WHERE id = ?1",
-            params![feed_id, now.timestamp(), plan.next_due.timestamp()],
-        )?;
+            )?
+            .execute(params![feed_id, now.timestamp(), plan.next_due.timestamp()])?;
         Ok(())
     }
 
