@@ -191,12 +191,12 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
     // ASCII without control characters, so it needs no `clean_text`.
     let link_url = it.link.as_deref().and_then(|l| absolute_url(l, Some(base)));
     let link = link_url.as_ref().map(|u| u.as_str().to_string());
-    // Item HTML is sanitized here, once, before it is hashed and stored;
-    // relative URLs resolve against the item's own link.
     let link_norm = link_url
         .as_ref()
         .and_then(normalize_url)
         .filter(|n| !is_front_page(n));
+    // Item HTML is sanitized here, once, before it is hashed and stored;
+    // relative URLs resolve against the item's own link.
     let item_base = link_url.unwrap_or_else(|| base.clone());
     let html = |h: &Option<String>| {
         h.as_deref()
