@@ -59,7 +59,9 @@ fn main() {
     let start = Instant::now();
     let mut shingles = 0;
     for d in &docs {
-        shingles += neardup::fingerprint("苏州地铁6号线今日开通", d).shingles.len();
+        shingles += neardup::fingerprint("苏州地铁6号线今日开通", d)
+            .shingle_set()
+            .len();
     }
     let el = start.elapsed();
     println!(

@@ -80,8 +80,15 @@ pub fn fingerprint_items(items: &mut [crate::normalize::Item]) {
 /// What an item's text looks like to the detector.
 #[derive(Debug, Clone, Default)]
 pub struct Fingerprint {
-    /// Hashed 3-gram shingles, sorted, unique.
+    /// Hashed 3-gram shingles in text order, repeats included: all that
+    /// the MinHash signature needs.
     pub shingles: Vec<u64>,
+    /// The same shingles sorted and unique, made on first comparison.
+    ///
+    /// Decision: sorting was 15 % of fingerprinting, and most items are
+    /// never compared with anything (they share no LSH band with a stored
+    /// item), so the set is made only for the few that are, on the writer.
+    set: std::sync::OnceLock<Vec<u64>>,
     /// Hashed numbers in the text, sorted, unique.
     pub numbers: Vec<u64>,
     /// Hashed character bigrams of the headline (tags and outlet suffixes
@@ -92,6 +99,18 @@ pub struct Fingerprint {
     pub keys: Vec<u64>,
     /// The text carries a correction notice (更正, 应为…).
     pub correction: bool,
+}
+
+impl Fingerprint {
+    /// The shingles sorted and unique (made once, on first use).
+    pub fn shingle_set(&self) -> &[u64] {
+        self.set.get_or_init(|| {
+            let mut set = self.shingles.clone();
+            set.sort_unstable();
+            set.dedup();
+            set
+        })
+    }
 }
 
 /// How alike two fingerprints are.
@@ -383,14 +402,24 @@ fn looks_like_dateline(p: &str) -> bool {
 
 /// Navigation bars: several very short words separated by spaces.
 fn is_nav(p: &str) -> bool {
-    let mut words = 0;
-    for w in p.split_whitespace() {
-        if w.chars().count() > 4 {
-            return false;
+    // By characters, stopping at the first word of five: a paragraph of
+    // prose (no spaces in Chinese) is rejected after five characters, not
+    // after a scan of all of it.
+    let (mut words, mut run) = (0, 0);
+    for c in p.chars() {
+        if c.is_whitespace() {
+            if run > 0 {
+                words += 1;
+                run = 0;
+            }
+        } else {
+            run += 1;
+            if run > 4 {
+                return false;
+            }
         }
-        words += 1;
     }
-    words >= 4
+    words + usize::from(run > 0) >= 4
 }
 
 /// `本报讯（记者 吉强）` at the start of the first paragraph.
@@ -500,18 +529,20 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     if n < 3 {
         shingles.push(mix(window));
     }
-    shingles.sort_unstable();
-    shingles.dedup();
     // Numbers: runs of ASCII digits and inner dots, found by bytes (no
     // byte of a multi-byte character is ASCII).
     let mut numbers: Vec<u64> = Vec::new();
-    let mut start = None;
     let bytes = text.as_bytes();
-    for (i, &c) in bytes.iter().chain(std::iter::once(&b' ')).enumerate() {
-        if c.is_ascii_digit() || (c == b'.' && start.is_some()) {
-            start.get_or_insert(i);
-        } else if let Some(s) = start.take() {
-            numbers.push(hash(text[s..i].trim_end_matches('.')));
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i].is_ascii_digit() {
+            let start = i;
+            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
+                i += 1;
+            }
+            numbers.push(hash(text[start..i].trim_end_matches('.')));
+        } else {
+            i += 1;
         }
     }
     numbers.sort_unstable();
@@ -540,6 +571,7 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     title.dedup();
     Fingerprint {
         shingles,
+        set: std::sync::OnceLock::new(),
         numbers,
         title,
         keys,
@@ -564,8 +596,9 @@ fn intersection(a: &[u64], b: &[u64]) -> usize {
 }
 
 pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
-    let common = intersection(&a.shingles, &b.shingles) as f64;
-    let (la, lb) = (a.shingles.len() as f64, b.shingles.len() as f64);
+    let (a_set, b_set) = (a.shingle_set(), b.shingle_set());
+    let common = intersection(a_set, b_set) as f64;
+    let (la, lb) = (a_set.len() as f64, b_set.len() as f64);
     let union = la + lb - common;
     let min = la.min(lb);
     let numbers = {
@@ -643,6 +676,27 @@ pub fn band_set(fp: &Fingerprint) -> HashSet<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn navigation_bars_are_short_words_between_spaces() {
+        assert!(is_nav("首页 新闻 体育 财经"));
+        assert!(is_nav("  首页  新闻\u{3000}体育 财经 "));
+        assert!(!is_nav("首页 新闻 体育"), "three words are not a bar");
+        assert!(!is_nav("首页 新闻 体育 财经频道页"), "a word of five characters");
+        assert!(!is_nav("苏州地铁6号线今日开通运营"));
+    }
+
+    #[test]
+    fn the_shingle_set_is_the_shingles_sorted_and_unique() {
+        let fp = fingerprint("标题", "<p>苏州苏州苏州苏州地铁开通地铁开通</p>");
+        let set = fp.shingle_set();
+        assert!(set.windows(2).all(|w| w[0] < w[1]), "{set:?}");
+        let mut raw = fp.shingles.clone();
+        assert!(raw.len() > set.len(), "the text repeats shingles");
+        raw.sort_unstable();
+        raw.dedup();
+        assert_eq!(raw, set);
+    }
 
     /// `fast2s::replace` writes each converted character into the three
     /// bytes of the original: every three-byte character must convert to a
