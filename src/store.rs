@@ -613,6 +613,23 @@ impl StoredItem {
     }
 }
 
+/// Checkpoints on a connection of their own, so that a thread other than
+/// the writer copies the WAL into the database file and waits for its
+/// syncs (see `refresh::Writer`).
+pub struct Checkpointer {
+    conn: Connection,
+}
+
+impl Checkpointer {
+    /// Copies what the WAL holds into the database file, without waiting
+    /// for (or blocking) the writer and readers (`PASSIVE`).
+    pub fn passive(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) the database and migrates it.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
@@ -671,6 +688,21 @@ impl Store {
             },
             other => other,
         }
+    }
+
+    /// A second connection to this database that only moves the WAL into
+    /// the database file (see [`Checkpointer`]).
+    pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
+        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+            path: self.path.clone(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(|source| StoreError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        Ok(Checkpointer { conn })
     }
 
     /// Opens an existing database for reading only, as it is (no
