@@ -1060,9 +1060,11 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
-        writer.call(|_: &mut Store| ()).await.unwrap();
+        // Each call is a batch and pokes the thread (a poke that finds the
+        // last one not yet taken is dropped, as while it checkpoints).
         let start = std::time::Instant::now();
         while in_file() == 0 && start.elapsed() < Duration::from_secs(10) {
+            writer.call(|_: &mut Store| ()).await.unwrap();
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         assert_eq!(in_file(), 1, "the feed reached the database file");
