@@ -56,13 +56,19 @@ struct Writer {
 /// busy anyway. Figures in BENCHMARKS.md.
 const CHECKPOINT_EVERY: usize = 16;
 
+/// A refresh's result, its job and fingerprints to free, back from the writer.
+type Stored = (
+    Result<Counts, String>,
+    Refreshed,
+    Vec<Arc<crate::neardup::Fingerprint>>,
+);
+
 enum Write {
     /// The job comes back with the result: its items are freed by the
-    /// caller, not by the writer, which sets the pace of a cycle.
-    Refresh(
-        Refreshed,
-        tokio::sync::oneshot::Sender<(Result<Counts, String>, Refreshed)>,
-    ),
+    /// caller, not by the writer, which sets the pace of a cycle; so are
+    /// the fingerprints the store let go of (the first reply of a batch
+    /// carries them).
+    Refresh(Refreshed, tokio::sync::oneshot::Sender<Stored>),
     Call(Box<dyn FnOnce(&mut Store) + Send>),
 }
 
@@ -123,6 +129,7 @@ impl Writer {
                         continue;
                     }
                     let stored = unwind_to_caller(|| guard.apply_refreshes(&jobs));
+                    let mut retired = guard.take_retired();
                     drop(guard);
                     // A full queue means the checkpointer is at work: this
                     // batch waits for the next poke.
@@ -130,13 +137,17 @@ impl Writer {
                     match stored {
                         Some(Ok(results)) => {
                             for ((r, reply), job) in results.into_iter().zip(replies).zip(jobs) {
-                                reply.send((r.map_err(|e| anyhow_like(&e)), job)).ok();
+                                reply
+                                    .send((r.map_err(|e| anyhow_like(&e)), job, std::mem::take(&mut retired)))
+                                    .ok();
                             }
                         }
                         Some(Err(e)) => {
                             let msg = anyhow_like(&e);
                             for (reply, job) in replies.into_iter().zip(jobs) {
-                                reply.send((Err(msg.clone()), job)).ok();
+                                reply
+                                    .send((Err(msg.clone()), job, std::mem::take(&mut retired)))
+                                    .ok();
                             }
                         }
                         // Dropped replies tell the callers.
@@ -164,7 +175,7 @@ impl Writer {
         self.send(Write::Refresh(job, tx));
         rx.await.map_or_else(
             |_| Err("storing failed: the database writer panicked (see the log)".into()),
-            |(result, _job)| result,
+            |(result, _job, _retired)| result,
         )
     }
 
