@@ -52,8 +52,9 @@ struct Writer {
 /// connection on a thread of its own now does it (`PASSIVE`: it never
 /// blocks the writer) every 16 batches, about 4,500 pages; the writer's
 /// automatic checkpoint stays as the backstop that lets the WAL restart.
-/// Every batch was tried (session 3): twice the syncs, and the cores were
-/// busy anyway. Figures in BENCHMARKS.md.
+/// A checkpoint after every batch was tried in session 3: more CPU, on
+/// cores that were busy anyway. Every 4, 8 or 16 batches were measured
+/// now; figures in BENCHMARKS.md.
 const CHECKPOINT_EVERY: usize = 16;
 
 /// A refresh's result, its job and fingerprints to free, back from the writer.
