@@ -708,15 +708,13 @@ impl Store {
     /// A second connection to this database that only moves the WAL into
     /// the database file (see [`Checkpointer`]).
     pub fn checkpointer(&self) -> Result<Checkpointer, StoreError> {
-        let conn = Connection::open(&self.path).map_err(|source| StoreError::Open {
+        let open_err = |source| StoreError::Open {
             path: self.path.clone(),
             source,
-        })?;
+        };
+        let conn = Connection::open(&self.path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(|source| StoreError::Open {
-                path: self.path.clone(),
-                source,
-            })?;
+            .map_err(open_err)?;
         Ok(Checkpointer { conn })
     }
 
