@@ -29,6 +29,16 @@ const EMPTY: u32 = u32::MAX;
 /// same buckets) costs a bounded number of candidates, not all of them.
 pub const PER_BAND: usize = 8;
 
+/// Entries kept per band key: the latest (by time) `PER_KEY` items.
+///
+/// Decision: without a cap, N template items sharing their keys made one
+/// probe run of N entries per key, walked by every insert and lookup:
+/// O(N²) for a feed of N such items (4 × 5,000 took minutes). Dropping
+/// the oldest entry of a full key keeps what lookups use (the latest
+/// [`PER_BAND`] in a time window); the price is that a lookup far back in
+/// time, behind more than `PER_KEY` newer items with that key, misses.
+pub const PER_KEY: usize = 4 * PER_BAND;
+
 impl BandIndex {
     /// An empty index that claims every item from time `from` on.
     pub fn new(from: i64) -> BandIndex {
@@ -76,11 +86,30 @@ impl BandIndex {
     fn put(&mut self, key: u32, slot: u32) {
         let mask = self.table.len() - 1;
         let mut i = self.home(key);
+        // The key's entries in this probe run, and its oldest one.
+        let (mut same, mut oldest) = (0, None::<(i64, usize)>);
         while self.table[i].1 != EMPTY {
+            let (k, s) = self.table[i];
+            if k == key {
+                same += 1;
+                let at = self.slots[s as usize].1;
+                if oldest.is_none_or(|(t, _)| at < t) {
+                    oldest = Some((at, i));
+                }
+            }
             i = (i + 1) & mask;
         }
-        self.table[i] = (key, slot);
-        self.used += 1;
+        match oldest {
+            Some((t, at)) if same >= PER_KEY => {
+                if self.slots[slot as usize].1 > t {
+                    self.table[at].1 = slot;
+                }
+            }
+            _ => {
+                self.table[i] = (key, slot);
+                self.used += 1;
+            }
+        }
     }
 
     fn grow(&mut self, need: usize) {
@@ -211,6 +240,25 @@ mod tests {
         let c = ix.candidates(&[42], 1_000, 10_000, 0, 16);
         assert_eq!(c.len(), PER_BAND);
         assert!(c.iter().all(|id| *id > 92), "{c:?}");
+    }
+
+    #[test]
+    fn a_crowded_key_keeps_only_its_latest_entries() {
+        let mut ix = BandIndex::new(0);
+        // Out of time order, as a backfill delivers them.
+        for id in 0..5_000i64 {
+            let t = (id * 7_919) % 5_000;
+            ix.insert(id, t, &[42, id as u32 + 1_000]);
+        }
+        let crowded = ix.table.iter().filter(|(k, s)| *k == 42 && *s != EMPTY).count();
+        assert_eq!(crowded, PER_KEY);
+        // The latest items by time are the ones kept and found.
+        let c = ix.candidates(&[42], 5_000, 10_000, -1, 16);
+        let times: Vec<i64> = c.iter().map(|id| (id * 7_919) % 5_000).collect();
+        assert_eq!(c.len(), PER_BAND);
+        assert!(times.iter().all(|t| *t >= 5_000 - PER_BAND as i64), "{times:?}");
+        // Keys the crowd shares with no one are all still there.
+        assert_eq!(ix.candidates(&[1_000 + 4_321], 0, 10_000, -1, 16), vec![4_321]);
     }
 
     #[test]
