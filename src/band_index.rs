@@ -71,6 +71,22 @@ impl BandIndex {
         (key.wrapping_mul(0x9E37_79B1) as usize) & (self.table.len() - 1)
     }
 
+    /// Asks the CPU to load the home entries of `keys` into cache.
+    ///
+    /// Decision: the table is megabytes of random keys, so each key's probe
+    /// starts with a cache miss; asked for together, the misses overlap
+    /// instead of following each other.
+    fn prefetch(&self, keys: &[u32]) {
+        #[cfg(target_arch = "x86_64")]
+        for &k in keys {
+            let at = self.table.as_ptr().wrapping_add(self.home(k)).cast::<i8>();
+            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = keys;
+    }
+
     /// Adds item `id` at time `t` under each of its band keys.
     pub fn insert(&mut self, id: i64, t: i64, keys: &[u32]) {
         let slot = u32::try_from(self.slots.len()).expect("fewer than 4 billion items in the window");
@@ -78,6 +94,7 @@ impl BandIndex {
         if (self.used + keys.len()) * 10 > self.table.len() * 7 {
             self.grow(self.used + keys.len());
         }
+        self.prefetch(keys);
         for &k in keys {
             self.put(k, slot);
         }
@@ -167,6 +184,7 @@ impl BandIndex {
         let mask = self.table.len() - 1;
         let mut hits: Vec<(i64, usize)> = Vec::new();
         let mut bucket: Vec<(i64, i64)> = Vec::new();
+        self.prefetch(keys);
         for &k in keys {
             bucket.clear();
             let mut i = self.home(k);
