@@ -108,11 +108,10 @@ impl Segment {
         }
     }
 
-    /// Moves `entries` into a table of `cap` entries (at least the
-    /// smallest size) that stays at most `load` tenths full.
-    fn rebuild(&mut self, entries: Vec<(u32, u32)>, load: usize, slots: &[(i64, i64)]) {
+    /// Moves `entries` into a table at most half full, as after growing.
+    fn rebuild(&mut self, entries: Vec<(u32, u32)>, slots: &[(i64, i64)]) {
         let mut cap = SEGMENT_START;
-        while entries.len() * 10 > cap * load {
+        while entries.len() * 2 > cap {
             cap *= 2;
         }
         *self = Segment::with_capacity(cap);
@@ -218,7 +217,7 @@ impl BandIndex {
                 .filter(|(_, s)| renumber[*s as usize] != EMPTY)
                 .map(|(k, s)| (k, renumber[s as usize]))
                 .collect();
-            seg.rebuild(entries, 5, &self.slots);
+            seg.rebuild(entries, &self.slots);
         }
     }
 
