@@ -38,7 +38,7 @@ const EMPTY: u32 = u32::MAX;
 
 /// Tables of a [`BandIndex`] (a power of two).
 const SEGMENT_BITS: u32 = 6;
-pub const SEGMENTS: usize = 1 << SEGMENT_BITS;
+const SEGMENTS: usize = 1 << SEGMENT_BITS;
 /// Entries of a new table.
 const SEGMENT_START: usize = 16;
 
