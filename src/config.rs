@@ -451,7 +451,8 @@ impl RawConfig {
                     format!("category id '{id}' must be a URL slug: lower-case a-z, 0-9, '-' or '_'"),
                 ));
             }
-            if let Some(first) = cat_ids.get(id) {
+            if let Some(&first) = cat_ids.get(id) {
+                let first = line_col(ctx.text, first).0;
                 return Err(ctx.at(
                     &c.id,
                     format!("duplicate category id '{id}' (first defined at line {first})"),
@@ -460,7 +461,9 @@ impl RawConfig {
             if c.title.get_ref().trim().is_empty() {
                 return Err(ctx.at(&c.title, format!("category '{id}' has an empty title")));
             }
-            cat_ids.insert(id.clone(), line_col(ctx.text, c.id.span().start).0);
+            // Offsets, not lines: counting lines from the start for every
+            // entry made validation quadratic in the file's length.
+            cat_ids.insert(id.clone(), c.id.span().start);
             let dedup_threshold = match (c.dedup, &c.dedup_threshold) {
                 (Some(false), _) => Some(2.0),
                 (_, Some(t)) => Some(threshold(t, ctx)?),
@@ -479,8 +482,8 @@ impl RawConfig {
         let mut seen_urls: HashMap<String, usize> = HashMap::new();
         for f in self.feeds {
             let url = resolve_feed_url(f.url.get_ref(), &ctx.dir()).map_err(|msg| ctx.at(&f.url, msg))?;
-            let line = line_col(ctx.text, f.url.span().start).0;
-            if let Some(first) = seen_urls.insert(url.to_string(), line) {
+            if let Some(first) = seen_urls.insert(url.to_string(), f.url.span().start) {
+                let first = line_col(ctx.text, first).0;
                 return Err(ctx.at(
                     &f.url,
                     format!("duplicate feed url '{url}' (first listed at line {first})"),
