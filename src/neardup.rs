@@ -195,13 +195,24 @@ const LIST_MARKERS: &[&str] = &[
     "24小时热榜",
 ];
 
+/// Words of a correction notice: any of the first three alone, or the
+/// fourth (应为, "should read") with one of the others.
+const CORRECTION_WORDS: [&str; 8] = ["更正", "勘误", "致歉", "应为", "原文", "此前", "刊发", "版本"];
+
+/// Searchers for [`CORRECTION_WORDS`], built once: `str::contains` set one
+/// up for every paragraph.
+static CORRECTION_FINDERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
+    CORRECTION_WORDS
+        .iter()
+        .map(memchr::memmem::Finder::new)
+        .collect()
+});
+
 /// A correction notice: a corrected version is a story the reader must see.
 fn is_correction(p: &str) -> bool {
-    p.contains("更正")
-        || p.contains("勘误")
-        || p.contains("致歉")
-        || (p.contains("应为")
-            && (p.contains("原文") || p.contains("此前") || p.contains("刊发") || p.contains("版本")))
+    let f = &*CORRECTION_FINDERS;
+    let has = |i: usize| f[i].find(p.as_bytes()).is_some();
+    has(0) || has(1) || has(2) || (has(3) && (4..8).any(has))
 }
 
 /// Block-level tags: a paragraph ends before each.
@@ -406,7 +417,8 @@ fn is_word_char(c: char) -> bool {
 }
 
 fn is_byline(p: &str) -> bool {
-    let n = p.chars().count();
+    // Counted no further than the limit: most paragraphs are prose.
+    let n = p.chars().take(61).count();
     if n > 60 {
         return false;
     }
@@ -502,8 +514,12 @@ fn story(html: &str) -> (String, bool) {
 
 /// A headline without outlet suffixes and bracketed tags, folded.
 pub fn story_title(title: &str) -> String {
-    let t = fold(title);
-    let mut t = t.as_str();
+    title_of_folded(&fold(title))
+}
+
+/// [`story_title`] of a headline already folded.
+fn title_of_folded(t: &str) -> String {
+    let mut t = t;
     // Suffixes such as `_新华报业网`, ` - 苏州都市网`, ` | 交汇点`.
     for sep in ["_", " - ", "-", " | ", "|", "——"] {
         if let Some(i) = t.rfind(sep) {
@@ -513,7 +529,7 @@ pub fn story_title(title: &str) -> String {
             }
         }
     }
-    let mut out = String::new();
+    let mut out = String::with_capacity(t.len());
     let mut depth = 0usize;
     for c in t.chars() {
         match c {
@@ -523,11 +539,15 @@ pub fn story_title(title: &str) -> String {
             _ => {}
         }
     }
-    let out = out
-        .replace("(图)", "")
-        .replace("(视频)", "")
-        .replace("(组图)", "");
-    out.chars().filter(|c| is_word_char(*c)).collect()
+    // Three copies of every headline for a rare tag: only when one may be there.
+    if out.contains('(') {
+        out = out
+            .replace("(图)", "")
+            .replace("(视频)", "")
+            .replace("(组图)", "");
+    }
+    out.retain(is_word_char);
+    out
 }
 
 /// splitmix64's finalizer: spreads packed code points over all 64 bits.
@@ -544,8 +564,9 @@ fn hash(s: &str) -> u64 {
 /// Fingerprints an item from its title and HTML content.
 pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     let (mut text, correction) = story(html);
-    let correction = correction || is_correction(&fold(title));
-    let folded_title = story_title(title);
+    let title_folded = fold(title);
+    let correction = correction || is_correction(&title_folded);
+    let folded_title = title_of_folded(&title_folded);
     let mut chars = text.chars().count();
     // Summary-only feeds: let the headline carry weight when there is little text.
     if chars < 60 {
@@ -557,32 +578,29 @@ pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     // Sized by the characters, an upper bound: the vector is kept with the
     // item until it is stored, and recently stored items keep theirs.
     let mut shingles: Vec<u64> = Vec::with_capacity(chars);
+    // Numbers: runs of ASCII digits and inner dots, found in the same pass.
+    let mut numbers: Vec<u64> = Vec::new();
+    let mut number: Option<usize> = None;
     let (mut window, mut n) = (0u64, 0);
-    for c in text.chars().filter(|c| *c != '.') {
+    for (i, c) in text.char_indices() {
+        if c.is_ascii_digit() {
+            number.get_or_insert(i);
+        } else if c == '.' {
+            continue;
+        } else if let Some(start) = number.take() {
+            numbers.push(hash(text[start..i].trim_end_matches('.')));
+        }
         window = ((window << 21) | u64::from(c)) & ((1 << 63) - 1);
         n += 1;
         if n >= 3 {
             shingles.push(mix(window));
         }
     }
+    if let Some(start) = number {
+        numbers.push(hash(text[start..].trim_end_matches('.')));
+    }
     if n < 3 {
         shingles.push(mix(window));
-    }
-    // Numbers: runs of ASCII digits and inner dots, found by bytes (no
-    // byte of a multi-byte character is ASCII).
-    let mut numbers: Vec<u64> = Vec::new();
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i].is_ascii_digit() {
-            let start = i;
-            while i < bytes.len() && (bytes[i].is_ascii_digit() || bytes[i] == b'.') {
-                i += 1;
-            }
-            numbers.push(hash(text[start..i].trim_end_matches('.')));
-        } else {
-            i += 1;
-        }
     }
     numbers.sort_unstable();
     numbers.dedup();
@@ -728,6 +746,27 @@ mod tests {
         assert_eq!(phrase_kinds("热门推荐阅读"), (true, false));
         assert_eq!(phrase_kinds("本站声明:转载请注明"), (false, true));
         assert_eq!(phrase_kinds("苏州地铁6号线今日开通"), (false, false));
+    }
+
+    #[test]
+    fn correction_notices_need_a_correction_word() {
+        assert!(is_correction("本报4月15日刊发的报道更正如下"));
+        assert!(is_correction("特此勘误"));
+        assert!(is_correction("谨向读者致歉。"));
+        assert!(is_correction("原文中“3亿元”应为“3000万元”"));
+        assert!(is_correction("“3亿元”应为“3000万元”,此前版本有误"));
+        assert!(!is_correction("新区面积应为全市最大"), "应为 alone");
+        assert!(!is_correction("此前刊发的版本"), "no correction word");
+        assert!(!is_correction("苏州地铁6号线今日开通"));
+    }
+
+    /// Numbers run over inner dots and are found wherever they stand.
+    #[test]
+    fn numbers_are_digit_runs_with_inner_dots() {
+        let fp = fingerprint("标题", "<p>增长3.5%,达到1200亿元。</p><p>共12.个项目</p><p>7</p>");
+        let mut want: Vec<u64> = ["3.5", "1200", "12", "7"].iter().map(|n| hash(n)).collect();
+        want.sort_unstable();
+        assert_eq!(fp.numbers, want);
     }
 
     #[test]
