@@ -201,12 +201,8 @@ const CORRECTION_WORDS: [&str; 8] = ["更正", "勘误", "致歉", "应为", "�
 
 /// Searchers for [`CORRECTION_WORDS`], built once: `str::contains` set one
 /// up for every paragraph.
-static CORRECTION_FINDERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> = LazyLock::new(|| {
-    CORRECTION_WORDS
-        .iter()
-        .map(memchr::memmem::Finder::new)
-        .collect()
-});
+static CORRECTION_FINDERS: LazyLock<Vec<memchr::memmem::Finder<'static>>> =
+    LazyLock::new(|| CORRECTION_WORDS.iter().map(memchr::memmem::Finder::new).collect());
 
 /// A correction notice: a corrected version is a story the reader must see.
 fn is_correction(p: &str) -> bool {
