@@ -314,9 +314,12 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
         ),
     };
     let parse_sel = |css: &str, flag: &str| Sel::parse(css).map_err(|e| anyhow::anyhow!("--{flag}: {e}"));
-    let mut sel = match (feed_cfg.as_ref().and_then(|f| f.html.clone()), &a.item) {
+    let mut sel = match (
+        feed_cfg.as_ref().and_then(|f| f.html.as_deref().cloned()),
+        &a.item,
+    ) {
         (_, Some(item)) => {
-            let base = feed_cfg.as_ref().and_then(|f| f.html.clone());
+            let base = feed_cfg.as_ref().and_then(|f| f.html.as_deref().cloned());
             let item = parse_sel(item, "item")?;
             match base {
                 Some(b) => Selectors { item, ..b },

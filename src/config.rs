@@ -104,8 +104,9 @@ pub struct Feed {
     /// Among copies of one story, the highest priority feed's represents it.
     pub priority: i64,
     /// `kind = "html"`: a web page read with these CSS selectors
-    /// (`[feed.html]`); `None` for an RSS/Atom feed.
-    pub html: Option<crate::scrape::Selectors>,
+    /// (`[feed.html]`); `None` for an RSS/Atom feed. Boxed: most feeds
+    /// have none, and every refresh in flight holds a copy of its `Feed`.
+    pub html: Option<Box<crate::scrape::Selectors>>,
 }
 
 impl Config {
@@ -478,7 +479,7 @@ impl RawConfig {
             });
         }
 
-        let mut feeds = Vec::new();
+        let mut feeds = Vec::with_capacity(self.feeds.len());
         let mut seen_urls: HashMap<String, usize> = HashMap::new();
         for f in self.feeds {
             let url = resolve_feed_url(f.url.get_ref(), &ctx.dir()).map_err(|msg| ctx.at(&f.url, msg))?;
@@ -566,7 +567,7 @@ impl RawConfig {
                         ),
                     ));
                 }
-                (_, Some(h)) => Some(h.into_inner().validate(ctx)?),
+                (_, Some(h)) => Some(Box::new(h.into_inner().validate(ctx)?)),
                 (_, None) => None,
             };
             feeds.push(Feed {
