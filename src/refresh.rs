@@ -17,7 +17,7 @@ use tracing::{Instrument, error_span, info, warn};
 use url::Url;
 
 use crate::config::{Config, Feed};
-use crate::fetch::{Body, Fetched, Fetcher, Validators};
+use crate::fetch::{Body, FetchError, Fetched, Fetcher, Validators};
 use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll};
 use crate::store::{Counts, Refreshed, SourceMeta, Store, StoreError};
 use crate::{decode, normalize, parse, scrape};
@@ -538,7 +538,7 @@ impl Refresher {
         let request = async {
             let permits = self.acquire(&host).await;
             let started = Instant::now();
-            let fetched = fetcher.fetch(&feed.url, &prev).await;
+            let fetched = Box::pin(fetcher.fetch(&feed.url, &prev)).await;
             (fetched, Some(started.elapsed()), permits)
         };
         let mut stopping = self.stopping.subscribe();
@@ -548,8 +548,47 @@ impl Refresher {
                 return report(Outcome::Failed { error: "shutting down".into(), status: None }, skipped, None);
             }
         };
-        let jitter = fastrand::f64();
-        let errors = state.consecutive_errors;
+        let polled = Polled {
+            feed_id,
+            errors: state.consecutive_errors,
+            policy,
+            jitter: fastrand::f64(),
+            fetch_time,
+        };
+        // Boxed, like the request above: a future has room for its largest
+        // step from the start, and at the start of a cycle every feed's
+        // refresh waits for a request slot. Each waiting refresh held 4.4 KB
+        // instead of 1.1 KB; a `fetch` of 20,000 feeds peaked at 160 MB
+        // instead of 82 MB (with `Feed::html` boxed too).
+        Box::pin(self.handle_response(feed, fetched, fetcher, permits, host, now, polled)).await
+    }
+
+    /// What follows a poll's response: record a 304 or an error, or decode,
+    /// parse and store the body.
+    #[allow(clippy::too_many_arguments)]
+    async fn handle_response(
+        &self,
+        feed: &Feed,
+        fetched: Result<Fetched, FetchError>,
+        fetcher: Fetcher,
+        permits: Permits,
+        host: String,
+        now: DateTime<Utc>,
+        polled: Polled,
+    ) -> Report {
+        let Polled {
+            feed_id,
+            errors,
+            policy,
+            jitter,
+            fetch_time,
+        } = polled;
+        let report = |outcome: Outcome, plan: Plan, fetch_time: Option<Duration>| Report {
+            url: feed.url.clone(),
+            outcome,
+            plan,
+            fetch_time,
+        };
         let body = match fetched {
             Ok(Fetched::NotModified { max_age }) => {
                 self.net.lock().expect("net lock").response();
@@ -630,13 +669,6 @@ impl Refresher {
             // Article pages take request slots of their own: holding this one
             // while waiting for them could deadlock a host's slots.
             drop(permits);
-            let polled = Polled {
-                feed_id,
-                errors,
-                policy,
-                jitter,
-                fetch_time,
-            };
             return self.refresh_html(feed, selectors, &fetcher, body, polled).await;
         }
 
@@ -731,7 +763,17 @@ impl Refresher {
                 plan,
                 fetch_time,
             ),
-            Err(e) => failed(format!("refresh task failed: {e}")),
+            Err(e) => report(
+                Outcome::Failed {
+                    error: format!("refresh task failed: {e}"),
+                    status: None,
+                },
+                Plan {
+                    consecutive_errors: 0,
+                    next_due: now,
+                },
+                None,
+            ),
         }
     }
 
@@ -757,6 +799,7 @@ impl Refresher {
 }
 
 /// What a poll knows once the page is fetched, for the steps after it.
+#[derive(Clone, Copy)]
 struct Polled {
     feed_id: i64,
     /// Errors in a row before this poll.
