@@ -125,6 +125,8 @@ fetch_all() {  # label -> appends "label path seconds bytes" lines to $WORK/req-
   done
   curl -s -o /dev/null -G --data-urlencode "q=苏州" -w "$1 /feeds/all.rss?q=苏州 %{time_total} %{size_download} %{http_code}\n" "$base/feeds/all.rss"
   curl -s -o /dev/null -w "$1 /feeds/all.rss?limit=1000 %{time_total} %{size_download} %{http_code}\n" "$base/feeds/all.rss?limit=1000"
+  # The status page counts every category's items (BENCHMARKS.md, status page).
+  curl -s -o /dev/null -w "$1 / %{time_total} %{size_download} %{http_code}\n" "$base/"
 }
 polls() { grep -cE 'stored new=|not modified' "$1" || true; }
 ROWS=()

@@ -1,5 +1,6 @@
 //! `GET /`: a plain HTML status page, readable on a phone, no JavaScript.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
@@ -73,12 +74,17 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
         "</table><h2>订阅源 Feeds</h2><table><tr><th>订阅源</th><th class=\"opt\">条目</th><th>上次成功</th>\
          <th>状态</th><th class=\"opt\">下次抓取</th></tr>",
     );
+    // Looked up by URL: a scan of the config per row made the page
+    // quadratic (0.28 s at 15,000 feeds).
+    let feed_categories: HashMap<&str, &[String]> = cfg
+        .feeds
+        .iter()
+        .map(|c| (c.url.as_str(), c.categories.as_slice()))
+        .collect();
     for f in &feeds {
-        let categories = cfg
-            .feeds
-            .iter()
-            .find(|c| c.url.as_str() == f.url)
-            .map(|c| c.categories.join(", "))
+        let categories = feed_categories
+            .get(f.url.as_str())
+            .map(|c| c.join(", "))
             .unwrap_or_default();
         let state_cell = match (&f.last_error, f.consecutive_errors) {
             (Some(e), n) if n > 0 && f.last_status == Some(410) => {
