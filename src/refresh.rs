@@ -682,6 +682,14 @@ impl Refresher {
             .cpu
             .run(move || {
                 let _e = span.enter();
+                // Fault injection for the tests of a parser bug (no input is
+                // known to make the parsers panic); debug builds only.
+                #[cfg(debug_assertions)]
+                if std::env::var("HUIJU_FAILPOINT_PARSE_PANIC")
+                    .is_ok_and(|u| !u.is_empty() && feed.url.as_str().contains(&u))
+                {
+                    panic!("failpoint HUIJU_FAILPOINT_PARSE_PANIC");
+                }
                 let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
                 let parsed = parse::parse(&decoded.text, feed.timezone);
                 let warnings: Vec<String> =
@@ -763,17 +771,38 @@ impl Refresher {
                 plan,
                 fetch_time,
             ),
-            Err(e) => report(
-                Outcome::Failed {
-                    error: format!("refresh task failed: {e}"),
-                    status: None,
-                },
-                Plan {
-                    consecutive_errors: 0,
-                    next_due: now,
-                },
-                None,
-            ),
+            Err(e) => {
+                // A parser bug (the panic hook printed it): counted like a
+                // body that is not a feed, so that the feed backs off and
+                // the status page shows it, instead of being asked again
+                // at every tick.
+                let plan = schedule::plan(
+                    Utc::now(),
+                    Poll::Failed {
+                        retry_after: None,
+                        counts: true,
+                    },
+                    errors,
+                    policy,
+                    jitter,
+                );
+                let error = format!("refresh task failed: {e}");
+                let msg = error.clone();
+                if let Err(db) = self
+                    .blocking(move |s| s.record_error(feed_id, Some(200), &msg, None, Utc::now(), plan))
+                    .await
+                {
+                    warn!("could not record the error: {db}");
+                }
+                report(
+                    Outcome::Failed {
+                        error,
+                        status: Some(200),
+                    },
+                    plan,
+                    fetch_time,
+                )
+            }
         }
     }
 

@@ -155,6 +155,50 @@ fn odd_documents_and_answers_fail_alone_with_a_reason() {
     assert_eq!(srv.requests("/gone.rss").len(), 1);
 }
 
+/// A parser bug (a panic, injected by a debug-build failpoint: no input is
+/// known to cause one) fails that feed alone, is recorded, and backs the
+/// feed off like any failed poll instead of leaving it due at once.
+#[test]
+fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
+    let srv = FixtureServer::start();
+    srv.feed("/bug.rss", "xinhua.rss").feed("/ok.rss", "xinhua.rss");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}{}",
+        feed(&srv.url("/bug.rss")),
+        feed(&srv.url("/ok.rss"))
+    ));
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_huiju"));
+    cmd.arg("--config")
+        .arg(env.config())
+        .arg("fetch")
+        .env("HUIJU_FAILPOINT_PARSE_PANIC", "/bug.rss");
+    let run = crate::support::run(cmd);
+    assert!(
+        run.line_for(&srv.url("/bug.rss")).contains("refresh task failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/ok.rss")).contains("2 new"),
+        "{}",
+        run.stdout
+    );
+    let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
+    let (errors, last_error, due_in): (i64, Option<String>, i64) = db
+        .query_row(
+            "SELECT consecutive_errors, last_error, next_due - unixepoch() FROM feeds WHERE url = ?1",
+            [srv.url("/bug.rss")],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(errors, 1);
+    assert!(
+        last_error.as_deref().is_some_and(|e| e.contains("panicked")),
+        "{last_error:?}"
+    );
+    assert!(due_in > 0, "backed off: due in {due_in} s");
+}
+
 /// A server that sends a valid start, then one byte every 300 ms forever.
 fn trickle_server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
