@@ -33,10 +33,14 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
     let data = state
         .read(|s| Ok((s.category_counts()?, s.feed_statuses()?)))
         .await;
-    let (counts, feeds) = match data {
+    let (counts, mut feeds) = match data {
         Ok(d) => d,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
     };
+    // Failing feeds first (each part still by URL): with thousands of
+    // feeds, the few that need attention would be lost in the list.
+    feeds.sort_by_key(|f| f.consecutive_errors == 0);
+    let failing = feeds.iter().filter(|f| f.consecutive_errors > 0).count();
     let tz = cfg.fetch.timezone;
     let base = &cfg.server.base_url;
     let mut h = String::with_capacity(16 * 1024);
@@ -46,11 +50,16 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>huiju 汇聚 · 状态</title><style>{STYLE}</style>\
          <link rel=\"alternate\" type=\"application/rss+xml\" title=\"全部\" href=\"{}/feeds/all.rss\"></head><body>\
-         <h1>huiju 汇聚</h1><p>{} 个分类，{} 个订阅源。<a href=\"/opml\">OPML 订阅列表</a></p>\
+         <h1>huiju 汇聚</h1><p>{} 个分类，{} 个订阅源{}。<a href=\"/opml\">OPML 订阅列表</a></p>\
          <h2>分类 Categories</h2><table><tr><th>分类</th><th>条目</th><th>订阅</th></tr>",
         attr(base),
         cfg.categories.len(),
-        cfg.feeds.len()
+        cfg.feeds.len(),
+        if failing > 0 {
+            format!("，<a class=\"err\" href=\"#feeds\">{failing} 个出错</a>（列在最前）")
+        } else {
+            String::new()
+        }
     );
     let all = (ALL.to_string(), "全部".to_string());
     for (id, title) in cfg
@@ -71,7 +80,7 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
         );
     }
     h.push_str(
-        "</table><h2>订阅源 Feeds</h2><table><tr><th>订阅源</th><th class=\"opt\">条目</th><th>上次成功</th>\
+        "</table><h2 id=\"feeds\">订阅源 Feeds</h2><table><tr><th>订阅源</th><th class=\"opt\">条目</th><th>上次成功</th>\
          <th>状态</th><th class=\"opt\">下次抓取</th></tr>",
     );
     // Looked up by URL: a scan of the config per row made the page

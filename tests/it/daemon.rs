@@ -319,13 +319,15 @@ fn retry_after_holds_the_daemon_back() {
     srv.route("/busy.rss", Route::Status(429, Some("3600")))
         .route("/hang.rss", Route::Hang(Duration::from_secs(60)))
         .route("/gone.rss", Route::Status(410, None))
-        .feed("/ok.rss", "xinhua.rss");
+        .feed("/ok.rss", "xinhua.rss")
+        .feed("/a-ok.rss", "xinhua.rss");
     let port = free_port();
     let env = Env::new("");
     env.write_config(&config(
         port,
         "* * * * * *",
         &[
+            (&srv.url("/a-ok.rss"), "jiangsu"),
             (&srv.url("/busy.rss"), "misc"),
             (&srv.url("/hang.rss"), "misc"),
             (&srv.url("/gone.rss"), "misc"),
@@ -354,6 +356,10 @@ fn retry_after_holds_the_daemon_back() {
         page.contains("已失效 Gone"),
         "a 410 feed is shown as gone: {page}"
     );
+    // Failing feeds come first, and the count of them leads the page.
+    assert!(page.contains("2 个出错"), "{page}");
+    let at = |path: &str| page.find(&format!(">{}<", srv.url(path))).unwrap();
+    assert!(at("/gone.rss") < at("/a-ok.rss") && at("/busy.rss") < at("/gone.rss"));
     assert_eq!(
         srv.requests("/gone.rss").len(),
         1,
