@@ -1132,7 +1132,7 @@ impl Store {
         // item's feeds are adjacent), counting each item once per category
         // here, rather than `COUNT(DISTINCT)` in SQL, which built a
         // temporary B-tree of every item per category: the status page
-        // took 0.5–1.0 s at a million items, against 0.1 s (BENCHMARKS.md).
+        // took 0.5–1.0 s at a million items, now 0.2 s (BENCHMARKS.md).
         let mut names: Vec<String> = vec![crate::config::ALL.to_string()];
         // Per feed: the indices into `names` its items count in.
         let mut of_feed: HashMap<i64, Vec<usize>> = HashMap::new();
