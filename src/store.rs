@@ -579,7 +579,24 @@ pub struct FeedStatus {
     pub last_error: Option<String>,
     /// Earliest next poll (backoff, TTL or Retry-After).
     pub next_due: Option<DateTime<Utc>>,
+    /// Items the feed carries.
     pub items: i64,
+}
+
+/// What the status page shows of the database.
+#[derive(Debug, Clone)]
+pub struct Status {
+    /// Distinct items per category id, plus `all` (items of active feeds).
+    pub categories: HashMap<String, i64>,
+    /// Active feeds, by URL.
+    pub feeds: Vec<FeedStatus>,
+}
+
+/// [`Store::count_items`]'s answer.
+struct ItemCounts {
+    categories: HashMap<String, i64>,
+    /// Items per feed id.
+    feeds: HashMap<i64, i64>,
 }
 
 /// An item as output feeds show it.
@@ -1101,41 +1118,55 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Per-feed state for the status page, in URL order.
-    pub fn feed_statuses(&self) -> Result<Vec<FeedStatus>, StoreError> {
+    /// The status page's figures: every active feed's state and items, and
+    /// the items of each category.
+    pub fn status(&self) -> Result<Status, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT f.url, COALESCE(f.title, f.source_title), f.last_attempt, f.last_success, f.last_status,
-                    f.consecutive_errors, f.last_error, MAX(COALESCE(f.next_due, 0), COALESCE(f.retry_after, 0)),
-                    (SELECT COUNT(*) FROM item_feeds x WHERE x.feed_id = f.id)
+            "SELECT f.id, f.url, COALESCE(f.title, f.source_title), f.last_attempt, f.last_success,
+                    f.last_status, f.consecutive_errors, f.last_error,
+                    MAX(COALESCE(f.next_due, 0), COALESCE(f.retry_after, 0))
              FROM feeds f WHERE f.active = 1 ORDER BY f.url",
         )?;
         let ts = |v: Option<i64>| v.filter(|t| *t > 0).and_then(|t| DateTime::from_timestamp(t, 0));
         let rows = stmt.query_map([], |r| {
-            Ok(FeedStatus {
-                url: r.get(0)?,
-                title: r.get(1)?,
-                last_attempt: ts(r.get(2)?),
-                last_success: ts(r.get(3)?),
-                last_status: r.get(4)?,
-                consecutive_errors: r.get(5)?,
-                last_error: r.get(6)?,
-                next_due: ts(r.get(7)?),
-                items: r.get(8)?,
-            })
+            Ok((
+                r.get::<_, i64>(0)?,
+                FeedStatus {
+                    url: r.get(1)?,
+                    title: r.get(2)?,
+                    last_attempt: ts(r.get(3)?),
+                    last_success: ts(r.get(4)?),
+                    last_status: r.get(5)?,
+                    consecutive_errors: r.get(6)?,
+                    last_error: r.get(7)?,
+                    next_due: ts(r.get(8)?),
+                    items: 0,
+                },
+            ))
         })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut feeds: Vec<(i64, FeedStatus)> = rows.collect::<Result<_, _>>()?;
+        let counts = self.count_items()?;
+        for (id, f) in &mut feeds {
+            f.items = counts.feeds.get(id).copied().unwrap_or(0);
+        }
+        Ok(Status {
+            categories: counts.categories,
+            feeds: feeds.into_iter().map(|(_, f)| f).collect(),
+        })
     }
 
-    /// Distinct items per category id, plus `all` (items of active feeds).
-    pub fn category_counts(&self) -> Result<HashMap<String, i64>, StoreError> {
+    /// Distinct items per category id plus `all` (items of active feeds),
+    /// and items per feed id.
+    fn count_items(&self) -> Result<ItemCounts, StoreError> {
         // Decision: one pass over `item_feeds` in its key's order (an
         // item's feeds are adjacent), counting each item once per category
         // here, rather than `COUNT(DISTINCT)` in SQL, which built a
-        // temporary B-tree of every item per category: the status page
-        // took 0.5–1.0 s at a million items, now 0.2 s (BENCHMARKS.md).
+        // temporary B-tree of every item per category, plus a `COUNT(*)`
+        // per feed: the status page took 0.5–1.0 s at a million items,
+        // now 0.2 s (BENCHMARKS.md).
         let mut names: Vec<String> = vec![crate::config::ALL.to_string()];
-        // Per feed: the indices into `names` its items count in.
-        let mut of_feed: HashMap<i64, Vec<usize>> = HashMap::new();
+        // Per feed: the indices into `names` its items count in, and its items.
+        let mut of_feed: HashMap<i64, (Vec<usize>, i64)> = HashMap::new();
         {
             let mut stmt = self.conn.prepare(
                 "SELECT f.id, f.active, c.category FROM feeds f
@@ -1143,7 +1174,7 @@ impl Store {
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                let slots = of_feed.entry(r.get(0)?).or_default();
+                let (slots, _) = of_feed.entry(r.get(0)?).or_default();
                 if r.get::<_, bool>(1)? && !slots.contains(&0) {
                     slots.push(0);
                 }
@@ -1168,14 +1199,21 @@ impl Store {
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (item, feed): (i64, i64) = (r.get(0)?, r.get(1)?);
-            for &k in of_feed.get(&feed).map_or(&[][..], Vec::as_slice) {
+            let Some((slots, items)) = of_feed.get_mut(&feed) else {
+                continue;
+            };
+            *items += 1;
+            for &k in slots.iter() {
                 if last[k] != item {
                     last[k] = item;
                     counts[k] += 1;
                 }
             }
         }
-        Ok(names.into_iter().zip(counts).collect())
+        Ok(ItemCounts {
+            categories: names.into_iter().zip(counts).collect(),
+            feeds: of_feed.into_iter().map(|(id, (_, n))| (id, n)).collect(),
+        })
     }
 
     /// Active feeds that failed their last poll.
@@ -1488,7 +1526,7 @@ mod tests {
     /// feeds of a category counts once there, and once in each category
     /// of its feeds; items of feeds no longer configured are not in `all`.
     #[test]
-    fn category_counts_count_items_once() {
+    fn status_counts_items_once() {
         let dir = tempfile::tempdir().unwrap();
         let feed = |host: &str, cats: &str| {
             format!("[[feed]]\nurl = \"http://{host}/feed.xml\"\ncategories = [{cats}]\n")
@@ -1533,16 +1571,21 @@ mod tests {
             r.unwrap();
         }
         assert_eq!(s.item_count().unwrap(), 6);
-        let counts = s.category_counts().unwrap();
+        let status = s.status().unwrap();
+        let counts = &status.categories;
         assert_eq!((counts["c"], counts["d"], counts["all"]), (4, 6, 6));
+        let items: Vec<i64> = status.feeds.iter().map(|f| f.items).collect();
+        assert_eq!(items, [2, 2, 2, 2, 2], "a, b, e, g, old by URL");
         let cfg = Config::parse(
             &text.replace(&feed("old.example.cn", "\"d\""), ""),
             &dir.path().join("huiju.toml"),
         )
         .unwrap();
         s.sync_config(&cfg).unwrap();
-        let counts = s.category_counts().unwrap();
+        let status = s.status().unwrap();
+        let counts = &status.categories;
         assert_eq!((counts["c"], counts["d"], counts["all"]), (4, 4, 4));
+        assert_eq!(status.feeds.len(), 4, "only active feeds are listed");
     }
 
     /// Migration 3 moves the LSH rows of a version-2 database into prints.

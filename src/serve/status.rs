@@ -30,10 +30,11 @@ fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
 
 pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
     let cfg = state.config();
-    let data = state
-        .read(|s| Ok((s.category_counts()?, s.feed_statuses()?)))
-        .await;
-    let (counts, mut feeds) = match data {
+    let data = state.read(|s| s.status()).await;
+    let crate::store::Status {
+        categories: counts,
+        mut feeds,
+    } = match data {
         Ok(d) => d,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
     };
