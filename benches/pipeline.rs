@@ -219,6 +219,12 @@ fn render_500(c: &mut Criterion) {
         });
     }
     g.finish();
+    // The status page's figures over the same items: every category's
+    // distinct items and every feed's (BENCHMARKS.md, status page).
+    let mut g = c.benchmark_group("status");
+    g.throughput(Throughput::Elements((FEEDS * PER_FEED) as u64));
+    g.bench_function("counts_10k_items", |b| b.iter(|| store.status().unwrap()));
+    g.finish();
 }
 
 criterion_group!(benches, config_parse, decode_parse, store_items, render_500);
