@@ -707,16 +707,7 @@ impl Refresher {
                             .map_or("nothing readable", String::as_str)
                             .trim_start_matches("not a feed: ")
                     );
-                    let plan = schedule::plan(
-                        now,
-                        Poll::Failed {
-                            retry_after: None,
-                            counts: true,
-                        },
-                        errors,
-                        policy,
-                        jitter,
-                    );
+                    let plan = polled.unreadable(now);
                     store
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
@@ -776,16 +767,7 @@ impl Refresher {
                 // body that is not a feed, so that the feed backs off and
                 // the status page shows it, instead of being asked again
                 // at every tick.
-                let plan = schedule::plan(
-                    Utc::now(),
-                    Poll::Failed {
-                        retry_after: None,
-                        counts: true,
-                    },
-                    errors,
-                    policy,
-                    jitter,
-                );
+                let plan = polled.unreadable(Utc::now());
                 let error = format!("refresh task failed: {e}");
                 let msg = error.clone();
                 if let Err(db) = self
@@ -836,6 +818,18 @@ struct Polled {
     policy: Policy,
     jitter: f64,
     fetch_time: Option<Duration>,
+}
+
+impl Polled {
+    /// The plan after a body that could not be read as a feed: a failure
+    /// that counts, with no Retry-After.
+    fn unreadable(&self, now: DateTime<Utc>) -> Plan {
+        let failed = Poll::Failed {
+            retry_after: None,
+            counts: true,
+        };
+        schedule::plan(now, failed, self.errors, self.policy, self.jitter)
+    }
 }
 
 /// An item's article page is fetched again on later polls, while its text
