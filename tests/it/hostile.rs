@@ -167,11 +167,8 @@ fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
         feed(&srv.url("/bug.rss")),
         feed(&srv.url("/ok.rss"))
     ));
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_huiju"));
-    cmd.arg("--config")
-        .arg(env.config())
-        .arg("fetch")
-        .env("HUIJU_FAILPOINT_PARSE_PANIC", "/bug.rss");
+    let mut cmd = env.command(&["fetch"]);
+    cmd.env("HUIJU_FAILPOINT_PARSE_PANIC", "/bug.rss");
     let run = crate::support::run(cmd);
     assert!(
         run.line_for(&srv.url("/bug.rss")).contains("refresh task failed"),

@@ -211,11 +211,16 @@ impl Env {
         std::fs::write(self.config(), text).unwrap();
     }
 
-    /// Runs `huiju --config <this config> args…`.
-    pub fn huiju(&self, args: &[&str]) -> Run {
+    /// `huiju --config <this config> args…`, not started (to add to it).
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_huiju"));
         cmd.arg("--config").arg(self.config()).args(args);
-        run(cmd)
+        cmd
+    }
+
+    /// Runs `huiju --config <this config> args…`.
+    pub fn huiju(&self, args: &[&str]) -> Run {
+        run(self.command(args))
     }
 }
 
