@@ -310,6 +310,15 @@ pub struct Report {
 }
 
 impl Report {
+    fn new(feed: &Feed, outcome: Outcome, plan: Plan, fetch_time: Option<Duration>) -> Report {
+        Report {
+            url: feed.url.clone(),
+            outcome,
+            plan,
+            fetch_time,
+        }
+    }
+
     /// True when the stored items changed (output feeds must be re-rendered).
     pub fn changed(&self) -> bool {
         matches!(self.outcome, Outcome::Stored { counts, .. } if counts.new + counts.updated + counts.linked > 0)
@@ -490,12 +499,7 @@ impl Refresher {
     async fn refresh_inner(&self, feed: &Feed) -> Report {
         let now = Utc::now();
         let (fetcher, policy) = self.settings();
-        let report = |outcome: Outcome, plan: Plan, fetch_time: Option<Duration>| Report {
-            url: feed.url.clone(),
-            outcome,
-            plan,
-            fetch_time,
-        };
+        let report = |outcome, plan, fetch_time| Report::new(feed, outcome, plan, fetch_time);
         let failed = |error: String| {
             let plan = Plan {
                 consecutive_errors: 0,
@@ -583,12 +587,7 @@ impl Refresher {
             jitter,
             fetch_time,
         } = polled;
-        let report = |outcome: Outcome, plan: Plan, fetch_time: Option<Duration>| Report {
-            url: feed.url.clone(),
-            outcome,
-            plan,
-            fetch_time,
-        };
+        let report = |outcome, plan, fetch_time| Report::new(feed, outcome, plan, fetch_time);
         let body = match fetched {
             Ok(Fetched::NotModified { max_age }) => {
                 self.net.lock().expect("net lock").response();
@@ -846,12 +845,7 @@ impl Refresher {
         body: Body,
         p: Polled,
     ) -> Report {
-        let report = |outcome: Outcome, plan: Plan| Report {
-            url: feed.url.clone(),
-            outcome,
-            plan,
-            fetch_time: p.fetch_time,
-        };
+        let report = |outcome, plan| Report::new(feed, outcome, plan, p.fetch_time);
         let failed_plan = |now| {
             schedule::plan(
                 now,
