@@ -24,8 +24,8 @@ use uuid::Uuid;
 use crate::config::{ALL, Config, ConfigError, Feed};
 use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
-use crate::refresh::{Refresher, anyhow_like};
-use crate::schedule::Policy;
+use crate::refresh::{Refresher, anyhow_like, host_key};
+use crate::schedule::{Policy, StartQueue};
 use crate::serve::{self, AppState};
 use crate::store::{Store, StoreError};
 
@@ -71,6 +71,8 @@ struct Poller {
     app: Arc<AppState>,
     /// URLs of feeds being polled (or waiting for a slot) right now.
     inflight: Mutex<HashSet<String>>,
+    /// Due polls waiting for a place to start ([`StartQueue`]).
+    starts: Mutex<StartQueue<Feed>>,
     /// Earliest next poll per feed URL (backoff, TTL, Retry-After).
     due: Mutex<HashMap<String, DateTime<Utc>>>,
     idle: Notify,
@@ -100,11 +102,33 @@ impl Poller {
         }
         // A poll of this feed still running (a slow source, or a queue for
         // its host) makes this tick skip it: work never piles up.
-        if !self.inflight.lock().expect("inflight lock").insert(url.clone()) {
+        if !self.inflight.lock().expect("inflight lock").insert(url) {
             return;
         }
+        let next = {
+            let mut starts = self.starts.lock().expect("starts lock");
+            // Checked again under the lock [`Poller::stop`] empties the
+            // queue under: a poll queued after that would never start.
+            if self.stopping.load(Ordering::SeqCst) {
+                Err(feed)
+            } else {
+                let host = host_key(&feed.url).to_string();
+                Ok(starts.push(&host, feed))
+            }
+        };
+        match next {
+            Ok(Some(feed)) => self.start(feed),
+            Ok(None) => {}
+            Err(feed) => self.stop_waiting(vec![feed]),
+        }
+    }
+
+    /// Runs a poll that [`StartQueue`] let start; when it ends, starts the
+    /// one that takes its place.
+    fn start(self: &Arc<Self>, feed: Feed) {
         let this = self.clone();
         tokio::spawn(async move {
+            let url = feed.url.to_string();
             let report = this.refresher.refresh(&feed).await;
             if !this.stopping.load(Ordering::SeqCst) {
                 this.app.metrics.record(&report);
@@ -119,14 +143,47 @@ impl Poller {
                 this.app.invalidate_all();
                 this.announce(&feed.categories);
             }
-            let mut inflight = this.inflight.lock().expect("inflight lock");
-            inflight.remove(&url);
-            if inflight.is_empty() {
-                this.idle.notify_waiters();
-                drop(inflight);
-                this.after_burst();
+            let next = this
+                .starts
+                .lock()
+                .expect("starts lock")
+                .finish(host_key(&feed.url));
+            this.done(&url);
+            if let Some((_, next)) = next {
+                if this.stopping.load(Ordering::SeqCst) {
+                    this.stop_waiting(vec![next]);
+                } else {
+                    this.start(next);
+                }
             }
         });
+    }
+
+    /// A feed's poll ended, or will not run: once none is left, the burst
+    /// is over.
+    fn done(&self, url: &str) {
+        let mut inflight = self.inflight.lock().expect("inflight lock");
+        inflight.remove(url);
+        if inflight.is_empty() {
+            self.idle.notify_waiters();
+            drop(inflight);
+            self.after_burst();
+        }
+    }
+
+    /// At shutdown: no new polls, and those waiting to start never will.
+    fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let waiting = self.starts.lock().expect("starts lock").take_waiting();
+        self.stop_waiting(waiting);
+    }
+
+    /// Polls that were waiting to start and will not: their places are
+    /// not taken, so only the feeds are forgotten.
+    fn stop_waiting(&self, feeds: Vec<Feed>) {
+        for feed in feeds {
+            self.done(feed.url.as_str());
+        }
     }
 
     /// Once no poll is running: gives the memory the burst freed back to
@@ -295,6 +352,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
         refresher: refresher.clone(),
         app: app.clone(),
         inflight: Mutex::new(HashSet::new()),
+        starts: Mutex::new(refresher.start_queue()),
         due: Mutex::new(
             due.into_iter()
                 .filter_map(|(u, t)| Some((u, DateTime::from_timestamp(t, 0)?)))
@@ -336,7 +394,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
 
     info!("shutting down: no new polls; letting running ones finish");
     notify(&[NotifyState::Stopping]);
-    poller.stopping.store(true, Ordering::SeqCst);
+    poller.stop();
     refresher.stop();
     if let Err(e) = jobs.scheduler.shutdown().await {
         warn!("scheduler shutdown: {e}");

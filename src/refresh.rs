@@ -18,7 +18,7 @@ use url::Url;
 
 use crate::config::{Config, Feed};
 use crate::fetch::{Body, FetchError, Fetched, Fetcher, Validators};
-use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll};
+use crate::schedule::{self, HostHolds, NetHealth, Plan, Policy, Poll, StartQueue};
 use crate::store::{Counts, Refreshed, SourceMeta, Store, StoreError};
 use crate::{decode, normalize, parse, scrape};
 
@@ -325,6 +325,11 @@ impl Report {
     }
 }
 
+/// The host a feed's politeness is counted by (empty for local files).
+pub fn host_key(url: &Url) -> &str {
+    url.host_str().unwrap_or("")
+}
+
 /// Pause between two requests to the same host.
 pub const HOST_GAP: Duration = Duration::from_millis(250);
 
@@ -347,6 +352,7 @@ pub struct Refresher {
     /// Near-duplicate detection (`[dedup]`), if enabled.
     near: std::sync::RwLock<Option<crate::neardup::Settings>>,
     global: Arc<Semaphore>,
+    concurrency: usize,
     per_host: usize,
     hosts: Mutex<HashMap<String, HostSlot>>,
     net: Mutex<NetHealth>,
@@ -379,6 +385,7 @@ impl Refresher {
             settings: std::sync::RwLock::new((fetcher, policy)),
             near: std::sync::RwLock::new(None),
             global: Arc::new(Semaphore::new(concurrency.max(1))),
+            concurrency: concurrency.max(1),
             per_host: per_host.max(1),
             hosts: Mutex::new(HashMap::new()),
             net: Mutex::new(NetHealth::default()),
@@ -453,19 +460,45 @@ impl Refresher {
         }
     }
 
+    /// A queue deciding which refreshes start ([`StartQueue`]): room for
+    /// every request slot four times over (refreshes also wait for the
+    /// store, and for the gap between requests to their host), and for
+    /// each host twice its own slots, so the next refresh of a host is
+    /// ready when a request slot frees.
+    pub fn start_queue<J>(&self) -> StartQueue<J> {
+        StartQueue::new(self.concurrency * 4, self.per_host * 2)
+    }
+
     /// Refreshes every configured feed once, concurrently but politely.
     /// Reports come back in config order.
     pub async fn refresh_all(self: &Arc<Self>, cfg: &Config) -> Vec<Report> {
+        let mut queue = self.start_queue();
         let mut tasks = tokio::task::JoinSet::new();
+        // Task → feed, to know whose place a task that panicked frees.
+        let mut index_of = HashMap::new();
+        let start = |tasks: &mut tokio::task::JoinSet<_>, index_of: &mut HashMap<_, _>, i: usize| {
+            let (this, feed) = (self.clone(), cfg.feeds[i].clone());
+            let task = tasks.spawn(async move { (i, this.refresh(&feed).await) });
+            index_of.insert(task.id(), i);
+        };
         for (i, feed) in cfg.feeds.iter().enumerate() {
-            let (this, feed) = (self.clone(), feed.clone());
-            tasks.spawn(async move { (i, this.refresh(&feed).await) });
+            if let Some(i) = queue.push(host_key(&feed.url), i) {
+                start(&mut tasks, &mut index_of, i);
+            }
         }
         let mut reports: Vec<(usize, Report)> = Vec::with_capacity(cfg.feeds.len());
-        while let Some(r) = tasks.join_next().await {
+        while let Some(r) = tasks.join_next_with_id().await {
+            let id = match &r {
+                Ok((id, _)) => *id,
+                Err(e) => e.id(),
+            };
+            let i = index_of.remove(&id).expect("every task is indexed");
+            if let Some((_, next)) = queue.finish(host_key(&cfg.feeds[i].url)) {
+                start(&mut tasks, &mut index_of, next);
+            }
             match r {
-                Ok(r) => reports.push(r),
-                Err(e) => warn!("refresh task failed: {e}"),
+                Ok((_, r)) => reports.push(r),
+                Err(e) => warn!(feed = %cfg.feeds[i].url, "refresh task failed: {e}"),
             }
         }
         reports.sort_by_key(|(i, _)| *i);
@@ -514,7 +547,7 @@ impl Refresher {
             Err(error) => return failed(error),
         };
         let skipped = schedule::plan(now, Poll::Skipped, state.consecutive_errors, policy, 0.0);
-        let host = feed.url.host_str().unwrap_or("").to_string();
+        let host = host_key(&feed.url).to_string();
         let held = state
             .retry_after
             .and_then(|t| DateTime::from_timestamp(t, 0))
@@ -958,7 +991,7 @@ impl Refresher {
                 else {
                     continue;
                 };
-                let host = url.host_str().unwrap_or("").to_string();
+                let host = host_key(&url).to_string();
                 let mut stopping = self.stopping.subscribe();
                 let got = tokio::select! {
                     r = async {

@@ -6,7 +6,7 @@
 //! exponentially (with jitter, capped), and Retry-After is obeyed. A feed is
 //! never dropped for good: the cap bounds every wait.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -166,6 +166,128 @@ impl HostHolds {
     }
 }
 
+/// Which due polls start now, and which wait their turn.
+///
+/// Every started refresh is a task that holds about 1.3 KB from the moment
+/// it exists, most of it while it waits for a request slot; spawning every
+/// due feed at once made the tasks the largest part of a 15,000-feed cycle
+/// (19 MB of a 41 MB heap). Waiting here costs a queue entry instead.
+///
+/// At most `limit` polls run at once, and at most `per_host` of them for
+/// one host: the request slots and the gap between requests to a host
+/// (in `refresh`) still pace the requests themselves; this only decides
+/// which refreshes exist. Decision: hosts take turns rather than the feeds
+/// going in config order, so a host with hundreds of feeds (an RSSHub
+/// instance, say) cannot fill every place while it waits out its gaps and
+/// hold back every other host behind it.
+#[derive(Debug)]
+pub struct StartQueue<J> {
+    limit: usize,
+    per_host: usize,
+    running: usize,
+    hosts: HashMap<String, HostQueue<J>>,
+    /// Hosts with waiting polls and room to start one, in turn order.
+    turns: VecDeque<String>,
+}
+
+#[derive(Debug)]
+struct HostQueue<J> {
+    running: usize,
+    waiting: VecDeque<J>,
+    /// Whether the host is in `turns` (at most once).
+    in_turns: bool,
+}
+
+impl<J> StartQueue<J> {
+    pub fn new(limit: usize, per_host: usize) -> StartQueue<J> {
+        StartQueue {
+            limit: limit.max(1),
+            per_host: per_host.max(1),
+            running: 0,
+            hosts: HashMap::new(),
+            turns: VecDeque::new(),
+        }
+    }
+
+    /// Offers a poll of `host`: it comes back if it may start now (it then
+    /// counts as running until [`StartQueue::finish`]), else it waits.
+    pub fn push(&mut self, host: &str, job: J) -> Option<J> {
+        let h = self.hosts.entry(host.to_string()).or_insert_with(|| HostQueue {
+            running: 0,
+            waiting: VecDeque::new(),
+            in_turns: false,
+        });
+        // Nothing of this host waits ahead of it (else it would have no room
+        // or be in turn), and while anything waits in turn every place is
+        // taken: a new poll never overtakes a waiting one.
+        if self.running < self.limit && h.running < self.per_host {
+            h.running += 1;
+            self.running += 1;
+            return Some(job);
+        }
+        h.waiting.push_back(job);
+        if h.running < self.per_host && !h.in_turns {
+            h.in_turns = true;
+            self.turns.push_back(host.to_string());
+        }
+        None
+    }
+
+    /// A poll of `host` ended; returns the poll that takes its place, if
+    /// any (with its host), which counts as running from now.
+    pub fn finish(&mut self, host: &str) -> Option<(String, J)> {
+        self.running = self.running.saturating_sub(1);
+        if let Some(h) = self.hosts.get_mut(host) {
+            h.running = h.running.saturating_sub(1);
+            if !h.waiting.is_empty() && !h.in_turns {
+                h.in_turns = true;
+                self.turns.push_back(host.to_string());
+            }
+        }
+        let next = self.next();
+        if let Some(h) = self.hosts.get(host)
+            && h.running == 0
+            && h.waiting.is_empty()
+        {
+            self.hosts.remove(host);
+        }
+        next
+    }
+
+    fn next(&mut self) -> Option<(String, J)> {
+        if self.running >= self.limit {
+            return None;
+        }
+        let host = self.turns.pop_front()?;
+        let h = self.hosts.get_mut(&host).expect("a host in turn has a queue");
+        let job = h.waiting.pop_front().expect("a host in turn has a waiting poll");
+        h.running += 1;
+        self.running += 1;
+        h.in_turns = !h.waiting.is_empty() && h.running < self.per_host;
+        if h.in_turns {
+            self.turns.push_back(host.clone());
+        }
+        Some((host, job))
+    }
+
+    /// Takes every waiting poll out (at shutdown, when none may start).
+    pub fn take_waiting(&mut self) -> Vec<J> {
+        self.turns.clear();
+        let mut out = Vec::new();
+        self.hosts.retain(|_, h| {
+            out.extend(h.waiting.drain(..));
+            h.in_turns = false;
+            h.running > 0
+        });
+        out
+    }
+
+    /// Polls waiting for a place.
+    pub fn waiting(&self) -> usize {
+        self.hosts.values().map(|h| h.waiting.len()).sum()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,5 +408,91 @@ mod tests {
         h.clear("x.cn", "https://x.cn/a");
         assert_eq!(h.held_until("x.cn", now()), None);
         assert_eq!(h.held_until("y.cn", now()), None);
+    }
+
+    /// Polls started by pushing `jobs` (host, id) in order.
+    fn push_all(q: &mut StartQueue<u32>, jobs: &[(&str, u32)]) -> Vec<u32> {
+        jobs.iter().filter_map(|&(h, j)| q.push(h, j)).collect()
+    }
+
+    #[test]
+    fn at_most_limit_polls_run_and_the_rest_start_in_order() {
+        let mut q = StartQueue::new(3, 2);
+        let hosts = ["a", "b", "c", "d", "e"];
+        let jobs: Vec<(&str, u32)> = hosts.iter().zip(0..).map(|(h, j)| (*h, j)).collect();
+        assert_eq!(push_all(&mut q, &jobs), [0, 1, 2]);
+        assert_eq!(q.waiting(), 2);
+        assert_eq!(q.finish("b"), Some(("d".to_string(), 3)));
+        assert_eq!(q.finish("a"), Some(("e".to_string(), 4)));
+        assert_eq!(q.finish("c"), None);
+        assert_eq!(q.waiting(), 0);
+        // d and e run: one place is free, so one new poll starts at once.
+        assert_eq!(push_all(&mut q, &[("f", 5), ("g", 6)]), [5]);
+        assert_eq!(q.waiting(), 1);
+    }
+
+    #[test]
+    fn one_host_gets_at_most_per_host_places() {
+        let mut q = StartQueue::new(10, 2);
+        let jobs: Vec<(&str, u32)> = (0..5).map(|j| ("a", j)).collect();
+        assert_eq!(
+            push_all(&mut q, &jobs),
+            [0, 1],
+            "places are free, but not for a third poll of a"
+        );
+        // Another host is not held back by a's queue.
+        assert_eq!(q.push("b", 9), Some(9));
+        assert_eq!(q.finish("b"), None);
+        assert_eq!(q.finish("a"), Some(("a".to_string(), 2)));
+        assert_eq!(q.finish("a"), Some(("a".to_string(), 3)));
+        assert_eq!(q.finish("a"), Some(("a".to_string(), 4)));
+        assert_eq!(q.finish("a"), None);
+        assert_eq!(q.finish("a"), None);
+        assert!(
+            q.hosts.is_empty(),
+            "hosts with nothing running or waiting are forgotten"
+        );
+    }
+
+    #[test]
+    fn hosts_take_turns_so_a_long_queue_holds_no_one_back() {
+        // An RSSHub-like host with many feeds listed first, then two others.
+        let mut q = StartQueue::new(2, 2);
+        let mut jobs: Vec<(&str, u32)> = (0..10).map(|j| ("hub", j)).collect();
+        jobs.extend([("x", 100), ("y", 200)]);
+        assert_eq!(push_all(&mut q, &jobs), [0, 1]);
+        let mut order = Vec::new();
+        let mut running = vec!["hub", "hub"];
+        while let Some(h) = running.pop() {
+            if let Some((host, j)) = q.finish(h) {
+                order.push(j);
+                running.insert(
+                    0,
+                    if host == "hub" {
+                        "hub"
+                    } else if j == 100 {
+                        "x"
+                    } else {
+                        "y"
+                    },
+                );
+            }
+        }
+        assert_eq!(order.len(), 10, "every waiting poll started: {order:?}");
+        let pos = |j| order.iter().position(|&o| o == j).unwrap();
+        assert!(
+            pos(100) <= 1 && pos(200) <= 2,
+            "x and y waited behind hub's queue: {order:?}"
+        );
+    }
+
+    #[test]
+    fn waiting_polls_can_be_taken_out_at_shutdown() {
+        let mut q = StartQueue::new(1, 1);
+        assert_eq!(push_all(&mut q, &[("a", 1), ("b", 2), ("a", 3)]), [1]);
+        let mut taken = q.take_waiting();
+        taken.sort_unstable();
+        assert_eq!(taken, [2, 3]);
+        assert_eq!(q.finish("a"), None, "nothing is left to start");
     }
 }

@@ -374,6 +374,41 @@ fn retry_after_holds_the_daemon_back() {
 }
 
 #[test]
+fn polls_waiting_to_start_do_not_hold_up_shutdown() {
+    // Ten hanging feeds of one host with one request slot: four polls
+    // start (the host's share), six wait for a place. At SIGTERM the
+    // waiting ones must be dropped, not counted as still running.
+    let srv = FixtureServer::start();
+    let feeds: Vec<(String, &str)> = (0..10)
+        .map(|i| {
+            let path = format!("/hang{i}.rss");
+            srv.route(&path, Route::Hang(Duration::from_secs(60)));
+            (srv.url(&path), "misc")
+        })
+        .collect();
+    let feeds: Vec<(&str, &str)> = feeds.iter().map(|(u, c)| (u.as_str(), *c)).collect();
+    let port = free_port();
+    let env = Env::new("");
+    let cfg =
+        config(port, "0 0 0 1 1 *", &feeds).replace("[fetch]\n", "[fetch]\nconcurrency = 1\nper_host = 2\n");
+    env.write_config(&cfg);
+    let d = start(&env, port);
+    let asked = || {
+        (0..10)
+            .filter(|i| !srv.requests(&format!("/hang{i}.rss")).is_empty())
+            .count()
+    };
+    wait_until(20, "a hanging poll", || asked() > 0);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(asked(), 1, "one request slot, and that request hangs");
+    let log_path = d.log.clone();
+    assert_eq!(d.terminate(), 0);
+    let log = std::fs::read_to_string(log_path).unwrap();
+    assert!(!log.contains("still running"), "{log}");
+    assert!(log.contains("stopped"), "{log}");
+}
+
+#[test]
 fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss").feed("/tiyu.rdf", "tiyu.rdf");

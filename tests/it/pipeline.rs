@@ -540,3 +540,41 @@ fn a_dead_network_does_not_count_against_feeds() {
         run.stdout
     );
 }
+
+#[test]
+fn a_host_with_many_feeds_holds_no_other_host_back() {
+    // One host with ten feeds (an RSSHub instance, say), listed first, and
+    // another host's feed last. With one request slot, polls of the busy
+    // host are a quarter second apart; the other host must not wait for
+    // all ten of them.
+    let busy = FixtureServer::start();
+    let other = FixtureServer::start_on("127.0.0.2");
+    other.feed("/other.rss", "xinhua.rss");
+    let mut cfg = format!("{CATEGORIES}\n[fetch]\nconcurrency = 1\nper_host = 2\n");
+    for i in 0..10 {
+        let path = format!("/busy{i}.rss");
+        busy.feed(&path, "xinhua.rss");
+        cfg += &feed(&busy.url(&path), "\"jiangsu\"");
+    }
+    cfg += &feed(&other.url("/other.rss"), "\"misc\"");
+    let env = Env::new(&cfg);
+    let run = env.huiju(&["fetch"]).ok();
+    assert_eq!(
+        count(&run.stdout, "unchanged\n"),
+        11,
+        "every feed is read:\n{}",
+        run.stdout
+    );
+
+    let mut busy_times: Vec<_> = (0..10)
+        .flat_map(|i| busy.requests(&format!("/busy{i}.rss")))
+        .map(|s| s.at)
+        .collect();
+    busy_times.sort();
+    let other_at = other.requests("/other.rss")[0].at;
+    assert!(
+        other_at < busy_times[4],
+        "the other host was asked only after {} of the busy host's feeds",
+        busy_times.iter().filter(|t| **t < other_at).count()
+    );
+}

@@ -40,6 +40,8 @@ pub struct Seen {
     pub path: String,
     pub if_none_match: Option<String>,
     pub user_agent: Option<String>,
+    /// When it arrived (to order requests across servers).
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -48,7 +50,8 @@ struct Shared {
     seen: Vec<Seen>,
 }
 
-/// A fixture HTTP server on `127.0.0.1:0`, running until dropped.
+/// A fixture HTTP server on `127.0.0.1:0` (or another loopback address,
+/// for a second host), running until dropped.
 pub struct FixtureServer {
     pub addr: SocketAddr,
     shared: Arc<Mutex<Shared>>,
@@ -64,6 +67,12 @@ pub fn fixture(name: &str) -> Vec<u8> {
 
 impl FixtureServer {
     pub fn start() -> FixtureServer {
+        FixtureServer::start_on("127.0.0.1")
+    }
+
+    /// On `ip:0`: Linux routes all of 127.0.0.0/8 to the loopback device,
+    /// so `127.0.0.2` is another host to huiju, on the same machine.
+    pub fn start_on(ip: &'static str) -> FixtureServer {
         let shared = Arc::new(Mutex::new(Shared::default()));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -74,7 +83,7 @@ impl FixtureServer {
                 .build()
                 .unwrap();
             rt.block_on(async move {
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let listener = tokio::net::TcpListener::bind((ip, 0)).await.unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 let app = axum::Router::new().fallback(handle).with_state(state);
                 axum::serve(listener, app)
@@ -145,6 +154,7 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Respo
             path: path.clone(),
             if_none_match: if_none_match.clone(),
             user_agent,
+            at: std::time::Instant::now(),
         });
         s.routes.get(&path).cloned()
     };
