@@ -901,19 +901,21 @@ impl Store {
         let tx = self.conn.transaction()?;
         tx.execute("UPDATE feeds SET active = 0", [])?;
         tx.execute("DELETE FROM feed_categories", [])?;
-        for f in &cfg.feeds {
-            let id: i64 = tx.query_row(
+        {
+            // Prepared once: preparing both per feed was a quarter of the
+            // start-up with 15,000 feeds, and every reload does it again.
+            let mut upsert = tx.prepare(
                 "INSERT INTO feeds (url, title, active, priority) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1, priority = excluded.priority
                  RETURNING id",
-                params![f.url.as_str(), f.title, f.priority],
-                |r| r.get(0),
             )?;
-            for c in &f.categories {
-                tx.execute(
-                    "INSERT OR IGNORE INTO feed_categories (category, feed_id) VALUES (?1, ?2)",
-                    params![c, id],
-                )?;
+            let mut categorize =
+                tx.prepare("INSERT OR IGNORE INTO feed_categories (category, feed_id) VALUES (?1, ?2)")?;
+            for f in &cfg.feeds {
+                let id: i64 = upsert.query_row(params![f.url.as_str(), f.title, f.priority], |r| r.get(0))?;
+                for c in &f.categories {
+                    categorize.execute(params![c, id])?;
+                }
             }
         }
         tx.commit()?;
