@@ -902,8 +902,8 @@ impl Store {
         tx.execute("UPDATE feeds SET active = 0", [])?;
         tx.execute("DELETE FROM feed_categories", [])?;
         {
-            // Prepared once: preparing both per feed was a quarter of the
-            // start-up with 15,000 feeds, and every reload does it again.
+            // Prepared once, not per feed: 15,000 feeds made 30,000
+            // prepares (5 % of an all-304 cycle's CPU), at every reload too.
             let mut upsert = tx.prepare(
                 "INSERT INTO feeds (url, title, active, priority) VALUES (?1, ?2, 1, ?3)
                  ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1, priority = excluded.priority
