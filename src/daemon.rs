@@ -128,7 +128,11 @@ impl Poller {
     fn start(self: &Arc<Self>, feed: Feed) {
         let this = self.clone();
         tokio::spawn(async move {
-            let url = feed.url.to_string();
+            let _place = Place {
+                poller: this.clone(),
+                url: feed.url.to_string(),
+                host: host_key(&feed.url).to_string(),
+            };
             let report = this.refresher.refresh(&feed).await;
             if !this.stopping.load(Ordering::SeqCst) {
                 this.app.metrics.record(&report);
@@ -136,25 +140,12 @@ impl Poller {
             this.due
                 .lock()
                 .expect("due lock")
-                .insert(url.clone(), report.plan.next_due);
+                .insert(feed.url.to_string(), report.plan.next_due);
             if report.changed() {
                 // An item's change shows in every category that carries it,
                 // through any feed: drop every rendered document.
                 this.app.invalidate_all();
                 this.announce(&feed.categories);
-            }
-            let next = this
-                .starts
-                .lock()
-                .expect("starts lock")
-                .finish(host_key(&feed.url));
-            this.done(&url);
-            if let Some((_, next)) = next {
-                if this.stopping.load(Ordering::SeqCst) {
-                    this.stop_waiting(vec![next]);
-                } else {
-                    this.start(next);
-                }
             }
         });
     }
@@ -162,7 +153,7 @@ impl Poller {
     /// A feed's poll ended, or will not run: once none is left, the burst
     /// is over.
     fn done(&self, url: &str) {
-        let mut inflight = self.inflight.lock().expect("inflight lock");
+        let mut inflight = self.inflight.lock().unwrap_or_else(|e| e.into_inner());
         inflight.remove(url);
         if inflight.is_empty() {
             self.idle.notify_waiters();
@@ -232,6 +223,34 @@ impl Poller {
             }
         };
         tokio::time::timeout(limit, wait).await.is_ok()
+    }
+}
+
+/// A started poll's place in the [`StartQueue`]: given back when the poll
+/// ends, even by a panic (a bug), so that a place is never lost and the
+/// feed is polled again at a later tick.
+struct Place {
+    poller: Arc<Poller>,
+    url: String,
+    host: String,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        let p = &self.poller;
+        let next = p
+            .starts
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .finish(&self.host);
+        p.done(&self.url);
+        if let Some((_, next)) = next {
+            if p.stopping.load(Ordering::SeqCst) {
+                p.stop_waiting(vec![next]);
+            } else {
+                p.start(next);
+            }
+        }
     }
 }
 

@@ -510,6 +510,15 @@ impl Refresher {
         // ERROR level so that the span (and the feed URL it carries) is
         // enabled whatever the filter: a warning must say which feed.
         let span = error_span!("refresh", feed = %feed.url);
+        // Fault injection for the tests of a bug that panics a refresh task
+        // itself (outside the parsing threads, which catch their panics);
+        // debug builds only.
+        #[cfg(debug_assertions)]
+        if std::env::var("HUIJU_FAILPOINT_REFRESH_PANIC")
+            .is_ok_and(|u| !u.is_empty() && feed.url.as_str().contains(&u))
+        {
+            panic!("failpoint HUIJU_FAILPOINT_REFRESH_PANIC");
+        }
         let report = self.refresh_inner(feed).instrument(span.clone()).await;
         let _e = span.enter();
         match &report.outcome {

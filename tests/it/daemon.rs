@@ -409,6 +409,45 @@ fn polls_waiting_to_start_do_not_hold_up_shutdown() {
 }
 
 #[test]
+fn polls_that_panic_give_their_places_back() {
+    // A bug that panics a refresh task, injected (debug builds) on every
+    // poll of /bug1.rss and /bug2.rss. Their host has two places to start
+    // polls in (per_host 1): had the panicking polls kept theirs, /ok.rss
+    // would never be polled, and had they stayed "in flight", the buggy
+    // feeds would never be tried again.
+    let srv = FixtureServer::start();
+    srv.feed("/bug1.rss", "xinhua.rss")
+        .feed("/bug2.rss", "xinhua.rss")
+        .feed("/ok.rss", "xinhua.rss");
+    let port = free_port();
+    let env = Env::new("");
+    let cfg = config(
+        port,
+        "* * * * * *",
+        &[
+            (&srv.url("/bug1.rss"), "jiangsu"),
+            (&srv.url("/bug2.rss"), "jiangsu"),
+            (&srv.url("/ok.rss"), "jiangsu"),
+        ],
+    )
+    .replace("[fetch]\n", "[fetch]\nconcurrency = 1\nper_host = 1\n");
+    env.write_config(&cfg);
+    let d = start_with(
+        &env,
+        port,
+        &[("HUIJU_FAILPOINT_REFRESH_PANIC", std::ffi::OsStr::new("/bug"))],
+    );
+    wait_until(20, "five polls of the healthy feed", || {
+        srv.requests("/ok.rss").len() >= 5
+    });
+    wait_until(20, "the buggy feeds tried again", || {
+        count(&d.log(), "failpoint HUIJU_FAILPOINT_REFRESH_PANIC") >= 4
+    });
+    assert_eq!(d.feed("/healthz").status, 200);
+    assert_eq!(d.terminate(), 0);
+}
+
+#[test]
 fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss").feed("/tiyu.rdf", "tiyu.rdf");
