@@ -498,7 +498,18 @@ impl Refresher {
             }
             match r {
                 Ok((_, r)) => reports.push(r),
-                Err(e) => warn!(feed = %cfg.feeds[i].url, "refresh task failed: {e}"),
+                Err(e) => {
+                    // A bug: nothing was recorded for the feed, but it is
+                    // reported like any failure rather than left out.
+                    let error = format!("refresh task failed: {e}");
+                    warn!(feed = %cfg.feeds[i].url, "{error}");
+                    let plan = Plan {
+                        consecutive_errors: 0,
+                        next_due: Utc::now(),
+                    };
+                    let outcome = Outcome::Failed { error, status: None };
+                    reports.push((i, Report::new(&cfg.feeds[i], outcome, plan, None)));
+                }
             }
         }
         reports.sort_by_key(|(i, _)| *i);

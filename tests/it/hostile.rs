@@ -196,6 +196,30 @@ fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
     assert!(due_in > 0, "backed off: due in {due_in} s");
 }
 
+#[test]
+fn a_refresh_task_that_panics_is_reported_and_the_rest_go_on() {
+    let srv = FixtureServer::start();
+    srv.feed("/bug.rss", "xinhua.rss").feed("/ok.rss", "xinhua.rss");
+    let env = Env::new(&format!(
+        "{CATEGORIES}{}{}",
+        feed(&srv.url("/bug.rss")),
+        feed(&srv.url("/ok.rss"))
+    ));
+    let mut cmd = env.command(&["fetch"]);
+    cmd.env("HUIJU_FAILPOINT_REFRESH_PANIC", "/bug.rss");
+    let run = crate::support::run(cmd);
+    assert!(
+        run.line_for(&srv.url("/bug.rss")).contains("refresh task failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/ok.rss")).contains("2 new"),
+        "{}",
+        run.stdout
+    );
+}
+
 /// A server that sends a valid start, then one byte every 300 ms forever.
 fn trickle_server() -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
