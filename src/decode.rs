@@ -107,7 +107,7 @@ fn decode_as(
     }
 
     let text = if enc == UTF_8 {
-        match std::str::from_utf8(body) {
+        match simdutf8::basic::from_utf8(body) {
             Ok(s) => s.to_string(),
             Err(_) => {
                 // A UTF-8-declared feed that is not UTF-8 is almost always GBK.
@@ -181,7 +181,7 @@ fn from_declaration_or_default(
 }
 
 fn is_utf8_non_ascii(b: &[u8]) -> bool {
-    !b.is_ascii() && std::str::from_utf8(b).is_ok()
+    !b.is_ascii() && simdutf8::basic::from_utf8(b).is_ok()
 }
 
 /// The `encoding="…"` of an XML declaration at the start of `b`, read as ASCII.
