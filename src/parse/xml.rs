@@ -168,16 +168,23 @@ fn is_void(name: &str) -> bool {
     VOID.iter().any(|v| v.eq_ignore_ascii_case(name))
 }
 
+/// XML's five predefined entities.
+fn xml_entity(name: &[u8]) -> Option<&'static str> {
+    Some(match name {
+        b"lt" => "<",
+        b"gt" => ">",
+        b"amp" => "&",
+        b"apos" => "'",
+        b"quot" => "\"",
+        _ => return None,
+    })
+}
+
 /// Resolves `&name;` the way browsers would: XML's five, numeric references,
 /// then every HTML5 named entity (`&nbsp;`, `&mdash;` …).
 pub fn resolve_entity(name: &str) -> Option<String> {
-    match name {
-        "lt" => return Some("<".into()),
-        "gt" => return Some(">".into()),
-        "amp" => return Some("&".into()),
-        "apos" => return Some("'".into()),
-        "quot" => return Some("\"".into()),
-        _ => {}
+    if let Some(s) = xml_entity(name.as_bytes()) {
+        return Some(s.into());
     }
     if let Some(num) = name.strip_prefix('#') {
         let code = match num.strip_prefix(['x', 'X']) {
@@ -317,13 +324,16 @@ pub fn parse(text: &str) -> Doc {
                 push_text(&mut stack, &raw);
             }
             Event::CData(t) => push_text(&mut stack, &src_str(text, &t)),
+            // Escaped HTML (`&lt;p&gt;` in a description) is a reference
+            // event per `&lt;` and `&gt;`: XML's five take no allocation.
+            Event::GeneralRef(r) if xml_entity(&r).is_some() => {
+                push_text(&mut stack, xml_entity(&r).expect("matched above"));
+            }
             Event::GeneralRef(r) => {
                 let name = String::from_utf8_lossy(&r).into_owned();
                 match resolve_entity(&name) {
                     Some(s) => {
-                        if !matches!(name.as_str(), "lt" | "gt" | "amp" | "apos" | "quot")
-                            && !name.starts_with('#')
-                        {
+                        if !name.starts_with('#') {
                             rep.html_entity_count += 1;
                             if rep.html_entities.len() < 5 && !rep.html_entities.contains(&name) {
                                 rep.html_entities.push(name);
