@@ -77,7 +77,7 @@ pub fn import(text: &str) -> Result<Vec<Imported>, OpmlError> {
     let doc = xml::parse(text);
     let root = doc.root.ok_or(OpmlError::NoRoot)?;
     if !root.local.eq_ignore_ascii_case("opml") {
-        return Err(OpmlError::NotOpml(root.local));
+        return Err(OpmlError::NotOpml(root.local.into_owned()));
     }
     let mut feeds = Vec::new();
     let mut seen = HashSet::new();

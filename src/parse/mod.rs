@@ -146,7 +146,7 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
         p.atom_feed(&mut feed, &root);
     } else {
         let name = if root.ns.is_empty() {
-            root.local.clone()
+            root.local.to_string()
         } else {
             format!("{}:{}", root.ns, root.local)
         };
