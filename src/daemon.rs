@@ -180,6 +180,11 @@ impl Poller {
     /// Once no poll is running: gives the memory the burst freed back to
     /// the system, at most once a minute (it takes a few milliseconds).
     fn after_burst(&self) {
+        // Not at shutdown: a poll's `Place` may be dropped as the runtime
+        // shuts down, where nothing can be spawned any more.
+        if self.stopping.load(Ordering::SeqCst) {
+            return;
+        }
         let now = std::time::Instant::now();
         {
             let mut last = self.trimmed.lock().expect("trimmed lock");
