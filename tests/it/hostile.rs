@@ -155,11 +155,10 @@ fn odd_documents_and_answers_fail_alone_with_a_reason() {
     assert_eq!(srv.requests("/gone.rss").len(), 1);
 }
 
-/// A parser bug (a panic, injected by a debug-build failpoint: no input is
-/// known to cause one) fails that feed alone, is recorded, and backs the
-/// feed off like any failed poll instead of leaving it due at once.
-#[test]
-fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
+/// `fetch` of /bug.rss and /ok.rss with the debug-build failpoint `var`
+/// panicking on /bug.rss: the buggy feed is reported failed, the other
+/// stored. Returns the server and the environment for more checks.
+fn fetch_with_a_panic(var: &str) -> (FixtureServer, Env) {
     let srv = FixtureServer::start();
     srv.feed("/bug.rss", "xinhua.rss").feed("/ok.rss", "xinhua.rss");
     let env = Env::new(&format!(
@@ -168,7 +167,7 @@ fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
         feed(&srv.url("/ok.rss"))
     ));
     let mut cmd = env.command(&["fetch"]);
-    cmd.env("HUIJU_FAILPOINT_PARSE_PANIC", "/bug.rss");
+    cmd.env(var, "/bug.rss");
     let run = crate::support::run(cmd);
     assert!(
         run.line_for(&srv.url("/bug.rss")).contains("refresh task failed"),
@@ -180,6 +179,15 @@ fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
         "{}",
         run.stdout
     );
+    (srv, env)
+}
+
+/// A parser bug (a panic, injected by a debug-build failpoint: no input is
+/// known to cause one) fails that feed alone, is recorded, and backs the
+/// feed off like any failed poll instead of leaving it due at once.
+#[test]
+fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
+    let (srv, env) = fetch_with_a_panic("HUIJU_FAILPOINT_PARSE_PANIC");
     let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
     let (errors, last_error, due_in): (i64, Option<String>, i64) = db
         .query_row(
@@ -196,28 +204,11 @@ fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
     assert!(due_in > 0, "backed off: due in {due_in} s");
 }
 
+/// A bug that panics the refresh task itself (outside the parsing threads)
+/// is reported as that feed's failure; the other feeds go on.
 #[test]
 fn a_refresh_task_that_panics_is_reported_and_the_rest_go_on() {
-    let srv = FixtureServer::start();
-    srv.feed("/bug.rss", "xinhua.rss").feed("/ok.rss", "xinhua.rss");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}",
-        feed(&srv.url("/bug.rss")),
-        feed(&srv.url("/ok.rss"))
-    ));
-    let mut cmd = env.command(&["fetch"]);
-    cmd.env("HUIJU_FAILPOINT_REFRESH_PANIC", "/bug.rss");
-    let run = crate::support::run(cmd);
-    assert!(
-        run.line_for(&srv.url("/bug.rss")).contains("refresh task failed"),
-        "{}",
-        run.stdout
-    );
-    assert!(
-        run.line_for(&srv.url("/ok.rss")).contains("2 new"),
-        "{}",
-        run.stdout
-    );
+    fetch_with_a_panic("HUIJU_FAILPOINT_REFRESH_PANIC");
 }
 
 /// A server that sends a valid start, then one byte every 300 ms forever.
