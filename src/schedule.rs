@@ -282,8 +282,9 @@ impl<J> StartQueue<J> {
         out
     }
 
-    /// Polls waiting for a place.
-    pub fn waiting(&self) -> usize {
+    /// Polls waiting for a place (for the tests).
+    #[cfg(test)]
+    fn waiting(&self) -> usize {
         self.hosts.values().map(|h| h.waiting.len()).sum()
     }
 }
