@@ -157,6 +157,8 @@ struct NearIndex {
     /// its span (a feed's old items come in runs of nearby dates). Dropped
     /// at the end of each batch: it is memory for a rare case.
     past: Option<(BandIndex, i64)>,
+    /// Buffers for fingerprinting candidates that are not in [`RecentPrints`].
+    scratch: neardup::Scratch,
 }
 
 /// How much wider than one lookup's window [`NearIndex::past`] is built, on
@@ -344,7 +346,12 @@ fn best_near_match(
             None => {
                 let (title, content, summary): (String, Option<String>, Option<String>) =
                     text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-                loaded = neardup::item_fingerprint(&title, content.as_deref(), summary.as_deref());
+                loaded = neardup::item_fingerprint_with(
+                    &mut index.scratch,
+                    &title,
+                    content.as_deref(),
+                    summary.as_deref(),
+                );
                 &loaded
             }
         };
