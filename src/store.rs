@@ -363,24 +363,29 @@ fn best_near_match(
     Ok(best)
 }
 
-/// Puts a new item into the cluster of the story it copies, creating the
-/// cluster on the first copy. The representative is recomputed (highest
-/// feed priority, then earliest, then first stored) and stored; the
-/// cluster's entry id stays that of the copy readers saw first.
+/// The cluster a new item joins, and its score, if it copies a stored
+/// story: found before the item is stored, so that its row is written
+/// once, cluster and all. The cluster is created on the first copy (the
+/// matched item is its representative until [`elect_representative`]
+/// runs); its entry id stays that of the copy readers saw first.
+///
+/// Decision: before the insert, so the copy's row is written with its
+/// cluster, not updated right after (one statement fewer per copy, in the
+/// one thread that writes).
 #[allow(clippy::too_many_arguments)]
-fn join_near_duplicate(
+fn near_cluster(
     conn: &Connection,
     index: &mut NearIndex,
-    id: i64,
     t: i64,
     fp: &neardup::Fingerprint,
     keys: &[u32],
     settings: &neardup::Settings,
     now: i64,
     recent: &RecentPrints,
-) -> Result<bool, StoreError> {
-    let Some((matched, sim)) = best_near_match(conn, index, fp, keys, t, id, settings, recent)? else {
-        return Ok(false);
+) -> Result<Option<(i64, f64)>, StoreError> {
+    // Not stored yet: no id of its own to leave out of the candidates.
+    let Some((matched, sim)) = best_near_match(conn, index, fp, keys, t, 0, settings, recent)? else {
+        return Ok(None);
     };
     let existing: Option<i64> = conn
         .prepare_cached("SELECT cluster_id FROM items WHERE id = ?1")?
@@ -399,8 +404,12 @@ fn join_near_duplicate(
             c
         }
     };
-    conn.prepare_cached("UPDATE items SET cluster_id = ?1, cluster_sim = ?2 WHERE id = ?3")?
-        .execute(params![cluster, sim.score(), id])?;
+    Ok(Some((cluster, sim.score())))
+}
+
+/// Makes the cluster's representative its copy of highest feed priority,
+/// then earliest, then first stored.
+fn elect_representative(conn: &Connection, cluster: i64) -> Result<(), StoreError> {
     conn.prepare_cached(
         "UPDATE clusters SET rep_item = (
              SELECT i.id FROM items i JOIN feeds f ON f.id = i.origin_feed
@@ -408,7 +417,7 @@ fn join_near_duplicate(
          WHERE id = ?1",
     )?
     .execute([cluster])?;
-    Ok(true)
+    Ok(())
 }
 
 /// Stores one refresh (the body of [`Store::apply_refreshes`] per job).
@@ -441,8 +450,9 @@ fn apply_one(
         // each of the 14 names in turn (5 % of that thread's time).
         let mut insert = tx.prepare_cached(
             "INSERT INTO items (origin_feed, guid, link, title, summary, content, author, categories,
-                                    enclosures, published, published_off, first_seen, sort_time, content_hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, COALESCE(?10, ?12), ?13)",
+                                    enclosures, published, published_off, first_seen, sort_time, content_hash,
+                                    cluster_id, cluster_sim)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, COALESCE(?10, ?12), ?13, ?14, ?15)",
         )?;
         let mut update = tx.prepare_cached(
                 "UPDATE items SET link = :link, title = :title, summary = :summary, content = :content,
@@ -499,6 +509,14 @@ fn apply_one(
                     }
                 }
                 None => {
+                    let t = published.unwrap_or(now_s);
+                    let near = near.zip(it.fingerprint.as_ref());
+                    let joined = match near {
+                        Some((settings, fp)) => {
+                            near_cluster(tx, index, t, fp, &it.band_keys, settings, now_s, recent)?
+                        }
+                        None => None,
+                    };
                     insert.execute(params![
                         feed_id,
                         it.guid,
@@ -512,7 +530,9 @@ fn apply_one(
                         published,
                         offset,
                         now_s,
-                        it.content_hash
+                        it.content_hash,
+                        joined.map(|(cluster, _)| cluster),
+                        joined.map(|(_, score)| score)
                     ])?;
                     let id = tx.last_insert_rowid();
                     add_key.execute(params![it.key, id])?;
@@ -521,13 +541,12 @@ fn apply_one(
                     }
                     add_feed.execute(params![id, feed_id])?;
                     counts.new += 1;
-                    if let (Some(settings), Some(fp)) = (near, &it.fingerprint) {
-                        let t = published.unwrap_or(now_s);
-                        let keys = &it.band_keys;
-                        if join_near_duplicate(tx, index, id, t, fp, keys, settings, now_s, recent)? {
-                            counts.clustered += 1;
-                        }
-                        index_bands(tx, index, id, t, keys)?;
+                    if let Some((cluster, _)) = joined {
+                        elect_representative(tx, cluster)?;
+                        counts.clustered += 1;
+                    }
+                    if let Some((_, fp)) = near {
+                        index_bands(tx, index, id, t, &it.band_keys)?;
                         recent.add(id, fp);
                     }
                 }
@@ -686,10 +705,15 @@ impl Store {
         // that otherwise goes to a temporary file (17 % of storing time in
         // pwrite when every refresh had a savepoint). Checkpoints every
         // 8,000 pages (32 MB of WAL) instead of 1,000: each one syncs, and
-        // a 50,000-item cycle ran 10 % faster.
+        // a 50,000-item cycle ran 10 % faster. Changed pages stay in memory
+        // up to 2,000 (8 MB) in a transaction, beyond the cache's 2 MB of
+        // pages read: SQLite otherwise writes changed pages to the WAL
+        // before the commit once the cache is full, and a page changed again
+        // afterwards is written twice (a third of the WAL of a 50,000-item
+        // cycle, BENCHMARKS.md).
         conn.execute_batch(
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
-             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8000;",
+             PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 8000; PRAGMA cache_spill = 2000;",
         )
         .map_err(open_err)?;
         // The write path alone caches about 20 statements (rusqlite keeps 16).
