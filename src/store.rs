@@ -360,10 +360,9 @@ fn best_near_match(
 }
 
 /// The cluster a new item joins, and its score, if it copies a stored
-/// story: found before the item is stored, so that its row is written
-/// once, cluster and all. The cluster is created on the first copy (the
-/// matched item is its representative until [`elect_representative`]
-/// runs); its entry id stays that of the copy readers saw first.
+/// story. The cluster is created on the first copy (the matched item is
+/// its representative until [`elect_representative`] runs); its entry id
+/// stays that of the copy readers saw first.
 ///
 /// Decision: before the insert, so the copy's row is written with its
 /// cluster, not updated right after (one statement fewer per copy, in the
