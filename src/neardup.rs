@@ -659,8 +659,9 @@ pub fn fingerprint_with(scratch: &mut Scratch, title: &str, html: &str) -> Finge
     }
     key.clear();
     key.push_str("lead:");
-    key.extend(text.chars().filter(|c| *c != '.').take(24));
-    if key.chars().count() >= "lead:".len() + 24 {
+    let mut lead = 0;
+    key.extend(text.chars().filter(|c| *c != '.').take(24).inspect(|_| lead += 1));
+    if lead == 24 {
         keys.push(hash(key));
     }
     let mut title: Vec<u64> = folded_title
