@@ -27,6 +27,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up_with_hook(include_str!("../migrations/0003_prints.sql"), move_lsh_to_prints),
         M::up(include_str!("../migrations/0004_lean_indexes.sql")),
         M::up(include_str!("../migrations/0005_no_item_keys_index.sql")),
+        M::up(include_str!("../migrations/0006_items_sort_on_time.sql")),
     ]
 }
 
@@ -1621,6 +1622,46 @@ mod tests {
         let counts = &status.categories;
         assert_eq!((counts["c"], counts["d"], counts["all"]), (4, 4, 4));
         assert_eq!(status.feeds.len(), 4, "only active feeds are listed");
+    }
+
+    /// Output feeds list items newest first, ties by id, by walking
+    /// `items_sort` (keyed by time alone since migration 6): never by
+    /// sorting the category, which at a million items took seconds.
+    #[test]
+    fn listings_walk_the_time_index_without_sorting() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("h.db")).unwrap();
+        s.conn
+            .execute_batch(
+                "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+                 INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+                 VALUES (1, 1, 'a', 't', 0, 100, 0), (2, 1, 'b', 't', 0, 300, 0),
+                        (3, 1, 'c', 't', 0, 100, 0), (4, 1, 'd', 't', 0, 200, 0);",
+            )
+            .unwrap();
+        let sql = "SELECT x.id FROM items x ORDER BY x.sort_time DESC, x.id DESC LIMIT 10";
+        let plan: Vec<String> = s
+            .conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap()
+            .query_map([], |r| r.get(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join("\n");
+        assert!(
+            plan.contains("items_sort") && !plan.contains("TEMP B-TREE"),
+            "{plan}"
+        );
+        let order: Vec<i64> = s
+            .conn
+            .prepare(sql)
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(order, [2, 4, 3, 1]);
     }
 
     /// Migration 3 moves the LSH rows of a version-2 database into prints.
