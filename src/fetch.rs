@@ -177,7 +177,11 @@ impl Fetcher {
         }
         let headers = resp.headers().clone();
         let final_url = resp.url().clone();
-        let mut bytes = Vec::new();
+        // Sized once by the announced length (known unless the body is
+        // compressed): grown chunk by chunk, every body was copied about
+        // twice over by reallocation.
+        let announced = resp.content_length().unwrap_or(0).min(self.max_body);
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         while let Some(chunk) = resp.chunk().await.map_err(|e| self.request_error(&e))? {
             if bytes.len() as u64 + chunk.len() as u64 > self.max_body {
                 return Err(too_large());
