@@ -93,7 +93,8 @@ struct Row {
     what: &'static str,
     wall: Duration,
     items: i64,
-    rss_kib: u64,
+    /// Peak RSS of the child that did the run; none for one done in this process.
+    rss_kib: Option<u64>,
 }
 
 /// Server mode (a child process, so that the generated feeds do not count
@@ -301,7 +302,7 @@ fn main() {
         what: "huiju fetch, all new",
         wall,
         items,
-        rss_kib: rss,
+        rss_kib: Some(rss),
     });
     let (wall, rss, code) = measure(&mut huiju());
     assert_eq!(code, 0, "huiju fetch (304 cycle) failed");
@@ -311,7 +312,7 @@ fn main() {
         what: "huiju fetch, all 304",
         wall,
         items: 0,
-        rss_kib: rss,
+        rss_kib: Some(rss),
     });
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/feedparser_ingest.py");
@@ -330,14 +331,14 @@ fn main() {
                 what: "feedparser + sqlite3, all new",
                 wall,
                 items,
-                rss_kib: rss,
+                rss_kib: Some(rss),
             });
             let (wall, rss, _) = measure(&mut python());
             rows.push(Row {
                 what: "feedparser + sqlite3, all 304",
                 wall,
                 items: 0,
-                rss_kib: rss,
+                rss_kib: Some(rss),
             });
         }
         _ => eprintln!("python3 with feedparser not found: skipping the comparison"),
@@ -350,7 +351,7 @@ fn main() {
         what: "SQLite alone: huiju's rows copied by SQL",
         wall: floor,
         items,
-        rss_kib: 0,
+        rss_kib: None,
     });
 
     println!("\n| Run | Wall | Items stored | Items/s | Peak RSS |");
@@ -369,11 +370,8 @@ fn main() {
             } else {
                 "–".into()
             },
-            if r.rss_kib > 0 {
-                format!("{:.1} MB", r.rss_kib as f64 / 1024.0)
-            } else {
-                "–".into()
-            }
+            r.rss_kib
+                .map_or_else(|| "–".into(), |kib| format!("{:.1} MB", kib as f64 / 1024.0))
         );
     }
     if let (Some(h), Some(p)) = (
