@@ -158,6 +158,13 @@ struct NearIndex {
     /// its span (a feed's old items come in runs of nearby dates). Dropped
     /// at the end of each batch: it is memory for a rare case.
     past: Option<(BandIndex, i64)>,
+    /// Whether the current batch looked anything up in `past`: a batch that
+    /// did not lets it go.
+    past_used: bool,
+    /// How many recent items contain each shingle: what makes text
+    /// boilerplate rather than evidence. Made with `live`, from the newest
+    /// stored items of the window, then kept up to date as items are stored.
+    df: Option<Box<neardup::DocFreq>>,
     /// Buffers for fingerprinting candidates that are not in [`RecentPrints`].
     scratch: neardup::Scratch,
 }
@@ -165,6 +172,14 @@ struct NearIndex {
 /// How much wider than one lookup's window [`NearIndex::past`] is built, on
 /// each side.
 const PAST_MARGIN: i64 = 24 * 3600;
+
+/// Items [`NearIndex::past`] may hold (about 0.4 KB each) before it is
+/// built anew around the next lookup.
+const PAST_MAX_ITEMS: usize = 100_000;
+
+/// Stored items fingerprinted to count document frequencies when the
+/// in-memory index is first built (the newest of the window).
+const DF_WARM_ITEMS: i64 = neardup::DocFreq::HALF_LIFE as i64 / 2;
 
 /// Stores an item's LSH band keys and adds them to the in-memory tables
 /// that cover its time.
@@ -217,24 +232,50 @@ const INDEX_MARGIN: i64 = 6 * 3600;
 /// Makes the in-memory index hold every item of the last `window`,
 /// loading it from the database at first use, and trims items too old to
 /// be looked up ([`index_floor`]) at most hourly.
-fn prepare_index(
-    conn: &Connection,
-    index: &mut Option<BandIndex>,
-    now: i64,
-    window: i64,
-) -> Result<(), StoreError> {
+fn prepare_index(conn: &Connection, index: &mut NearIndex, now: i64, window: i64) -> Result<(), StoreError> {
     let floor = index_floor(now, window);
-    match index {
+    match &mut index.live {
         Some(ix) if ix.from() < floor - 3600 => ix.evict_before(floor),
         Some(_) => {}
         None => {
             let from = now.saturating_sub(window).saturating_sub(INDEX_MARGIN);
             let mut ix = BandIndex::new(from);
             load_prints(conn, &mut ix, from, i64::MAX)?;
-            *index = Some(ix);
+            index.live = Some(ix);
         }
     }
+    if index.df.is_none() {
+        index.df = Some(warm_doc_freq(conn, &mut index.scratch)?);
+    }
     Ok(())
+}
+
+/// Document frequencies of the newest stored items that have prints.
+///
+/// Decision: counted again from their text at start, not stored: the
+/// table is 2 MB and changes with every item, and this costs a few
+/// milliseconds per thousand items, once per process.
+fn warm_doc_freq(
+    conn: &Connection,
+    scratch: &mut neardup::Scratch,
+) -> Result<Box<neardup::DocFreq>, StoreError> {
+    let mut df = Box::<neardup::DocFreq>::default();
+    let mut stmt = conn.prepare(
+        "SELECT i.title, i.content, i.summary FROM items i JOIN prints p ON p.item_id = i.id
+         ORDER BY i.sort_time DESC LIMIT ?1",
+    )?;
+    let mut rows = stmt.query([DF_WARM_ITEMS])?;
+    while let Some(r) = rows.next()? {
+        let (title, content, summary): (String, Option<String>, Option<String>) =
+            (r.get(0)?, r.get(1)?, r.get(2)?);
+        df.add(&neardup::item_fingerprint_with(
+            scratch,
+            &title,
+            content.as_deref(),
+            summary.as_deref(),
+        ));
+    }
+    Ok(df)
 }
 
 /// The oldest time the in-memory index extends back to: far enough for new
@@ -296,7 +337,7 @@ fn near_candidates(
     exclude: i64,
 ) -> Result<Vec<i64>, StoreError> {
     let now = Utc::now().timestamp();
-    prepare_index(conn, &mut index.live, now, window)?;
+    prepare_index(conn, index, now, window)?;
     let ix = index.live.as_mut().expect("prepared above");
     let need = t.saturating_sub(window);
     if need < ix.from() {
@@ -306,19 +347,48 @@ fn near_candidates(
             ix.extend_to(need);
         } else {
             let end = t.saturating_add(window).saturating_add(1);
-            let past = match &mut index.past {
-                Some((p, e)) if p.from() <= need && end <= *e => p,
-                past => {
-                    let (from, to) = (need.saturating_sub(PAST_MARGIN), end.saturating_add(PAST_MARGIN));
-                    let mut p = BandIndex::new(from);
-                    load_prints(conn, &mut p, from, to)?;
-                    &mut past.insert((p, to)).0
-                }
-            };
+            index.past_used = true;
+            let past = past_index(conn, &mut index.past, need, end)?;
             return Ok(past.candidates(keys, t, window, exclude, MAX_CANDIDATES));
         }
     }
     Ok(ix.candidates(keys, t, window, exclude, MAX_CANDIDATES))
+}
+
+/// The index of past times, made to cover `from..to`.
+///
+/// Decision: extended by the spans it lacks, not built anew around each
+/// lookup that falls outside it. A backfill's items come in no time order
+/// (feed after feed, each newest first): building anew read the whole
+/// span's prints again for most items, and ingest time grew with the
+/// square of the items.
+fn past_index<'a>(
+    conn: &Connection,
+    past: &'a mut Option<(BandIndex, i64)>,
+    from: i64,
+    to: i64,
+) -> Result<&'a mut BandIndex, StoreError> {
+    if past.as_ref().is_some_and(|(p, _)| p.items() > PAST_MAX_ITEMS) {
+        *past = None;
+    }
+    let (p, end) = match past {
+        Some(p) => p,
+        None => {
+            let start = from.saturating_sub(PAST_MARGIN);
+            past.insert((BandIndex::new(start), start))
+        }
+    };
+    if from < p.from() {
+        let lo = from.saturating_sub(PAST_MARGIN);
+        load_prints(conn, p, lo, p.from())?;
+        p.extend_to(lo);
+    }
+    if to > *end {
+        let hi = to.saturating_add(PAST_MARGIN);
+        load_prints(conn, p, *end, hi)?;
+        *end = hi;
+    }
+    Ok(p)
 }
 
 /// The best match for a new item among its candidates, if any is the same story.
@@ -352,7 +422,7 @@ fn best_near_match(
                 &loaded
             }
         };
-        let sim = neardup::compare(fp, other);
+        let sim = neardup::compare_with(fp, other, index.df.as_deref());
         if sim.is_duplicate(&settings.params) && best.is_none_or(|(_, b)| sim.score() > b.score()) {
             best = Some((cand, sim));
         }
@@ -543,6 +613,9 @@ fn apply_one(
                     }
                     if let Some((_, fp)) = near {
                         index_bands(tx, index, id, t, &it.band_keys)?;
+                        if let Some(df) = &mut index.df {
+                            df.add(fp);
+                        }
                         recent.add(id, fp);
                     }
                 }
@@ -830,7 +903,9 @@ impl Store {
         if r.as_ref().map_or(true, |rs| rs.iter().any(Result::is_err)) {
             self.forget_unsaved();
         }
-        self.index.past = None;
+        if !std::mem::take(&mut self.index.past_used) {
+            self.index.past = None;
+        }
         r.map(|rs| {
             rs.into_iter()
                 .map(|r| r.map_err(|e| self.write_error(e)))

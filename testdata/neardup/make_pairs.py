@@ -1653,9 +1653,20 @@ N_SHARED = 28
 N_UNRELATED = 22
 
 
+def option(name, default):
+    """The value after `name` on the command line, else `default`."""
+    args = sys.argv[1:]
+    return args[args.index(name) + 1] if name in args else default
+
+
 def main():
     explain = "--explain" in sys.argv[1:]
-    rng = random.Random(SEED)
+    # Another seed draws other pairs, variations and names from the same
+    # material: the held-out set (README.md) is --seed 20261206.
+    seed = int(option("--seed", SEED))
+    out = option("--out", OUT)
+    prefix = option("--prefix", "p")
+    rng = random.Random(seed)
     arts, byid, fus, briefs = load_data()
     ctx = {"arts": arts}
     pairs = []   # (label, kind, a_json, b_json, note)
@@ -1749,16 +1760,16 @@ def main():
     rng.shuffle(pairs)
     lines = []
     for i, (label, kind, a, b, note) in enumerate(pairs, 1):
-        rec = {"id": "p%04d" % i, "label": label, "kind": kind, "a": a, "b": b}
+        rec = {"id": "%s%04d" % (prefix, i), "label": label, "kind": kind, "a": a, "b": b}
         lines.append(json.dumps(rec, ensure_ascii=False))
         if explain:
-            print("p%04d %-8s %-20s %s" % (i, label, kind, note))
-    with open(OUT, "w", encoding="utf-8", newline="\n") as f:
+            print("%s%04d %-8s %-20s %s" % (prefix, i, label, kind, note))
+    with open(out, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
 
     # --- check what was written
     ids, stats = set(), {}
-    with open(OUT, encoding="utf-8") as f:
+    with open(out, encoding="utf-8") as f:
         for line in f:
             rec = json.loads(line)
             assert rec["id"] not in ids
@@ -1787,7 +1798,7 @@ def main():
                 tot[label] += len(v)
                 print("| %s | %s | %d | %.2f / %.2f / %.2f |" % (label, kind, len(v), v[0], v[len(v) // 2], v[-1]))
     print("| | **total** | **%d** (dup %d, distinct %d) | |" % (len(ids), tot["dup"], tot["distinct"]))
-    print("wrote %s" % OUT, file=sys.stderr)
+    print("wrote %s" % out, file=sys.stderr)
 
 
 if __name__ == "__main__":
