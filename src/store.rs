@@ -18,6 +18,9 @@ use crate::normalize::Item;
 use crate::parse::Enclosure;
 use crate::schedule::Plan;
 
+mod recluster;
+pub use recluster::Report as ReclusterReport;
+
 /// Schema migrations, applied in order at open; the version is kept in
 /// `PRAGMA user_version`.
 fn migrations() -> Vec<M<'static>> {
