@@ -8,7 +8,13 @@
 //! 1,000 sites. The release `huiju` binary then runs `fetch` twice on a
 //! fresh database: a full cycle, then one where every source answers 304.
 //! The same job is done by `benches/feedparser_ingest.py` (feedparser +
-//! sqlite3 + a thread pool), the way many small aggregators are written.
+//! sqlite3 + a thread pool), the way many small aggregators are written,
+//! and by `huiju fetch` with near-duplicate detection off.
+//!
+//! `HUIJU_BENCH_CORPUS=templated` serves regional template news instead
+//! (`common/corpus.rs`: union reports, project lists, notices; no two
+//! items the same story), the hardest text for near-duplicate detection.
+//! Items are dated back from the current hour (`HUIJU_BENCH_BASE` fixes it).
 //!
 //! Prints wall time, items/s and peak RSS of each process (from `wait4`).
 //! The server runs as a child process: a child's peak RSS (`ru_maxrss`)
@@ -57,6 +63,12 @@ async fn feed(State(s): State<Arc<Served>>, UrlPath(name): UrlPath<String>, h: H
         body.clone(),
     )
         .into_response()
+}
+
+/// `HUIJU_BENCH_CORPUS`: `mixed` (the default: random text, 10 % copies)
+/// or `templated` (regional template news, no copies).
+fn corpus() -> String {
+    std::env::var("HUIJU_BENCH_CORPUS").unwrap_or_else(|_| "mixed".into())
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -109,6 +121,7 @@ fn serve(dir: &Path, feeds: usize, per_feed: usize) {
         unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) };
     }
     let dup_pct = 10;
+    let templated = corpus() == "templated";
     // One loopback address per feed: 127.1.0.1, 127.1.0.2, …
     let addr = |f: usize| Ipv4Addr::new(127, 1, (f / 250) as u8, (f % 250 + 1) as u8);
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -130,7 +143,11 @@ fn serve(dir: &Path, feeds: usize, per_feed: usize) {
     let t = Instant::now();
     let bodies: Vec<(bytes::Bytes, String)> = (0..feeds)
         .map(|f| {
-            let b = common::feed_bytes(f, feeds, per_feed, dup_pct, &hosts[f]);
+            let b = if templated {
+                common::templated_feed_bytes(f, per_feed, &hosts[f])
+            } else {
+                common::feed_bytes(f, feeds, per_feed, dup_pct, &hosts[f])
+            };
             (bytes::Bytes::from(b), format!("\"v1-{f}\""))
         })
         .collect();
@@ -177,6 +194,13 @@ fn serve(dir: &Path, feeds: usize, per_feed: usize) {
         urls.push_str(&url);
         urls.push('\n');
     }
+    // The same feeds with near-duplicate detection off, into another database.
+    let off = cfg.replacen(
+        "database = \"huiju.db\"",
+        "database = \"nodedup.db\"\n[dedup]\nenabled = false",
+        1,
+    );
+    std::fs::write(dir.join("huiju-nodedup.toml"), off).unwrap();
     std::fs::write(dir.join("huiju.toml"), cfg).unwrap();
     std::fs::write(dir.join("urls.txt"), urls).unwrap();
     std::fs::write(dir.join("stats-host"), &hosts[0]).unwrap();
@@ -315,6 +339,27 @@ fn main() {
         rss_kib: Some(rss),
     });
 
+    let mut off = Command::new(bin);
+    off.arg("--config")
+        .arg(dir.path().join("huiju-nodedup.toml"))
+        .arg("fetch");
+    off.env("RUST_LOG", "error");
+    let (wall, rss, code) = measure(&mut off);
+    assert_eq!(code, 0, "huiju fetch (dedup off) failed");
+    stats(dir.path());
+    rows.push(Row {
+        what: "huiju fetch, all new, dedup off",
+        wall,
+        items: count(&dir.path().join("nodedup.db"), "SELECT count(*) FROM items"),
+        rss_kib: Some(rss),
+    });
+    if let (Some(on), Some(off)) = (rows.first(), rows.last()) {
+        eprintln!(
+            "dedup on runs at {:.2}× the speed of dedup off",
+            off.wall.as_secs_f64() / on.wall.as_secs_f64()
+        );
+    }
+
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/feedparser_ingest.py");
     let py_db = dir.path().join("py.db");
     let python = || {
@@ -323,6 +368,8 @@ fn main() {
         c
     };
     match Command::new("python3").args(["-c", "import feedparser"]).status() {
+        // The script is the yardstick of the mixed set only.
+        _ if corpus() == "templated" => {}
         Ok(s) if s.success() => {
             let (wall, rss, code) = measure(&mut python());
             assert_eq!(code, 0, "the feedparser script failed");

@@ -42,8 +42,9 @@ const SEGMENTS: usize = 1 << SEGMENT_BITS;
 /// Entries of a new table.
 const SEGMENT_START: usize = 16;
 
-/// Candidates read per band key: a feed of template items (all in the
-/// same buckets) costs a bounded number of candidates, not all of them.
+/// Items of the window sharing a band key that make it crowded
+/// ([`BandIndex::candidates`]): a feed of template items (all in the same
+/// buckets) costs a bounded number of candidates, not all of them.
 pub const PER_BAND: usize = 8;
 
 /// Entries kept per band key: the latest (by time) `PER_KEY` items.
@@ -51,10 +52,13 @@ pub const PER_BAND: usize = 8;
 /// Decision: without a cap, N template items sharing their keys made one
 /// probe run of N entries per key, walked by every insert and lookup:
 /// O(N²) for a feed of N such items (4 × 5,000 took minutes). Dropping
-/// the oldest entry of a full key keeps what lookups use (the latest
-/// [`PER_BAND`] in a time window); the price is that a lookup far back in
-/// time, behind more than `PER_KEY` newer items with that key, misses.
-pub const PER_KEY: usize = 4 * PER_BAND;
+/// the oldest entry of a full key keeps what lookups use (whether
+/// [`PER_BAND`] items of a time window share the key, and its latest); the
+/// price is that a lookup far back in time, behind more than `PER_KEY`
+/// newer items with that key, misses. Every entry of a crowded key lies
+/// in the probe runs that lookups of other keys walk: twice the crowd is
+/// enough to tell one in a window, and costs half of four times.
+pub const PER_KEY: usize = 2 * PER_BAND;
 
 /// A key's table and the hash bits that place it in the table.
 fn spot(key: u32) -> (usize, usize) {
@@ -222,11 +226,36 @@ impl BandIndex {
     }
 
     /// Items sharing a band key with `keys` whose time is within `window`
-    /// of `t`, other than `exclude`: for each key the [`PER_BAND`] latest,
-    /// then ranked by keys shared (then newest id), at most `max`.
+    /// of `t`, other than `exclude`, ranked by the keys they share (then
+    /// newest id), at most `max`.
+    ///
+    /// A key that [`PER_BAND`] or more items of the window share is
+    /// boilerplate by definition (a template's sentences, a portal's
+    /// paragraphs): it gives only its latest item, and that hit ranks below
+    /// any through a key few items share. A key with fewer gives them all.
+    ///
+    /// Decision: crowded keys still give one item, not none: a story that
+    /// many outlets carry crowds its own keys, and its latest copy is the
+    /// one to join.
     pub fn candidates(&self, keys: &[u32], t: i64, window: i64, exclude: i64, max: usize) -> Vec<i64> {
+        self.candidates_at(keys, t, window, exclude, max)
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect()
+    }
+
+    /// [`BandIndex::candidates`] with each one's time: `(id, time)`.
+    pub fn candidates_at(
+        &self,
+        keys: &[u32],
+        t: i64,
+        window: i64,
+        exclude: i64,
+        max: usize,
+    ) -> Vec<(i64, i64)> {
         let (lo, hi) = (t.saturating_sub(window), t.saturating_add(window));
-        let mut hits: Vec<(i64, usize)> = Vec::new();
+        // (id, time, hits through specific keys, hits through crowded keys)
+        let mut hits: Vec<(i64, i64, usize, usize)> = Vec::new();
         let mut bucket: Vec<(i64, i64)> = Vec::new();
         self.prefetch(keys);
         for &k in keys {
@@ -244,19 +273,32 @@ impl BandIndex {
                 }
                 i = (i + 1) & mask;
             }
-            if bucket.len() > PER_BAND {
-                bucket.select_nth_unstable_by(PER_BAND - 1, |a, b| b.cmp(a));
-                bucket.truncate(PER_BAND);
+            let crowded = bucket.len() >= PER_BAND;
+            if crowded {
+                let latest = bucket.iter().copied().max().expect("crowded is not empty");
+                bucket.clear();
+                bucket.push(latest);
             }
-            for &(_, id) in &bucket {
-                match hits.iter_mut().find(|(h, _)| *h == id) {
-                    Some((_, n)) => *n += 1,
-                    None => hits.push((id, 1)),
+            for &(time, id) in &bucket {
+                let at = match hits.iter().position(|h| h.0 == id) {
+                    Some(at) => at,
+                    None => {
+                        hits.push((id, time, 0, 0));
+                        hits.len() - 1
+                    }
+                };
+                if crowded {
+                    hits[at].3 += 1;
+                } else {
+                    hits[at].2 += 1;
                 }
             }
         }
-        hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        hits.into_iter().take(max).map(|(id, _)| id).collect()
+        hits.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(b.3.cmp(&a.3)).then(b.0.cmp(&a.0)));
+        hits.into_iter()
+            .take(max)
+            .map(|(id, time, ..)| (id, time))
+            .collect()
     }
 }
 
@@ -296,14 +338,22 @@ mod tests {
     }
 
     #[test]
-    fn a_crowded_bucket_gives_only_its_latest_items() {
+    fn a_crowded_bucket_gives_only_its_latest_item_ranked_last() {
         let mut ix = BandIndex::new(0);
         for id in 1..=100 {
             ix.insert(id, id * 10, &[42]);
         }
-        let c = ix.candidates(&[42], 1_000, 10_000, 0, 16);
-        assert_eq!(c.len(), PER_BAND);
-        assert!(c.iter().all(|id| *id > 92), "{c:?}");
+        ix.insert(7_000, 500, &[43]);
+        ix.insert(7_001, 500, &[43]);
+        assert_eq!(ix.candidates(&[42], 1_000, 10_000, 0, 16), vec![100]);
+        // Through a key few share, both; through the crowded one, its latest, after them.
+        assert_eq!(
+            ix.candidates(&[42, 43], 1_000, 10_000, 0, 16),
+            vec![7_001, 7_000, 100]
+        );
+        // Fewer than the crowd within the window: all of them.
+        let c = ix.candidates(&[42], 1_000, 65, 0, 16);
+        assert_eq!(c, vec![100, 99, 98, 97, 96, 95, 94]);
     }
 
     #[test]
@@ -320,11 +370,10 @@ mod tests {
             .map(|g| g.entries().filter(|(k, _)| *k == 42).count())
             .sum();
         assert_eq!(crowded, PER_KEY);
-        // The latest items by time are the ones kept and found.
+        // The latest item by time is the one found.
         let c = ix.candidates(&[42], 5_000, 10_000, -1, 16);
         let times: Vec<i64> = c.iter().map(|id| (id * 7_919) % 5_000).collect();
-        assert_eq!(c.len(), PER_BAND);
-        assert!(times.iter().all(|t| *t >= 5_000 - PER_BAND as i64), "{times:?}");
+        assert_eq!(times, vec![4_999]);
         // Keys the crowd shares with no one are all still there.
         assert_eq!(ix.candidates(&[1_000 + 4_321], 0, 10_000, -1, 16), vec![4_321]);
     }

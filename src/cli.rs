@@ -56,6 +56,12 @@ pub enum Command {
         /// The item's link or guid (any URL variant).
         url: String,
     },
+    /// Check stored clusters with the current near-duplicate rule and split out items that are not the same story.
+    Recluster {
+        /// Show what would change without changing it.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
     ImportOpml {
         file: PathBuf,
@@ -220,6 +226,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::ImportOpml { file, write } => import_opml(&cli.config, &file, write),
         Command::Explain { url } => explain(&cli.config, &url),
+        Command::Recluster { dry_run } => recluster(&cli.config, dry_run),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -543,11 +550,9 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
     };
     let item = store.item_brief(id)?;
     let fp = item.fingerprint();
-    let settings = cfg.dedup.unwrap_or(neardup::Settings {
-        params: neardup::Params::default(),
-        window: std::time::Duration::from_secs(72 * 3600),
-    });
+    let settings = cfg.dedup.unwrap_or_default();
     let p = settings.params;
+    let df = store.doc_freq_around(item.sort_time, settings.window)?;
     let when = |t: i64| {
         chrono::DateTime::from_timestamp(t, 0)
             .map(|d| {
@@ -557,21 +562,65 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
             })
             .unwrap_or_default()
     };
-    let describe = |s: &neardup::Similarity| {
-        format!(
-            "score {:.2} (containment {:.2}, numbers agree {:.2}), jaccard {:.2}, headline {:.2}, {} shingles in common → {}",
+    // The comparison with another stored item, and the text it rests on.
+    let describe = |out: &mut String, other: &crate::store::ItemBrief| {
+        let ofp = other.fingerprint();
+        let s = neardup::compare_with(&fp, &ofp, Some(&df));
+        let _ = writeln!(
+            out,
+            "      score {:.2} (containment {:.2}, specific {:.2}, numbers agree {:.2}), jaccard {:.2}, {} shingles in common → {}",
             s.score(),
             s.containment,
+            s.specific,
             s.numbers,
             s.jaccard,
-            s.title,
             s.common,
             if s.is_duplicate(&p) {
                 "same story"
             } else {
                 "different story"
             }
-        )
+        );
+        let _ = writeln!(
+            out,
+            "      headline: {} (bigrams {:.2})",
+            s.headline.describe(),
+            s.title
+        );
+        let ev = neardup::evidence(
+            &item.title,
+            item.content.as_deref().or(item.summary.as_deref()).unwrap_or(""),
+            &ofp,
+            Some(&df),
+            3,
+        );
+        let quote = |runs: &[String]| {
+            runs.iter()
+                .map(|r| {
+                    let short: String = r.chars().take(40).collect();
+                    let more = if r.chars().count() > 40 { "…" } else { "" };
+                    format!("«{short}{more}»")
+                })
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let _ = writeln!(
+            out,
+            "      shared, specific to these items: {}",
+            if ev.specific.is_empty() {
+                "nothing".into()
+            } else {
+                quote(&ev.specific)
+            }
+        );
+        if !ev.boilerplate.is_empty() {
+            let _ = writeln!(
+                out,
+                "      shared, common in the window (discounted {:.0} %): {}",
+                s.boilerplate * 100.0,
+                quote(&ev.boilerplate)
+            );
+        }
     };
     let mut out = String::new();
     let _ = writeln!(out, "item:      {} (#{})", item.title, item.id);
@@ -580,10 +629,11 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
     let _ = writeln!(out, "date:      {}", when(item.sort_time));
     let _ = writeln!(
         out,
-        "dedup:     {} (threshold {:.2}, window ±{} h)",
+        "dedup:     {} (threshold {:.2}, window ±{} h, {} items around it counted for boilerplate)",
         if cfg.dedup.is_some() { "on" } else { "off" },
         p.threshold,
-        settings.window.as_secs() / 3600
+        settings.window.as_secs() / 3600,
+        df.items()
     );
     match item.cluster {
         Some(c) => {
@@ -605,11 +655,8 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
                 );
                 let _ = writeln!(out, "      {}", other.link.as_deref().unwrap_or("-"));
                 if m != id {
-                    let _ = writeln!(
-                        out,
-                        "      vs this item: {}",
-                        describe(&neardup::compare(&fp, &other.fingerprint()))
-                    );
+                    let _ = writeln!(out, "      vs this item:");
+                    describe(&mut out, &other);
                 }
             }
             if let Some(s) = item.cluster_sim {
@@ -631,13 +678,50 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
                     other.title,
                     when(other.sort_time)
                 );
-                let _ = writeln!(
-                    out,
-                    "      {}",
-                    describe(&neardup::compare(&fp, &other.fingerprint()))
-                );
+                describe(&mut out, &other);
             }
         }
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `huiju recluster`: stored clusters checked again with the current rule.
+fn recluster(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(config_path)?;
+    let Some(settings) = cfg.dedup else {
+        bail!("near-duplicate detection is off ([dedup] enabled = false): nothing to check");
+    };
+    let mut store = Store::open(&cfg.database)?;
+    let report = store
+        .recluster(&settings, dry_run)
+        .with_context(|| format!("cannot recluster {}", cfg.database.display()))?;
+    let mut out = String::new();
+    let moved = report.splits.len();
+    let _ = writeln!(
+        out,
+        "{} clusters checked: {} are one story each; {} items {} out of {} clusters ({} new clusters of copies among them)",
+        report.clusters,
+        report.kept,
+        moved,
+        if dry_run { "would be split" } else { "split" },
+        report.clusters - report.kept,
+        report.new_clusters
+    );
+    for s in &report.splits {
+        let _ = writeln!(
+            out,
+            "  cluster #{}: «{}» leaves «{}» (headline {}; specific {:.2}, numbers {:.2})",
+            s.cluster,
+            s.title,
+            s.kept_title,
+            s.sim.headline.describe(),
+            s.sim.specific,
+            s.sim.numbers
+        );
+    }
+    if dry_run && moved > 0 {
+        let _ = writeln!(out, "dry run: nothing changed; run `huiju recluster` to apply");
     }
     emit(&out)?;
     Ok(ExitCode::SUCCESS)

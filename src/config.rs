@@ -589,7 +589,7 @@ impl RawConfig {
             let hours = match &self.dedup.window {
                 Some(w) if *w.get_ref() == 0 => return Err(ctx.at(w, "dedup window must be at least 1 hour")),
                 Some(w) => *w.get_ref(),
-                None => 72,
+                None => crate::neardup::DEFAULT_WINDOW_HOURS,
             };
             Some(crate::neardup::Settings {
                 params: crate::neardup::Params {
@@ -689,7 +689,7 @@ impl RawFetch {
 
 fn threshold(t: &Spanned<f64>, ctx: &Ctx) -> Result<f64, ConfigError> {
     let v = *t.get_ref();
-    if (0.5..=1.0).contains(&v) {
+    if (crate::neardup::MIN_THRESHOLD..=1.0).contains(&v) {
         Ok(v)
     } else {
         Err(ctx.at(

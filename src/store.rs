@@ -170,7 +170,24 @@ struct NearIndex {
     df: Option<Box<neardup::DocFreq>>,
     /// Buffers for fingerprinting candidates that are not in [`RecentPrints`].
     scratch: neardup::Scratch,
+    /// Sketches of the items stored, or compared, since the index was
+    /// built, by id, with their time: what tells most candidates apart
+    /// without reading their text ([`neardup::may_match`]).
+    sketches: HashMap<i64, (i64, neardup::Sketch)>,
 }
+
+impl NearIndex {
+    fn add_sketch(&mut self, id: i64, t: i64, fp: &neardup::Fingerprint) {
+        if self.sketches.len() >= MAX_SKETCHES {
+            // A backfill of months: start again rather than grow.
+            self.sketches.clear();
+        }
+        self.sketches.insert(id, (t, fp.sketch()));
+    }
+}
+
+/// Sketches kept at most (a few hundred bytes each).
+const MAX_SKETCHES: usize = 200_000;
 
 /// How much wider than one lookup's window [`NearIndex::past`] is built, on
 /// each side.
@@ -238,7 +255,10 @@ const INDEX_MARGIN: i64 = 6 * 3600;
 fn prepare_index(conn: &Connection, index: &mut NearIndex, now: i64, window: i64) -> Result<(), StoreError> {
     let floor = index_floor(now, window);
     match &mut index.live {
-        Some(ix) if ix.from() < floor - 3600 => ix.evict_before(floor),
+        Some(ix) if ix.from() < floor - 3600 => {
+            ix.evict_before(floor);
+            index.sketches.retain(|_, (t, _)| *t >= floor);
+        }
         Some(_) => {}
         None => {
             let from = now.saturating_sub(window).saturating_sub(INDEX_MARGIN);
@@ -325,6 +345,10 @@ impl RecentPrints {
 /// Candidates compared with each new item, at most.
 const MAX_CANDIDATES: usize = 16;
 
+/// Of those, candidates whose fingerprint is not in memory ([`RecentPrints`])
+/// and is made again from their stored text, at most.
+const MAX_LOADED: usize = 4;
+
 /// Items sharing an LSH band key with `keys` within `window` of time `t`,
 /// those sharing the most keys first, at most [`MAX_CANDIDATES`] (see
 /// [`BandIndex::candidates`]). Items older than the in-memory index are
@@ -338,7 +362,7 @@ fn near_candidates(
     t: i64,
     window: i64,
     exclude: i64,
-) -> Result<Vec<i64>, StoreError> {
+) -> Result<Vec<(i64, i64)>, StoreError> {
     let now = Utc::now().timestamp();
     prepare_index(conn, index, now, window)?;
     let ix = index.live.as_mut().expect("prepared above");
@@ -352,10 +376,10 @@ fn near_candidates(
             let end = t.saturating_add(window).saturating_add(1);
             index.past_used = true;
             let past = past_index(conn, &mut index.past, need, end)?;
-            return Ok(past.candidates(keys, t, window, exclude, MAX_CANDIDATES));
+            return Ok(past.candidates_at(keys, t, window, exclude, MAX_CANDIDATES));
         }
     }
-    Ok(ix.candidates(keys, t, window, exclude, MAX_CANDIDATES))
+    Ok(ix.candidates_at(keys, t, window, exclude, MAX_CANDIDATES))
 }
 
 /// The index of past times, made to cover `from..to`.
@@ -409,11 +433,27 @@ fn best_near_match(
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
     let mut best: Option<(i64, neardup::Similarity)> = None;
-    for cand in near_candidates(conn, index, keys, t, window, exclude)? {
+    let mut loads = 0;
+    for (cand, at) in near_candidates(conn, index, keys, t, window, exclude)? {
         let loaded;
         let other = match recent.get(cand) {
-            Some(fp) => fp,
+            Some(other) if neardup::surely_apart(fp, &other.numbers, other.correction, &settings.params) => {
+                continue;
+            }
+            Some(other) => other,
             None => {
+                match index.sketches.get(&cand) {
+                    Some((_, sketch)) => {
+                        if !neardup::may_match(fp, sketch, &settings.params) {
+                            continue;
+                        }
+                    }
+                    // The best ranked first: past these, a candidate is not
+                    // worth reading and fingerprinting its text again.
+                    None if loads == MAX_LOADED => continue,
+                    None => {}
+                }
+                loads += 1;
                 let (title, content, summary): (String, Option<String>, Option<String>) =
                     text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 loaded = neardup::item_fingerprint_with(
@@ -422,6 +462,7 @@ fn best_near_match(
                     content.as_deref(),
                     summary.as_deref(),
                 );
+                index.add_sketch(cand, at, &loaded);
                 &loaded
             }
         };
@@ -619,6 +660,7 @@ fn apply_one(
                         if let Some(df) = &mut index.df {
                             df.add(fp);
                         }
+                        index.add_sketch(id, t, fp);
                         recent.add(id, fp);
                     }
                 }
@@ -1405,6 +1447,40 @@ impl Store {
         Ok((rep, guid, members))
     }
 
+    /// Document frequencies of the stored items dated within `window` of
+    /// `t` (the newest [`DF_WARM_ITEMS`] of them), as the writer would
+    /// have counted them: what `explain` weighs shared text by.
+    pub fn doc_freq_around(
+        &self,
+        t: i64,
+        window: std::time::Duration,
+    ) -> Result<neardup::DocFreq, StoreError> {
+        let window = i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4);
+        let mut df = neardup::DocFreq::sliding();
+        let mut scratch = neardup::Scratch::default();
+        let mut stmt = self.conn.prepare(
+            "SELECT i.title, i.content, i.summary FROM items i
+             WHERE i.sort_time BETWEEN ?1 AND ?2 AND EXISTS (SELECT 1 FROM prints p WHERE p.item_id = i.id)
+             ORDER BY i.sort_time DESC LIMIT ?3",
+        )?;
+        let mut rows = stmt.query(params![
+            t.saturating_sub(window),
+            t.saturating_add(window),
+            DF_WARM_ITEMS
+        ])?;
+        while let Some(r) = rows.next()? {
+            let (title, content, summary): (String, Option<String>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
+            df.add(&neardup::item_fingerprint_with(
+                &mut scratch,
+                &title,
+                content.as_deref(),
+                summary.as_deref(),
+            ));
+        }
+        Ok(df)
+    }
+
     /// Items sharing an LSH band with `id` within `window` of its time.
     pub fn near_candidates_of(
         &mut self,
@@ -1423,6 +1499,7 @@ impl Store {
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             id,
         )
+        .map(|c| c.into_iter().map(|(id, _)| id).collect())
     }
 
     /// LSH candidates for a fingerprint at time `t` (for benchmarks and tools).
@@ -1440,6 +1517,7 @@ impl Store {
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             0,
         )
+        .map(|c| c.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Bulk-loads synthetic items with their LSH keys, for benchmarks:

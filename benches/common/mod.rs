@@ -2,6 +2,8 @@
 //! news items, written as RSS 2.0 (UTF-8 or GB18030) or Atom 1.0.
 #![allow(dead_code)] // each bench uses part of it
 
+pub mod corpus;
+
 use std::fmt::Write;
 
 /// One generated story.
@@ -42,11 +44,37 @@ pub fn story(seed: u64) -> Story {
 pub struct Entry {
     pub story: Story,
     pub link: String,
-    /// Seconds before 2026-11-24 12:00 +08:00.
+    /// Seconds before [`base_unix`].
     pub age: i64,
 }
 
-const BASE_UNIX: i64 = 1_795_492_800; // 2026-11-24 04:00 UTC
+impl From<corpus::Doc> for Entry {
+    fn from(d: corpus::Doc) -> Entry {
+        Entry {
+            story: Story {
+                title: d.title,
+                html: d.html,
+            },
+            link: d.link,
+            age: d.age,
+        }
+    }
+}
+
+/// The time items' ages count back from: `HUIJU_BENCH_BASE` (Unix
+/// seconds), else the start of the current hour, so that generated news is
+/// recent news, as a poll brings it.
+pub fn base_unix() -> i64 {
+    std::env::var("HUIJU_BENCH_BASE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            now - now % 3600
+        })
+}
 
 /// Items of feed `f` (of `feeds`) with `n` items; about `dup_pct` percent are
 /// copies (same title and text, a byline added, another URL) of items of
@@ -91,7 +119,8 @@ pub fn rss(title: &str, link: &str, entries: &[Entry]) -> String {
     )
     .unwrap();
     for e in entries {
-        let t = chrono::DateTime::from_timestamp(BASE_UNIX - e.age, 0).unwrap() + chrono::Duration::hours(8);
+        let t =
+            chrono::DateTime::from_timestamp(base_unix() - e.age, 0).unwrap() + chrono::Duration::hours(8);
         writeln!(
             x,
             "<item><title>{}</title><link>{}</link><guid isPermaLink=\"true\">{}</guid>\
@@ -121,7 +150,7 @@ pub fn atom(title: &str, link: &str, entries: &[Entry]) -> String {
     )
     .unwrap();
     for e in entries {
-        let t = chrono::DateTime::from_timestamp(BASE_UNIX - e.age, 0).unwrap();
+        let t = chrono::DateTime::from_timestamp(base_unix() - e.age, 0).unwrap();
         writeln!(
             x,
             "<entry><title>{}</title><id>{}</id><link href=\"{}\"/><updated>{}</updated>\
@@ -148,14 +177,32 @@ pub fn rss_gb(title: &str, link: &str, entries: &[Entry]) -> Vec<u8> {
 /// Feed number `f` of a generated set: every third is Atom, every tenth
 /// GB18030 RSS, the rest UTF-8 RSS.
 pub fn feed_bytes(f: usize, feeds: usize, n: usize, dup_pct: u32, host: &str) -> Vec<u8> {
-    let e = entries(f, feeds, n, dup_pct, host);
+    encode(f, &entries(f, feeds, n, dup_pct, host), host)
+}
+
+/// Feed number `f` of the templated set ([`corpus::templated`]: regional
+/// portals' template news, no two items the same story), `n` items.
+pub fn templated_feed_bytes(f: usize, n: usize, host: &str) -> Vec<u8> {
+    let e: Vec<Entry> = corpus::templated(TEMPLATED_SEED, f, n)
+        .into_iter()
+        .map(Entry::from)
+        .collect();
+    encode(f, &e, host)
+}
+
+/// The seed of the templated set the benchmarks serve.
+pub const TEMPLATED_SEED: u64 = 2026;
+
+/// Feed `f`'s entries as its format: every third is Atom, every tenth
+/// GB18030 RSS, the rest UTF-8 RSS.
+pub fn encode(f: usize, e: &[Entry], host: &str) -> Vec<u8> {
     let title = format!("生成的新闻源 {f}");
     let link = format!("http://{host}/");
     if f % 3 == 2 {
-        atom(&title, &link, &e).into_bytes()
+        atom(&title, &link, e).into_bytes()
     } else if f % 10 == 1 {
-        rss_gb(&title, &link, &e)
+        rss_gb(&title, &link, e)
     } else {
-        rss(&title, &link, &e).into_bytes()
+        rss(&title, &link, e).into_bytes()
     }
 }
