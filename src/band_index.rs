@@ -255,11 +255,13 @@ impl BandIndex {
     ) -> Vec<(i64, i64)> {
         let (lo, hi) = (t.saturating_sub(window), t.saturating_add(window));
         // (id, time, hits through specific keys, hits through crowded keys)
-        let mut hits: Vec<(i64, i64, usize, usize)> = Vec::new();
-        let mut bucket: Vec<(i64, i64)> = Vec::new();
+        let mut hits: Vec<(i64, i64, usize, usize)> = Vec::with_capacity(4 * keys.len());
         self.prefetch(keys);
         for &k in keys {
-            bucket.clear();
+            // The key's items in the window: the first PER_BAND of them, how
+            // many in all, and the latest.
+            let mut bucket = [(0i64, 0i64); PER_BAND];
+            let (mut n, mut latest) = (0usize, (i64::MIN, 0i64));
             let seg = &self.segments[spot(k).0];
             let mask = seg.table.len() - 1;
             let mut i = seg.home(k);
@@ -268,18 +270,22 @@ impl BandIndex {
                 if key == k {
                     let (id, at) = self.slots[slot as usize];
                     if at >= lo && at <= hi && id != exclude {
-                        bucket.push((at, id));
+                        if n < PER_BAND {
+                            bucket[n] = (at, id);
+                        }
+                        n += 1;
+                        latest = latest.max((at, id));
                     }
                 }
                 i = (i + 1) & mask;
             }
-            let crowded = bucket.len() >= PER_BAND;
-            if crowded {
-                let latest = bucket.iter().copied().max().expect("crowded is not empty");
-                bucket.clear();
-                bucket.push(latest);
-            }
-            for &(time, id) in &bucket {
+            let crowded = n >= PER_BAND;
+            let found: &[(i64, i64)] = if crowded {
+                std::slice::from_ref(&latest)
+            } else {
+                &bucket[..n]
+            };
+            for &(time, id) in found {
                 let at = match hits.iter().position(|h| h.0 == id) {
                     Some(at) => at,
                     None => {

@@ -565,7 +565,7 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
     // The comparison with another stored item, and the text it rests on.
     let describe = |out: &mut String, other: &crate::store::ItemBrief| {
         let ofp = other.fingerprint();
-        let s = neardup::compare_with(&fp, &ofp, Some(&df));
+        let s = neardup::compare_weighed(&fp, &ofp, &df);
         let _ = writeln!(
             out,
             "      score {:.2} (containment {:.2}, specific {:.2}, numbers agree {:.2}), jaccard {:.2}, {} shingles in common → {}",

@@ -1232,6 +1232,14 @@ pub fn compare(a: &Fingerprint, b: &Fingerprint) -> Similarity {
     compare_with(a, b, None)
 }
 
+/// [`compare_with`], always weighing the shingles: for tools that show
+/// the evidence, not only the decision.
+pub fn compare_weighed(a: &Fingerprint, b: &Fingerprint, df: &DocFreq) -> Similarity {
+    let mut sim = compare(a, b);
+    (sim.specific, sim.boilerplate) = weighed(a.shingle_set(), b.shingle_set(), df);
+    sim
+}
+
 /// How alike two fingerprints are, with shingles weighed by how specific
 /// they are to a few items of the window when `df` is given.
 pub fn compare_with(a: &Fingerprint, b: &Fingerprint, df: Option<&DocFreq>) -> Similarity {
@@ -1350,15 +1358,17 @@ pub fn evidence(title: &str, html: &str, other: &Fingerprint, df: Option<&DocFre
     // Per character: shared with `other`; per shingle end: its weight, if counted.
     let mut shared = vec![false; chars.len()];
     let mut weight: Vec<Option<f64>> = vec![None; chars.len()];
+    // Shingles skip the dots inside numbers, as the fingerprint's do.
+    let letters: Vec<usize> = (0..chars.len()).filter(|&i| chars[i] != '.').collect();
     let mut window = 0u64;
-    for (i, &c) in chars.iter().enumerate() {
-        window = ((window << 21) | u64::from(c)) & ((1 << 63) - 1);
-        if i < 2 {
+    for (n, &i) in letters.iter().enumerate() {
+        window = ((window << 21) | u64::from(chars[i])) & ((1 << 63) - 1);
+        if n < 2 {
             continue;
         }
         let h = mix(window);
         if set.binary_search(&h).is_ok() {
-            shared[i - 2..=i].fill(true);
+            shared[letters[n - 2]..=i].fill(true);
             if let Some(df) = df.filter(|_| DocFreq::counted(h)) {
                 weight[i] = Some(df.weight(h));
             }

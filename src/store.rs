@@ -342,8 +342,10 @@ impl RecentPrints {
     }
 }
 
-/// Candidates compared with each new item, at most.
-const MAX_CANDIDATES: usize = 16;
+/// Candidates compared with each new item, at most: the best ranked (a
+/// copy shares most of its keys), so that the cost per item is bounded
+/// whatever the text.
+const MAX_CANDIDATES: usize = 8;
 
 /// Of those, candidates whose fingerprint is not in memory ([`RecentPrints`])
 /// and is made again from their stored text, at most.
@@ -443,11 +445,8 @@ fn best_near_match(
             Some(other) => other,
             None => {
                 match index.sketches.get(&cand) {
-                    Some((_, sketch)) => {
-                        if !neardup::may_match(fp, sketch, &settings.params) {
-                            continue;
-                        }
-                    }
+                    Some((_, sketch)) if !neardup::may_match(fp, sketch, &settings.params) => continue,
+                    Some(_) => {}
                     // The best ranked first: past these, a candidate is not
                     // worth reading and fingerprinting its text again.
                     None if loads == MAX_LOADED => continue,

@@ -36,6 +36,15 @@ pub struct Split {
     pub sim: Similarity,
 }
 
+/// A group of items that leaves cluster `from`.
+struct Move {
+    from: i64,
+    /// Each item, and its score against the group's first (none for the first).
+    items: Vec<(i64, Option<f64>)>,
+    /// The item the group's new cluster is made from; none for an item alone.
+    first: Option<i64>,
+}
+
 /// A stored item as reclustering needs it.
 struct Member {
     id: i64,
@@ -163,8 +172,7 @@ impl Store {
             clusters: clusters.len(),
             ..Report::default()
         };
-        // The new layout: item → (cluster, similarity) for the items that move.
-        let mut moves: Vec<(i64, Vec<(i64, Option<f64>)>, Option<i64>)> = Vec::new();
+        let mut moves: Vec<Move> = Vec::new();
         {
             let mut win = Window::new(&self.conn)?;
             for &(cluster, t) in &clusters {
@@ -184,7 +192,7 @@ impl Store {
                             item: m.id,
                             title: m.title.clone(),
                             kept_title: keeper.title.clone(),
-                            sim: neardup::compare_with(&m.fp, &keeper.fp, Some(&win.df)),
+                            sim: neardup::compare_weighed(&m.fp, &keeper.fp, &win.df),
                         });
                     }
                     if g.len() > 1 {
@@ -202,7 +210,11 @@ impl Store {
                             (m.id, sim)
                         })
                         .collect();
-                    moves.push((cluster, items, (g.len() > 1).then_some(first.id)));
+                    moves.push(Move {
+                        from: cluster,
+                        items,
+                        first: (g.len() > 1).then_some(first.id),
+                    });
                 }
             }
         }
@@ -212,7 +224,12 @@ impl Store {
         let now = chrono::Utc::now().timestamp();
         let tx = self.conn.transaction()?;
         let mut touched = std::collections::BTreeSet::new();
-        for (cluster, items, first) in moves {
+        for Move {
+            from: cluster,
+            items,
+            first,
+        } in moves
+        {
             let new_cluster = match first {
                 Some(first) => Some(
                     tx.prepare_cached(

@@ -2,6 +2,9 @@
 //! 127.0.0.1 and a real SQLite file in a temporary folder.
 
 mod check;
+// The generated corpora and feed writers the benchmarks use.
+#[path = "../../benches/common/mod.rs"]
+mod common;
 mod daemon;
 mod hostile;
 mod html;
