@@ -9,8 +9,9 @@
 //! - [`syndicated`]: one 新华日报/新华社 story and 1–3 portal reposts with
 //!   headline suffixes and page-furniture variations (true copies);
 //! - [`adversarial`]: labelled near-misses (series parts, one notice for
-//!   several provinces or modules) and hard true copies (broken markup,
-//!   rewritten headlines).
+//!   several provinces or modules; series parts of summary-only feeds share
+//!   their introduction) and hard true copies (broken markup, rewritten
+//!   headlines).
 //!
 //! The text is invented in the style of Jiangsu regional news; places are
 //! real, people, firms and figures are not. Only the standard library is
@@ -2006,6 +2007,12 @@ pub fn adversarial(seed: u64, n: usize) -> Vec<(Doc, Doc, bool)> {
                         pa.insert(0, note.clone());
                         pb.insert(0, note);
                     }
+                    if rng.chance(40) {
+                        // A summary-only feed: both parts carry the same
+                        // introduction, and only the headline tells them apart.
+                        pa.truncate(2);
+                        pb = pa.clone();
+                    }
                     let (ta, tb) = if m1 == "第一集" {
                         (format!("《{base_title}》{m1}"), format!("《{base_title}》{m2}"))
                     } else {
@@ -2242,7 +2249,10 @@ mod tests {
             assert_eq!(same, i % 4 >= 2);
             assert_ne!(a.link, b.link);
             match i % 4 {
-                0 | 1 => {
+                // Parts of a series may share their text (a summary-only
+                // feed): the headline alone tells them apart.
+                0 => assert_ne!(a.title, b.title),
+                1 => {
                     assert_ne!(a.title, b.title);
                     assert_ne!(visible_text(&a.html), visible_text(&b.html));
                 }
