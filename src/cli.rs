@@ -230,6 +230,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
+            if store.clusters_predate_rule()? {
+                tracing::warn!("{}", crate::store::RECLUSTER_HINT);
+            }
             let policy = Policy {
                 max_backoff: cfg.fetch.max_backoff,
                 ..Policy::default()

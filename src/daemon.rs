@@ -313,6 +313,18 @@ fn notify(states: &[NotifyState]) {
 }
 
 /// Runs the daemon on the config at `config_path` until `shutdown` completes.
+/// Logs a warning when the database's clusters were made by an earlier
+/// near-duplicate rule, which merged template news it should not have.
+async fn warn_if_clusters_predate_rule(store: &Arc<Mutex<Store>>) {
+    let store = store.clone();
+    let old = tokio::task::spawn_blocking(move || store.lock().expect("store lock").clusters_predate_rule())
+        .await
+        .expect("a query does not panic");
+    if let Ok(true) = old {
+        warn!("{}", crate::store::RECLUSTER_HINT);
+    }
+}
+
 pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
     let cfg = Arc::new(Config::load(&config_path)?);
     let db = cfg.database.clone();
@@ -356,6 +368,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
         }
     });
     info!(%addr, config = %config_path.display(), feeds = cfg.feeds.len(), "huiju is running");
+    warn_if_clusters_predate_rule(&store).await;
 
     let policy = policy_of(&cfg);
     let refresher = Arc::new(Refresher::new(

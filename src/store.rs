@@ -21,6 +21,10 @@ use crate::schedule::Plan;
 mod recluster;
 pub use recluster::Report as ReclusterReport;
 
+/// What to tell a user whose clusters an earlier rule made.
+pub const RECLUSTER_HINT: &str = "the stored clusters were made by an earlier near-duplicate rule, which merged \
+     distinct template reports; run `huiju recluster --dry-run` to see what it would split, then `huiju recluster`";
+
 /// Schema migrations, applied in order at open; the version is kept in
 /// `PRAGMA user_version`.
 fn migrations() -> Vec<M<'static>> {
@@ -31,6 +35,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../migrations/0004_lean_indexes.sql")),
         M::up(include_str!("../migrations/0005_no_item_keys_index.sql")),
         M::up(include_str!("../migrations/0006_items_sort_on_time.sql")),
+        M::up(include_str!("../migrations/0007_dedup_rule.sql")),
     ]
 }
 
@@ -439,7 +444,7 @@ fn best_near_match(
     for (cand, at) in near_candidates(conn, index, keys, t, window, exclude)? {
         let loaded;
         let other = match recent.get(cand) {
-            Some(other) if neardup::surely_apart(fp, &other.numbers, other.correction, &settings.params) => {
+            Some(other) if neardup::surely_apart(fp, other, &settings.params) => {
                 continue;
             }
             Some(other) => other,
@@ -1446,6 +1451,17 @@ impl Store {
         Ok((rep, guid, members))
     }
 
+    /// Whether the stored clusters were made by an earlier near-duplicate
+    /// rule than [`neardup::RULE`] (then `huiju recluster` should check them).
+    pub fn clusters_predate_rule(&self) -> Result<bool, StoreError> {
+        let rule: i64 = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'dedup_rule'", [], |r| {
+                r.get(0)
+            })?;
+        Ok(rule < neardup::RULE)
+    }
+
     /// Document frequencies of the stored items dated within `window` of
     /// `t` (the newest [`DF_WARM_ITEMS`] of them), as the writer would
     /// have counted them: what `explain` weighs shared text by.
@@ -1820,6 +1836,31 @@ mod tests {
     }
 
     /// Migration 3 moves the LSH rows of a version-2 database into prints.
+    #[test]
+    fn clusters_of_an_earlier_rule_are_marked_for_a_recheck() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut c = Connection::open(&path).unwrap();
+            Migrations::new(migrations()[..6].to_vec())
+                .to_latest(&mut c)
+                .unwrap();
+            c.execute_batch(
+                "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+                 INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+                     VALUES (7, 1, 'g', 't', 100, 100, 0);
+                 INSERT INTO clusters (id, rep_item, entry_guid, created) VALUES (1, 7, 'g', 100);",
+            )
+            .unwrap();
+        }
+        assert!(Store::open(&path).unwrap().clusters_predate_rule().unwrap());
+        let fresh = Store::open(&dir.path().join("new.db")).unwrap();
+        assert!(
+            !fresh.clusters_predate_rule().unwrap(),
+            "a new database has nothing to check"
+        );
+    }
+
     #[test]
     fn lsh_rows_become_prints() {
         let dir = tempfile::tempdir().unwrap();

@@ -218,11 +218,15 @@ impl Store {
                 }
             }
         }
-        if dry_run || moves.is_empty() {
+        if dry_run {
             return Ok(report);
         }
         let now = chrono::Utc::now().timestamp();
         let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE meta SET value = ?1 WHERE key = 'dedup_rule'",
+            [neardup::RULE],
+        )?;
         let mut touched = std::collections::BTreeSet::new();
         for Move {
             from: cluster,

@@ -305,6 +305,10 @@ fn recluster_splits_what_an_earlier_rule_merged() {
         )
         .unwrap();
     }
+    db.execute("UPDATE meta SET value = 1 WHERE key = 'dedup_rule'", [])
+        .unwrap();
+    let warned = env.huiju(&["fetch"]).ok().stderr;
+    assert!(warned.contains("run `huiju recluster --dry-run`"), "{warned}");
     let hidden = env.huiju(&["export", "jiangsu", "--limit", "1000"]).ok().stdout;
     assert_eq!(count(&hidden, &reports[0].title), 0, "the earlier rule hides it");
     assert_eq!(count(&hidden, &reports[3].title), 0, "the earlier rule hides it");
@@ -340,6 +344,8 @@ fn recluster_splits_what_an_earlier_rule_merged() {
     for d in &groups[0] {
         assert_eq!(cluster_of(&d.link), Some(story), "{}", d.link);
     }
+    let quiet = env.huiju(&["fetch"]).ok().stderr;
+    assert!(!quiet.contains("huiju recluster"), "{quiet}");
     let again = env.huiju(&["recluster"]).ok().stdout;
     assert!(again.contains(" 0 items split"), "{again}");
     // explain shows what the template reports share, discounted as common.
