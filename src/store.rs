@@ -425,9 +425,9 @@ fn past_index<'a>(
     Ok(p)
 }
 
-/// The best match for a new item among its candidates, if any is the same story.
+/// The candidates of a new item that are the same story, best first.
 #[allow(clippy::too_many_arguments)]
-fn best_near_match(
+fn near_matches(
     conn: &Connection,
     index: &mut NearIndex,
     fp: &neardup::Fingerprint,
@@ -436,10 +436,10 @@ fn best_near_match(
     exclude: i64,
     settings: &neardup::Settings,
     recent: &RecentPrints,
-) -> Result<Option<(i64, neardup::Similarity)>, StoreError> {
+) -> Result<Vec<(i64, neardup::Similarity)>, StoreError> {
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
-    let mut best: Option<(i64, neardup::Similarity)> = None;
+    let mut found: Vec<(i64, neardup::Similarity)> = Vec::new();
     let mut loads = 0;
     for (cand, at) in near_candidates(conn, index, keys, t, window, exclude)? {
         let loaded;
@@ -471,11 +471,13 @@ fn best_near_match(
             }
         };
         let sim = neardup::compare_with(fp, other, index.df.as_deref());
-        if sim.is_duplicate(&settings.params) && best.is_none_or(|(_, b)| sim.score() > b.score()) {
-            best = Some((cand, sim));
+        if sim.is_duplicate(&settings.params) {
+            found.push((cand, sim));
         }
     }
-    Ok(best)
+    // Best first; ties to the earlier ranked (stable sort).
+    found.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()));
+    Ok(found)
 }
 
 /// The cluster a new item joins, and its score, if it copies a stored
@@ -498,12 +500,12 @@ fn near_cluster(
     recent: &RecentPrints,
 ) -> Result<Option<(i64, f64)>, StoreError> {
     // Not stored yet: no id of its own to leave out of the candidates.
-    let Some((matched, sim)) = best_near_match(conn, index, fp, keys, t, 0, settings, recent)? else {
+    let found = near_matches(conn, index, fp, keys, t, 0, settings, recent)?;
+    let Some(&(matched, sim)) = found.first() else {
         return Ok(None);
     };
-    let existing: Option<i64> = conn
-        .prepare_cached("SELECT cluster_id FROM items WHERE id = ?1")?
-        .query_row([matched], |r| r.get(0))?;
+    let mut cluster_of = conn.prepare_cached("SELECT cluster_id FROM items WHERE id = ?1")?;
+    let existing: Option<i64> = cluster_of.query_row([matched], |r| r.get(0))?;
     let cluster = match existing {
         Some(c) => c,
         None => {
@@ -518,6 +520,22 @@ fn near_cluster(
             c
         }
     };
+    // Other stored items this one copies that are in no cluster join it
+    // too: two reposts that each dropped another paragraph look different
+    // to each other, and when the first arrived before the original it
+    // stood alone; the original, a copy of both, brings them together.
+    //
+    // Decision: items already in another cluster stay there. Joining two
+    // clusters would take one entry id from readers who saw it.
+    for &(other, sim) in &found[1..] {
+        if cluster_of
+            .query_row([other], |r| r.get::<_, Option<i64>>(0))?
+            .is_none()
+        {
+            conn.prepare_cached("UPDATE items SET cluster_id = ?1, cluster_sim = ?2 WHERE id = ?3")?
+                .execute(params![cluster, sim.score(), other])?;
+        }
+    }
     Ok(Some((cluster, sim.score())))
 }
 

@@ -354,3 +354,31 @@ fn recluster_splits_what_an_earlier_rule_merged() {
     assert!(why.contains("→ different story"), "{why}");
     assert!(why.contains("shared, common in the window (discounted"), "{why}");
 }
+
+/// Reposts that arrive before their original, each with another paragraph
+/// dropped, do not look like one another; the original, a copy of each,
+/// brings them into one cluster when it arrives.
+#[test]
+fn an_original_arriving_after_its_reposts_brings_them_together() {
+    let groups = corpus::syndicated(31, 12);
+    let originals: Vec<corpus::Doc> = groups.iter().map(|g| g[0].clone()).collect();
+    let reposts: Vec<corpus::Doc> = groups.iter().flat_map(|g| g[1..].iter().cloned()).collect();
+    let srv = FixtureServer::start();
+    let feeds = serve(&srv, &[reposts, originals]);
+    let (first, _) = feeds.split_at(feeds.rfind("\n[[feed]]").unwrap());
+    let env = Env::new(&format!("{CATEGORIES}{first}"));
+    env.huiju(&["fetch"]).ok();
+    env.write_config(&format!(
+        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{feeds}"
+    ));
+    env.huiju(&["fetch"]).ok();
+    let stored = clusters(&env);
+    for g in &groups {
+        let ids: Vec<Option<i64>> = g.iter().map(|d| stored[&d.link]).collect();
+        assert!(
+            ids[0].is_some() && ids.iter().all(|c| *c == ids[0]),
+            "«{}» and its reposts: clusters {ids:?}",
+            g[0].title
+        );
+    }
+}
