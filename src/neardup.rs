@@ -491,9 +491,9 @@ impl Similarity {
 /// [`DocFreq::HALF_LIFE`] items, so that the counts follow the recent
 /// window (the window is the corpus).
 ///
-/// Decision: a counting table, not a map of shingles: 2 MB whatever the
-/// volume, one increment per shingle, and a collision only adds a little to
-/// a count (weights only need "a few items" versus "many").
+/// Decision: a counting table, not a map of shingles: 1 MB whatever the
+/// volume, one increment per counted shingle, and a collision only adds a
+/// little to a count (weights only need "a few items" versus "many").
 pub struct DocFreq {
     counts: Box<[u8]>,
     items: u32,
@@ -518,7 +518,7 @@ impl Default for DocFreq {
 }
 
 impl DocFreq {
-    const BITS: u32 = 21;
+    const BITS: u32 = 20;
     /// Items between two halvings of every count.
     pub const HALF_LIFE: u32 = 20_000;
     /// Shingles in at most this many items weigh fully; more common ones
@@ -564,7 +564,7 @@ impl DocFreq {
             }
             self.seen[bit / 64] |= 1 << (bit % 64);
             let slot = Self::slot(h);
-            // The counters are 2 MB of random slots: asked for together,
+            // The counters are 1 MB of random slots: asked for together,
             // their cache misses overlap instead of following each other.
             #[cfg(target_arch = "x86_64")]
             // SAFETY: a prefetch is a hint; it never faults, whatever the address.

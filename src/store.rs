@@ -281,7 +281,7 @@ fn prepare_index(conn: &Connection, index: &mut NearIndex, now: i64, window: i64
 /// Document frequencies of the newest stored items that have prints.
 ///
 /// Decision: counted again from their text at start, not stored: the
-/// table is 2 MB and changes with every item, and this costs a few
+/// table is 1 MB and changes with every item, and this costs a few
 /// milliseconds per thousand items, once per process.
 fn warm_doc_freq(
     conn: &Connection,
@@ -425,7 +425,8 @@ fn past_index<'a>(
     Ok(p)
 }
 
-/// The candidates of a new item that are the same story, best first.
+/// The candidates of a new item that are the same story, best first, and
+/// how many candidates there were.
 #[allow(clippy::too_many_arguments)]
 fn near_matches(
     conn: &Connection,
@@ -436,12 +437,14 @@ fn near_matches(
     exclude: i64,
     settings: &neardup::Settings,
     recent: &RecentPrints,
-) -> Result<Vec<(i64, neardup::Similarity)>, StoreError> {
+) -> Result<(Vec<(i64, neardup::Similarity)>, usize), StoreError> {
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
     let mut found: Vec<(i64, neardup::Similarity)> = Vec::new();
     let mut loads = 0;
-    for (cand, at) in near_candidates(conn, index, keys, t, window, exclude)? {
+    let candidates = near_candidates(conn, index, keys, t, window, exclude)?;
+    let seen = candidates.len();
+    for (cand, at) in candidates {
         let loaded;
         let other = match recent.get(cand) {
             Some(other) if neardup::surely_apart(fp, other, &settings.params) => {
@@ -477,11 +480,12 @@ fn near_matches(
     }
     // Best first; ties to the earlier ranked (stable sort).
     found.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()));
-    Ok(found)
+    Ok((found, seen))
 }
 
 /// The cluster a new item joins, and its score, if it copies a stored
-/// story. The cluster is created on the first copy (the matched item is
+/// story; and whether it had candidates at all (then it lives among
+/// similar items, and its sketch is worth keeping). The cluster is created on the first copy (the matched item is
 /// its representative until [`elect_representative`] runs); its entry id
 /// stays that of the copy readers saw first.
 ///
@@ -498,11 +502,11 @@ fn near_cluster(
     settings: &neardup::Settings,
     now: i64,
     recent: &RecentPrints,
-) -> Result<Option<(i64, f64)>, StoreError> {
+) -> Result<(Option<(i64, f64)>, bool), StoreError> {
     // Not stored yet: no id of its own to leave out of the candidates.
-    let found = near_matches(conn, index, fp, keys, t, 0, settings, recent)?;
+    let (found, candidates) = near_matches(conn, index, fp, keys, t, 0, settings, recent)?;
     let Some(&(matched, sim)) = found.first() else {
-        return Ok(None);
+        return Ok((None, candidates > 0));
     };
     let mut cluster_of = conn.prepare_cached("SELECT cluster_id FROM items WHERE id = ?1")?;
     let existing: Option<i64> = cluster_of.query_row([matched], |r| r.get(0))?;
@@ -536,7 +540,7 @@ fn near_cluster(
                 .execute(params![cluster, sim.score(), other])?;
         }
     }
-    Ok(Some((cluster, sim.score())))
+    Ok((Some((cluster, sim.score())), true))
 }
 
 /// Makes the cluster's representative its copy of highest feed priority,
@@ -643,11 +647,11 @@ fn apply_one(
                 None => {
                     let t = published.unwrap_or(now_s);
                     let near = near.zip(it.fingerprint.as_ref());
-                    let joined = match near {
+                    let (joined, among_similar) = match near {
                         Some((settings, fp)) => {
                             near_cluster(tx, index, t, fp, &it.band_keys, settings, now_s, recent)?
                         }
-                        None => None,
+                        None => (None, false),
                     };
                     insert.execute(params![
                         feed_id,
@@ -682,7 +686,15 @@ fn apply_one(
                         if let Some(df) = &mut index.df {
                             df.add(fp);
                         }
-                        index.add_sketch(id, t, fp);
+                        // Decision: a sketch only for an item that had candidates
+                        // itself. Items of template news all do, and are the
+                        // ones compared again and again; an item of text like no
+                        // other (most news) is a candidate only for its rare
+                        // copies, which may read its text. The sketches of a
+                        // window of such items were 8 MB of a 50,000-item cycle.
+                        if among_similar {
+                            index.add_sketch(id, t, fp);
+                        }
                         recent.add(id, fp);
                     }
                 }
