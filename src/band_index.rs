@@ -56,9 +56,11 @@ pub const PER_BAND: usize = 8;
 /// [`PER_BAND`] items of a time window share the key, and its latest); the
 /// price is that a lookup far back in time, behind more than `PER_KEY`
 /// newer items with that key, misses. Every entry of a crowded key lies
-/// in the probe runs that lookups of other keys walk: twice the crowd is
-/// enough to tell one in a window, and costs half of four times.
-pub const PER_KEY: usize = 2 * PER_BAND;
+/// in the probe runs that lookups of other keys walk, and each is a
+/// random read of its item's time: the crowd itself is enough to tell one
+/// in the window of the newest items, and walking twice or four times as
+/// many was the largest cost of ingesting template news.
+pub const PER_KEY: usize = PER_BAND;
 
 /// A key's table and the hash bits that place it in the table.
 fn spot(key: u32) -> (usize, usize) {
