@@ -1869,24 +1869,33 @@ mod tests {
         assert_eq!(order, [2, 4, 3, 1]);
     }
 
-    /// Migration 3 moves the LSH rows of a version-2 database into prints.
+    /// A database at schema version `version` with one feed, item 7 and
+    /// the rows `sql` adds, at `path`.
+    fn old_database(path: &Path, version: usize, sql: &str) {
+        let mut c = Connection::open(path).unwrap();
+        Migrations::new(migrations()[..version].to_vec())
+            .to_latest(&mut c)
+            .unwrap();
+        c.execute_batch(&format!(
+            "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+             INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+                 VALUES (7, 1, 'g', 't', 100, 100, 0);
+             {sql}"
+        ))
+        .unwrap();
+    }
+
+    /// Migration 7 marks the clusters of a database that has some for a
+    /// check with the current rule.
     #[test]
     fn clusters_of_an_earlier_rule_are_marked_for_a_recheck() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
-        {
-            let mut c = Connection::open(&path).unwrap();
-            Migrations::new(migrations()[..6].to_vec())
-                .to_latest(&mut c)
-                .unwrap();
-            c.execute_batch(
-                "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
-                 INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
-                     VALUES (7, 1, 'g', 't', 100, 100, 0);
-                 INSERT INTO clusters (id, rep_item, entry_guid, created) VALUES (1, 7, 'g', 100);",
-            )
-            .unwrap();
-        }
+        old_database(
+            &path,
+            6,
+            "INSERT INTO clusters (id, rep_item, entry_guid, created) VALUES (1, 7, 'g', 100);",
+        );
         assert!(Store::open(&path).unwrap().clusters_predate_rule().unwrap());
         let fresh = Store::open(&dir.path().join("new.db")).unwrap();
         assert!(
@@ -1895,23 +1904,16 @@ mod tests {
         );
     }
 
+    /// Migration 3 moves the LSH rows of a version-2 database into prints.
     #[test]
     fn lsh_rows_become_prints() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("old.db");
-        {
-            let mut c = Connection::open(&path).unwrap();
-            Migrations::new(migrations()[..2].to_vec())
-                .to_latest(&mut c)
-                .unwrap();
-            c.execute_batch(
-                "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
-                 INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
-                     VALUES (7, 1, 'g', 't', 100, 100, 0);
-                 INSERT INTO lsh VALUES (11, 100, 7), (4294967295, 100, 7);",
-            )
-            .unwrap();
-        }
+        old_database(
+            &path,
+            2,
+            "INSERT INTO lsh VALUES (11, 100, 7), (4294967295, 100, 7);",
+        );
         let s = Store::open(&path).unwrap();
         let (t, blob): (i64, Vec<u8>) = s
             .conn
