@@ -315,7 +315,8 @@ fn charset(h: &HeaderMap) -> Option<String> {
         let (k, v) = p.split_once('=')?;
         k.trim()
             .eq_ignore_ascii_case("charset")
-            .then(|| v.trim().trim_matches('"').to_string())
+            // Quoted as browsers accept it: "gbk", 'gbk' (servers send both).
+            .then(|| v.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -371,5 +372,10 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(header::CONTENT_TYPE, "text/xml; Charset=\"GBK\"".parse().unwrap());
         assert_eq!(charset(&h).as_deref(), Some("GBK"));
+        h.insert(
+            header::CONTENT_TYPE,
+            "application/atom+xml;charset='gb2312'".parse().unwrap(),
+        );
+        assert_eq!(charset(&h).as_deref(), Some("gb2312"));
     }
 }

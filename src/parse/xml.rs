@@ -237,7 +237,18 @@ pub fn resolve_entity(name: &str) -> Option<String> {
             Some(hex) => u32::from_str_radix(hex, 16).ok()?,
             None => num.parse().ok()?,
         };
-        return char::from_u32(code).map(String::from);
+        // HTML reads references to the C1 controls as the windows-1252
+        // characters most pages meant (`&#146;` is ’), and NUL as U+FFFD.
+        let c = match code {
+            0 => '\u{FFFD}',
+            0x80..=0x9F => encoding_rs::WINDOWS_1252
+                .decode_without_bom_handling(&[code as u8])
+                .0
+                .chars()
+                .next()?,
+            _ => char::from_u32(code)?,
+        };
+        return Some(c.into());
     }
     let probe = format!("&{name};");
     let decoded = html_escape::decode_html_entities(&probe);
@@ -606,6 +617,27 @@ mod tests {
             "{:?}",
             d.warnings
         );
+    }
+
+    /// References to the C1 controls are the windows-1252 characters, as
+    /// HTML reads them (the five bytes windows-1252 leaves undefined stay
+    /// as they are, as in HTML).
+    #[test]
+    fn c1_references_are_windows_1252() {
+        assert_eq!(
+            unescape_lenient("It&#146;s &#147;new&#148; &#x80;5 &#150;"),
+            "It’s “new” €5 –"
+        );
+        assert_eq!(resolve_entity("#0").as_deref(), Some("\u{FFFD}"));
+        for c in 0x80..=0x9Fu32 {
+            let r = resolve_entity(&format!("#{c}")).unwrap();
+            let control = r.chars().any(|ch| ('\u{80}'..='\u{9F}').contains(&ch));
+            assert_eq!(
+                control,
+                matches!(c, 0x81 | 0x8D | 0x8F | 0x90 | 0x9D),
+                "#{c} → {r:?}"
+            );
+        }
     }
 
     #[test]

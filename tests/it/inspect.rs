@@ -98,3 +98,16 @@ fn over_http_and_for_a_non_feed() {
         missing.stderr
     );
 }
+
+/// `&#146;` and the other references to 0x80–0x9F are the windows-1252
+/// characters, as HTML reads them, not C1 controls.
+#[test]
+fn c1_references_read_as_windows_1252() {
+    let out = inspect(&[&fixture_path("c1-references.rss"), "--json"])
+        .ok()
+        .stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let item = &v["items"][0];
+    assert_eq!(item["title"], "It’s “new” €5", "{out}");
+    assert!(item["summary"].as_str().unwrap().contains("The – dash"), "{out}");
+}
