@@ -41,6 +41,20 @@ fn decode_as(
     forced: Option<&'static Encoding>,
     html: bool,
 ) -> Decoded {
+    if forced.is_none()
+        && let Some((text, enc, reason, bad)) = decode_wide(bytes)
+    {
+        let mut warnings = Vec::new();
+        if bad > 0 {
+            warnings.push(format!("{bad} invalid {reason} sequences replaced by U+FFFD"));
+        }
+        return finish(
+            text,
+            enc,
+            format!("{reason} (from the document's first bytes)"),
+            warnings,
+        );
+    }
     let mut warnings = Vec::new();
     let (bom, bom_len) = match Encoding::for_bom(bytes) {
         Some((enc, len)) => (Some(enc), len),
@@ -150,6 +164,12 @@ fn decode_as(
         s.into_owned()
     };
 
+    finish(text, enc, reason, warnings)
+}
+
+/// The decoded text with its declaration rewritten to UTF-8 and the
+/// characters XML forbids removed.
+fn finish(text: String, encoding: &'static Encoding, reason: String, mut warnings: Vec<String>) -> Decoded {
     let text = rewrite_declaration(text);
     let (text, removed) = strip_forbidden(text);
     if removed > 0 {
@@ -157,10 +177,73 @@ fn decode_as(
     }
     Decoded {
         text,
-        encoding: enc,
+        encoding,
         reason,
         warnings,
     }
+}
+
+/// A document in UTF-32 (with or without a byte order mark) or in UTF-16
+/// without one, told by its first bytes as XML 1.0 (Appendix F) says:
+/// `<?` (or a BOM) in four bytes, two or four a character. Its text, the
+/// encoding to report, the encoding's name, and the invalid sequences
+/// replaced. UTF-16 with a byte order mark is left to `Encoding::for_bom`.
+///
+/// encoding_rs has no UTF-32 (the WHATWG standard forbids it on the web):
+/// it is decoded here, four bytes a character.
+fn decode_wide(bytes: &[u8]) -> Option<(String, &'static Encoding, &'static str, usize)> {
+    let utf32 = |body: &[u8], big: bool| {
+        let mut bad = 0;
+        let text = body
+            .chunks(4)
+            .map(|c| {
+                let b: [u8; 4] = c.try_into().unwrap_or([0xFF; 4]);
+                let n = if big {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                };
+                char::from_u32(n).unwrap_or_else(|| {
+                    bad += 1;
+                    '\u{FFFD}'
+                })
+            })
+            .collect::<String>();
+        (text, bad)
+    };
+    let utf16 = |body: &[u8], enc: &'static Encoding| {
+        let (text, _) = enc.decode_without_bom_handling(body);
+        let bad = text.matches('\u{FFFD}').count();
+        (text.into_owned(), bad)
+    };
+    let (text, enc, name, bad) = match bytes.get(..4)? {
+        [0, 0, 0xFE, 0xFF] => {
+            let (t, bad) = utf32(&bytes[4..], true);
+            (t, UTF_8, "UTF-32BE", bad)
+        }
+        [0xFF, 0xFE, 0, 0] => {
+            let (t, bad) = utf32(&bytes[4..], false);
+            (t, UTF_8, "UTF-32LE", bad)
+        }
+        [0, 0, 0, b'<'] => {
+            let (t, bad) = utf32(bytes, true);
+            (t, UTF_8, "UTF-32BE", bad)
+        }
+        [b'<', 0, 0, 0] => {
+            let (t, bad) = utf32(bytes, false);
+            (t, UTF_8, "UTF-32LE", bad)
+        }
+        [0, b'<', 0, b'?'] => {
+            let (t, bad) = utf16(bytes, encoding_rs::UTF_16BE);
+            (t, encoding_rs::UTF_16BE, "UTF-16BE", bad)
+        }
+        [b'<', 0, b'?', 0] => {
+            let (t, bad) = utf16(bytes, encoding_rs::UTF_16LE);
+            (t, encoding_rs::UTF_16LE, "UTF-16LE", bad)
+        }
+        _ => return None,
+    };
+    Some((text, enc, name, bad))
 }
 
 /// The encoding of bytes that are not UTF-8, guessed by Firefox's
@@ -447,6 +530,34 @@ mod tests {
             assert_eq!(d.encoding.name(), want, "{file}: {}", d.reason);
             assert!(d.text.contains(text), "{file}: {}", d.text);
             assert!(!d.text.contains('\u{FFFD}'), "{file}");
+        }
+    }
+
+    /// UTF-16 without a byte order mark and UTF-32 with or without one are
+    /// read, not taken for UTF-8 garbage.
+    #[test]
+    fn wide_encodings_are_told_by_their_first_bytes() {
+        for (file, reason) in [
+            ("utf-16le-no-bom.xml", "UTF-16LE"),
+            ("utf-16be-no-bom.xml", "UTF-16BE"),
+            ("utf-32le-no-bom.xml", "UTF-32LE"),
+            ("utf-32be-bom.xml", "UTF-32BE"),
+        ] {
+            let path = format!("{}/testdata/encodings/{file}", env!("CARGO_MANIFEST_DIR"));
+            let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+            let d = decode(&bytes, None, None);
+            assert!(d.reason.starts_with(reason), "{file}: {}", d.reason);
+            assert!(
+                d.text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+                "{file}: {}",
+                d.text
+            );
+            assert!(
+                d.text.contains("<title>苏州地铁6号线今日开通 😀</title>"),
+                "{file}: {}",
+                d.text
+            );
+            assert!(d.warnings.is_empty(), "{file}: {:?}", d.warnings);
         }
     }
 
