@@ -1,4 +1,5 @@
-//! Prometheus metrics, served at `/metrics` in the OpenMetrics text format.
+//! Prometheus metrics, served at `/metrics` in the Prometheus text format
+//! (version 0.0.4), or in OpenMetrics when the scraper asks for it.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -114,5 +115,68 @@ impl Metrics {
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
         out
+    }
+}
+
+/// The Prometheus text exposition format (version 0.0.4) of an OpenMetrics
+/// text document, as the Prometheus client libraries write it: a counter
+/// family `x` is named `x_total` in its `# HELP` and `# TYPE` lines, as
+/// its samples are; `_created` samples, `# UNIT` lines and `# EOF` go.
+pub fn to_text_format(openmetrics: &str) -> String {
+    let counters: std::collections::HashSet<&str> = openmetrics
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))
+        .collect();
+    let mut out = String::with_capacity(openmetrics.len());
+    for line in openmetrics.lines() {
+        if line == "# EOF" || line.starts_with("# UNIT ") {
+            continue;
+        }
+        let meta = ["# HELP ", "# TYPE "].iter().find_map(|p| {
+            let rest = line.strip_prefix(p)?;
+            let (name, tail) = rest.split_once(' ')?;
+            counters.contains(name).then(|| format!("{p}{name}_total {tail}"))
+        });
+        match meta {
+            Some(l) => out.push_str(&l),
+            None if counters
+                .iter()
+                .any(|c| line.strip_prefix(c).is_some_and(|r| r.starts_with("_created"))) =>
+            {
+                continue;
+            }
+            None => out.push_str(line),
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The text format names counters by their samples and has no
+    /// OpenMetrics-only lines; gauges and histograms are the same in both.
+    #[test]
+    fn the_text_format_of_the_daemons_metrics() {
+        let m = Metrics::default();
+        m.renders.inc();
+        m.feeds_in_error.set(2);
+        let open = m.encode();
+        assert!(open.ends_with("# EOF\n"), "{open}");
+        let text = to_text_format(&open);
+        assert!(!text.contains("# EOF") && !text.contains("_created"), "{text}");
+        assert!(text.contains("# TYPE huiju_renders_total counter\n"), "{text}");
+        assert!(text.contains("# HELP huiju_renders_total "), "{text}");
+        assert!(text.contains("\nhuiju_renders_total 1\n"), "{text}");
+        assert!(
+            text.contains("# TYPE huiju_feeds_in_error gauge\nhuiju_feeds_in_error 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("# TYPE huiju_fetch_duration_seconds histogram"),
+            "{text}"
+        );
     }
 }

@@ -329,16 +329,33 @@ async fn healthz(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+/// The metrics in the Prometheus text format, or in OpenMetrics when the
+/// scraper's `Accept` names it (as Prometheus itself does), as the
+/// Prometheus client libraries negotiate.
+async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
     if let Ok(n) = state.read(|s| s.feeds_in_error()).await {
         state.metrics.feeds_in_error.set(n);
     }
-    (
-        [(
-            header::CONTENT_TYPE,
-            "application/openmetrics-text; version=1.0.0; charset=utf-8",
-        )],
-        state.metrics.encode(),
-    )
-        .into_response()
+    let openmetrics = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.contains("application/openmetrics-text"));
+    let body = state.metrics.encode();
+    if openmetrics {
+        (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            body,
+        )
+            .into_response()
+    } else {
+        (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+            crate::metrics::to_text_format(&body),
+        )
+            .into_response()
+    }
 }

@@ -294,7 +294,43 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
         opml.contains(&format!("xmlUrl=\"http://127.0.0.1:{port}/feeds/jiangsu.rss\"")),
         "{opml}"
     );
-    let metrics = d.feed("/metrics").body;
+    // The Prometheus text format by default (curl, older scrapers) …
+    let plain = d.feed("/metrics");
+    let content_type = |r: &Resp| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    assert!(
+        content_type(&plain).starts_with("text/plain; version=0.0.4"),
+        "{:?}",
+        plain.headers
+    );
+    assert!(
+        plain.body.contains("# TYPE huiju_fetches_total counter"),
+        "{}",
+        plain.body
+    );
+    assert!(!plain.body.contains("# EOF"), "{}", plain.body);
+    // … OpenMetrics to a scraper that asks for it, as Prometheus does.
+    let open = get(
+        port,
+        "/metrics",
+        &[(
+            "Accept",
+            "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5",
+        )],
+    )
+    .unwrap();
+    assert!(
+        content_type(&open).starts_with("application/openmetrics-text"),
+        "{:?}",
+        open.headers
+    );
+    assert!(open.body.ends_with("# EOF\n"), "{}", open.body);
+    let metrics = plain.body;
     assert!(
         metrics.contains("huiju_fetches_total{outcome=\"ok\"}"),
         "{metrics}"
