@@ -33,10 +33,16 @@ pub struct Rendered {
     pub gzip: Option<Bytes>,
     /// Strong ETag: a hash of the bytes.
     pub etag: String,
-    /// The newest entry's time (never the time of the request).
+    /// When the document last changed: when this daemon first rendered
+    /// these bytes, or, for the first rendering since it started, when its
+    /// newest entry was stored or changed (never an entry's own date: an
+    /// entry dated earlier than the newest still changes the document).
     pub last_modified: DateTime<Utc>,
     pub content_type: &'static str,
 }
+
+/// A cached document's ETag and the time it first had it.
+type Version = (String, DateTime<Utc>);
 
 /// A document rendered once, however many readers ask for it at the same time.
 type RenderCell = tokio::sync::OnceCell<Arc<Rendered>>;
@@ -51,6 +57,9 @@ pub struct AppState {
     /// that is not rendered yet wait for a single rendering (no stampede
     /// when a refresh drops the cache under load).
     cache: Mutex<HashMap<(String, Format), Arc<RenderCell>>>,
+    /// Per cached document: the ETag it had last and since when, so that a
+    /// rendering of the same bytes keeps its Last-Modified.
+    changed: Mutex<HashMap<(String, Format), Version>>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -60,6 +69,7 @@ impl AppState {
             config: RwLock::new(config),
             reader: Mutex::new(reader),
             cache: Mutex::new(HashMap::new()),
+            changed: Mutex::new(HashMap::new()),
             metrics,
         })
     }
@@ -138,11 +148,27 @@ impl AppState {
             .await?;
         let body = render::for_category(&cfg, category, &items, format);
         self.metrics.renders.inc();
-        let last_modified = items
+        let stored = items
             .iter()
-            .map(|i| i.updated(cfg.fetch.timezone).to_utc())
+            .map(|i| i.modified.map_or(i.first_seen, |m| m.max(i.first_seen)))
             .max()
             .unwrap_or(DateTime::UNIX_EPOCH);
+        let etag = format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes()));
+        let last_modified = if precompress {
+            let mut changed = self.changed.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (category.to_string(), format);
+            let since = match changed.get(&key) {
+                Some((previous, since)) if *previous == etag => *since,
+                // Other bytes than last time: changed now (and never before
+                // the newest entry was stored).
+                Some(_) => Utc::now().max(stored),
+                None => stored,
+            };
+            changed.insert(key, (etag.clone(), since));
+            since
+        } else {
+            stored
+        };
         let gzip = if precompress {
             let b = body.clone();
             tokio::task::spawn_blocking(move || gzip(b.as_bytes()))
@@ -153,7 +179,7 @@ impl AppState {
             None
         };
         Ok(Arc::new(Rendered {
-            etag: format!("\"{:016x}\"", xxhash_rust::xxh3::xxh3_64(body.as_bytes())),
+            etag,
             gzip,
             body: Bytes::from(body),
             last_modified,

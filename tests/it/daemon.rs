@@ -192,8 +192,13 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     )));
     assert_eq!(count(&rss.body, "<item>"), 4, "{}", rss.body);
     assert_eq!(feedparser_entries(&rss.body), 4);
-    // The feed's date is its newest entry's, not the time of the request.
-    assert_eq!(rss.header("last-modified"), Some("Sat, 15 Apr 2023 03:30:00 GMT"));
+    // The feed's date is when it last changed (its entries were stored
+    // now), not its newest entry's date (2023).
+    let lm = chrono::DateTime::parse_from_rfc2822(rss.header("last-modified").unwrap()).unwrap();
+    assert!(
+        (chrono::Utc::now() - lm.to_utc()).num_seconds().abs() < 120,
+        "{lm}"
+    );
 
     // Conditional requests: ETag and Last-Modified both give 304.
     // Kept rendered: polling the same feed again costs no rendering.
@@ -218,10 +223,20 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     let since = get(
         port,
         "/feeds/jiangsu.rss",
-        &[("If-Modified-Since", "Sat, 15 Apr 2023 03:30:00 GMT")],
+        &[("If-Modified-Since", rss.header("last-modified").unwrap())],
     )
     .unwrap();
     assert_eq!(since.status, 304);
+    let before_the_change = get(
+        port,
+        "/feeds/jiangsu.rss",
+        &[("If-Modified-Since", "Sat, 15 Apr 2023 03:30:00 GMT")],
+    )
+    .unwrap();
+    assert_eq!(
+        before_the_change.status, 200,
+        "stored after the newest entry's date"
+    );
     let stale = get(port, "/feeds/jiangsu.rss", &[("If-None-Match", "\"stale\"")]).unwrap();
     assert_eq!(stale.status, 200);
 
@@ -679,5 +694,52 @@ fn websub_hub_is_advertised_and_notified() {
         rss.contains(&format!("<atom:link href=\"{}\" rel=\"hub\"/>", srv.url("/hub"))),
         "{rss}"
     );
+    assert_eq!(d.terminate(), 0);
+}
+
+/// A source adds an item dated before the newest one already shown: the
+/// document changed, so a reader that sends only `If-Modified-Since` gets
+/// it, with a later Last-Modified; asking again gets 304.
+#[test]
+fn an_older_dated_new_item_changes_last_modified() {
+    let srv = FixtureServer::start();
+    srv.feed("/x.rss", "xinhua.rss");
+    let port = free_port();
+    let env = Env::new("");
+    env.write_config(&config(port, "*/1 * * * * *", &[(&srv.url("/x.rss"), "jiangsu")]));
+    let d = start(&env, port);
+    wait_until(20, "the first poll", || {
+        d.feed("/feeds/jiangsu.rss").body.contains("大运河")
+    });
+    let first = d.feed("/feeds/jiangsu.rss");
+    let lm = first.header("last-modified").unwrap().to_string();
+    // Last-Modified has whole seconds: the change comes in a later one.
+    std::thread::sleep(Duration::from_millis(1100));
+    let older = String::from_utf8(crate::support::fixture("xinhua.rss"))
+        .unwrap()
+        .replace(
+            "  </channel>",
+            "    <item><title>2020年的旧闻今日补发</title><link>https://www.xhby.net/a/old.html</link>\
+             <pubDate>Wed, 15 Jan 2020 09:00:00 +0800</pubDate><description>补发。</description></item>\n  </channel>",
+        );
+    srv.route(
+        "/x.rss",
+        Route::Body {
+            bytes: older.into_bytes(),
+            content_type: "application/xml",
+            etag: None,
+        },
+    );
+    wait_until(20, "the older item", || {
+        d.feed("/feeds/jiangsu.rss").body.contains("2020年的旧闻")
+    });
+    let again = get(port, "/feeds/jiangsu.rss", &[("If-Modified-Since", &lm)]).unwrap();
+    assert_eq!(again.status, 200, "the document changed since {lm}");
+    assert!(again.body.contains("2020年的旧闻"));
+    let newer = again.header("last-modified").unwrap().to_string();
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc2822(s).unwrap();
+    assert!(parse(&newer) > parse(&lm), "{newer} after {lm}");
+    let unchanged = get(port, "/feeds/jiangsu.rss", &[("If-Modified-Since", &newer)]).unwrap();
+    assert_eq!(unchanged.status, 304);
     assert_eq!(d.terminate(), 0);
 }
