@@ -403,6 +403,38 @@ mod tests {
         crate::decode::decode(&bytes, None, None).text
     }
 
+    /// An element that cannot stand inside a text-only one closes it: the
+    /// title keeps its text, the link and the partial description are the
+    /// item's own (testdata/broken/README.md).
+    #[test]
+    fn a_title_never_swallows_the_elements_after_it() {
+        let f = parse(&fixture("broken/title-not-closed.xml"), Shanghai);
+        assert_eq!(f.items.len(), 1);
+        let it = &f.items[0];
+        assert_eq!(it.title.as_deref(), Some("盐城 & 大丰港区职工运动会开幕"));
+        assert_eq!(it.link.as_deref(), Some("https://www.ycnews.example/p/1.html"));
+        assert!(it.summary.as_deref().unwrap().contains("未闭合的标签"), "{it:?}");
+        assert!(
+            f.warnings
+                .iter()
+                .any(|w| w.contains("closed by the element after them")),
+            "{:?}",
+            f.warnings
+        );
+    }
+
+    /// `</item>` closes a `<description>` left open, and the next items read.
+    #[test]
+    fn an_unclosed_description_ends_with_its_item() {
+        let f = parse(&fixture("broken/description-not-closed.xml"), Shanghai);
+        let titles: Vec<_> = f.items.iter().map(|i| i.title.as_deref().unwrap_or("")).collect();
+        assert_eq!(titles, ["Первая", "Вторая", "Третья"]);
+        assert_eq!(
+            f.items[0].summary.as_deref().map(str::trim),
+            Some("Власти Афин начали …")
+        );
+    }
+
     #[test]
     fn rss2_with_extensions() {
         let f = parse(&fixture("rss2.xml"), Shanghai);

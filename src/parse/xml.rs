@@ -290,7 +290,62 @@ struct Repairs {
     html_entity_count: usize,
     unknown_entities: Vec<String>,
     unmatched_ends: usize,
+    /// Elements closed by a start tag that cannot stand inside them.
+    implied_ends: usize,
     errors: Vec<String>,
+}
+
+/// RSS elements that hold only text: no element of a feed stands inside
+/// them, as HTML markup does inside `<description>`.
+const TEXT_ONLY: &[&str] = &[
+    "title", "link", "guid", "pubDate", "author", "comments", "category",
+];
+
+/// RSS elements that, opening, close an open text-only element.
+const ITEM_PARTS: &[&str] = &[
+    "title",
+    "link",
+    "description",
+    "guid",
+    "pubDate",
+    "author",
+    "comments",
+    "category",
+    "enclosure",
+    "source",
+    "item",
+];
+
+/// Closes what a start tag implies is over, as HTML parsers close elements
+/// by implied end tags: an open RSS text-only element before another part
+/// of an item (`<title>…<link>` with `</title>` missing or misspelt), and
+/// everything inside an open item before the next item (a `<description>`
+/// never closed). Returns how many elements it closed.
+fn close_implied(stack: &mut Vec<(Cow<str>, Element)>, doc: &mut Doc, el: &Element) -> usize {
+    let rss = |e: &Element| e.ns.is_empty();
+    let mut closed = 0;
+    if rss(el)
+        && el.local == "item"
+        && let Some(pos) = stack.iter().rposition(|(_, e)| rss(e) && e.local == "item")
+    {
+        while stack.len() > pos {
+            let (_, e) = stack.pop().expect("non-empty");
+            attach(stack, doc, Node::Elem(e));
+            closed += 1;
+        }
+        return closed;
+    }
+    if rss(el) && ITEM_PARTS.contains(&el.local.as_ref()) {
+        while let Some((_, top)) = stack.last()
+            && rss(top)
+            && TEXT_ONLY.contains(&top.local.as_ref())
+        {
+            let (_, e) = stack.pop().expect("non-empty");
+            attach(stack, doc, Node::Elem(e));
+            closed += 1;
+        }
+    }
+    closed
 }
 
 /// Reads `text` into a tree, repairing what it can.
@@ -332,6 +387,7 @@ pub fn parse(text: &str) -> Doc {
                 if stack.is_empty() && doc.root.is_none() {
                     doc.root_ns_uri = root_uri(&reader, &e);
                 }
+                rep.implied_ends += close_implied(&mut stack, &mut doc, &el);
                 let qname = match in_src(text, e.name().as_ref()) {
                     Some(q) => Cow::Borrowed(q),
                     None => Cow::Owned(String::from_utf8_lossy(e.name().as_ref()).into_owned()),
@@ -441,6 +497,12 @@ pub fn parse(text: &str) -> Doc {
         doc.warnings.push(format!(
             "unknown entities kept as text: &{};",
             rep.unknown_entities.join("; &")
+        ));
+    }
+    if rep.implied_ends > 0 {
+        doc.warnings.push(format!(
+            "{} elements left open closed by the element after them",
+            rep.implied_ends
         ));
     }
     if rep.unmatched_ends > 0 {
