@@ -375,8 +375,8 @@ fn atom_html(el: &Element) -> String {
     match el.attr("type").unwrap_or("text").trim() {
         "html" | "text/html" => el.text(),
         "xhtml" | "application/xhtml+xml" => match el.child("xhtml", "div").or_else(|| el.child("", "div")) {
-            Some(div) => div.html(),
-            None => el.html(),
+            Some(div) => div.xhtml(),
+            None => el.xhtml(),
         },
         // Atom 0.3 `mode="escaped"` content also arrives as text.
         _ if el.attr("mode") == Some("escaped") => el.text(),
@@ -420,6 +420,19 @@ mod tests {
                 .any(|w| w.contains("closed by the element after them")),
             "{:?}",
             f.warnings
+        );
+    }
+
+    /// Text that an Atom `type="xhtml"` construct escaped stays text: it
+    /// reaches the reader as `&lt;blink&gt;`, not as a tag.
+    #[test]
+    fn escaped_text_in_xhtml_stays_text() {
+        let f = parse(&fixture("escaping/atom-xhtml-escaped.xml"), Shanghai);
+        let it = &f.items[0];
+        assert_eq!(it.summary.as_deref(), Some("History of the &lt;blink&gt; tag"));
+        assert_eq!(
+            it.content.as_deref(),
+            Some("<p>Use &lt;p&gt; &amp; <b>bold</b></p>")
         );
     }
 

@@ -173,6 +173,15 @@ impl Element {
         s
     }
 
+    /// The children as XHTML markup: elements written back, text always
+    /// escaped (an Atom `type="xhtml"` construct: its text is text, even
+    /// where it reads `<blink>`).
+    pub fn xhtml(&self) -> String {
+        let mut s = String::new();
+        self.write_inner(&mut s);
+        s
+    }
+
     fn write_inner(&self, s: &mut String) {
         for n in &self.children {
             match n {
