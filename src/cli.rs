@@ -957,7 +957,9 @@ fn inspect(
         encoding: decoded.encoding.name(),
         encoding_reason: decoded.reason.clone(),
         title: parsed.title.clone(),
-        link: parsed.link.clone(),
+        link: normalize::site_url(&parsed, &body.final_url)
+            .map(String::from)
+            .or_else(|| parsed.link.clone()),
         description: parsed.description.clone(),
         warnings,
         items: items

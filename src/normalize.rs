@@ -124,17 +124,21 @@ fn absolute_url(link: &str, base: Option<&Url>) -> Option<Url> {
     }
 }
 
+/// The feed's site link (`<channel><link>`, Atom `rel="alternate"`)
+/// resolved against the URL the feed was fetched from: portals write
+/// `<link>/</link>`. Only http(s).
+pub fn site_url(feed: &parse::Feed, fetched_from: &Url) -> Option<Url> {
+    feed.link
+        .as_deref()
+        .and_then(|l| fetched_from.join(l.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
 /// Turns a parsed feed's items into storable items. `fetched_from` (the URL
 /// after redirects) anchors relative links; `source` (the configured URL)
 /// scopes opaque guids, so a feed that moves host keeps its items.
 pub fn normalize(feed: &parse::Feed, fetched_from: &Url, source: &Url) -> Vec<Item> {
-    let feed_url = fetched_from;
-    let base = feed
-        .link
-        .as_deref()
-        .and_then(|l| feed_url.join(l).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .unwrap_or_else(|| feed_url.clone());
+    let base = site_url(feed, fetched_from).unwrap_or_else(|| fetched_from.clone());
     let scope = match source.host_str() {
         Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
         // Local files have no host: each file is its own scope.

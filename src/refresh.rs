@@ -800,7 +800,7 @@ impl Refresher {
                 }
                 let meta = SourceMeta {
                     title: parsed.title.clone(),
-                    site_link: parsed.link.clone(),
+                    site_link: normalize::site_url(&parsed, &body.final_url).map(String::from),
                     etag: body.validators.etag,
                     last_modified: body.validators.last_modified,
                 };
@@ -1079,7 +1079,7 @@ impl Refresher {
         let near = *self.near.read().unwrap_or_else(|p| p.into_inner());
         let meta = SourceMeta {
             title: listing.feed.title.clone(),
-            site_link: listing.feed.link.clone(),
+            site_link: normalize::site_url(&listing.feed, &body.final_url).map(String::from),
             etag: body.validators.etag,
             last_modified: body.validators.last_modified,
         };

@@ -111,3 +111,25 @@ fn c1_references_read_as_windows_1252() {
     assert_eq!(item["title"], "It’s “new” €5", "{out}");
     assert!(item["summary"].as_str().unwrap().contains("The – dash"), "{out}");
 }
+
+/// A channel link written relative to the feed (`<link>/news/</link>`, as
+/// portals write it) is read absolute, against the URL the feed came from.
+#[test]
+fn a_relative_channel_link_is_made_absolute() {
+    let srv = FixtureServer::start();
+    srv.route(
+        "/rss/jiangsu.xml",
+        crate::support::Route::Body {
+            bytes:
+                b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>t</title><link>/news/</link>\
+                     <item><title>a</title><link>2026/1.html</link></item></channel></rss>"
+                    .to_vec(),
+            content_type: "application/xml",
+            etag: None,
+        },
+    );
+    let out = inspect(&[&srv.url("/rss/jiangsu.xml"), "--json"]).ok().stdout;
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["link"], srv.url("/news/"), "{out}");
+    assert_eq!(v["items"][0]["link"], srv.url("/news/2026/1.html"), "{out}");
+}
