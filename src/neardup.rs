@@ -610,6 +610,20 @@ impl DocFreq {
         }
     }
 
+    /// What of `fp` counting reads: its counted shingles, a quarter of its
+    /// size, to keep for [`DocFreq::remove`].
+    pub fn counted_part(fp: &Fingerprint) -> Fingerprint {
+        Fingerprint {
+            shingles: fp
+                .shingles
+                .iter()
+                .copied()
+                .filter(|h| Self::counted(*h))
+                .collect(),
+            ..Fingerprint::default()
+        }
+    }
+
     /// Counts an item out again.
     pub fn remove(&mut self, fp: &Fingerprint) {
         self.each_count(fp, |c| *c = c.saturating_sub(1));

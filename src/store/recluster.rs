@@ -58,7 +58,8 @@ struct Window<'c> {
     stmt: rusqlite::Statement<'c>,
     df: DocFreq,
     scratch: neardup::Scratch,
-    /// Entered items, as `(sort time, fingerprint)`, oldest first.
+    /// Entered items, as `(sort time, counted part of the fingerprint)`,
+    /// oldest first.
     inside: std::collections::VecDeque<(i64, Fingerprint)>,
     /// Sort time and id of the last item read.
     last: (i64, i64),
@@ -96,7 +97,9 @@ impl<'c> Window<'c> {
                     summary.as_deref(),
                 );
                 self.df.add(&fp);
-                self.inside.push_back((t, fp));
+                // Only what counting it out reads: a window of a busy
+                // database holds tens of thousands of items.
+                self.inside.push_back((t, DocFreq::counted_part(&fp)));
                 self.last = (t, id);
             }
         }
