@@ -157,8 +157,9 @@ pub struct Fingerprint {
     /// letters and digits only ([`story_title`]).
     pub headline: Box<str>,
     /// The shingles a [`Sketch`] keeps (their high 16 bits), sorted and
-    /// unique: made with the fingerprint, off the thread that writes.
-    sample: Vec<u16>,
+    /// unique, made on first use: only items that have candidates need
+    /// them (most news has none).
+    sample: std::sync::OnceLock<Vec<u16>>,
 }
 
 impl Fingerprint {
@@ -336,12 +337,23 @@ const SKETCH_MARGIN: f64 = 0.25;
 impl Fingerprint {
     /// The sampled shingles of [`Sketch`] (their high 16 bits), sorted and unique.
     pub fn sample(&self) -> &[u16] {
-        &self.sample
+        self.sample.get_or_init(|| {
+            let mut sample: Vec<u16> = self
+                .shingles
+                .iter()
+                .filter(|h| *h % SKETCH_RATE == 0)
+                .map(|h| (h >> 48) as u16)
+                .collect();
+            sample.sort_unstable();
+            sample.dedup();
+            sample
+        })
     }
 
     pub fn sketch(&self) -> Sketch {
         // Counts past a word's range are cut: a sketch only rules out.
-        let sample = &self.sample[..self.sample.len().min(usize::from(u16::MAX))];
+        let sample = self.sample();
+        let sample = &sample[..sample.len().min(usize::from(u16::MAX))];
         let numbers = &self.numbers[..self.numbers.len().min(usize::from(u16::MAX))];
         // UTF-16: two bytes a Chinese character instead of three.
         let headline: Vec<u16> = self.headline.encode_utf16().take(512).collect();
@@ -1331,7 +1343,7 @@ pub fn fingerprint_with(scratch: &mut Scratch, title: &str, html: &str) -> Finge
         keys,
         correction,
         headline: folded_title.into_boxed_str(),
-        sample,
+        sample: std::sync::OnceLock::new(),
     }
 }
 
