@@ -237,6 +237,7 @@ impl Parser {
         let author = it
             .child_text("dc", "creator")
             .or_else(|| it.child_text("", "author"))
+            .or_else(|| it.child_text("dc", "author"))
             .map(|a| rss_author(&a));
         let mut categories: Vec<String> = it
             .children_named("", "category")
@@ -267,9 +268,22 @@ impl Parser {
         Item {
             guid,
             link,
-            title: it.child("", "title").and_then(|t| nonempty(t.text())),
-            summary: it.child("", "description").and_then(|d| nonempty(d.html())),
-            content: it.child("content", "encoded").and_then(|c| nonempty(c.html())),
+            // Dublin Core and the older content elements stand in for
+            // the RSS ones when those are missing, as feedparser reads them.
+            title: it
+                .child("", "title")
+                .or_else(|| it.child("dc", "title"))
+                .and_then(|t| nonempty(t.text())),
+            summary: it
+                .child("", "description")
+                .or_else(|| it.child("dc", "description"))
+                .and_then(|d| nonempty(d.html())),
+            content: it
+                .child("content", "encoded")
+                .map(Element::html)
+                .or_else(|| it.child("xhtml", "body").map(Element::xhtml))
+                .or_else(|| it.child("", "fullitem").map(Element::html))
+                .and_then(nonempty),
             published,
             updated,
             author,
@@ -434,6 +448,22 @@ mod tests {
             it.content.as_deref(),
             Some("<p>Use &lt;p&gt; &amp; <b>bold</b></p>")
         );
+    }
+
+    /// Dublin Core and older content elements stand in for missing RSS ones.
+    #[test]
+    fn dublin_core_and_old_content_elements_are_fallbacks() {
+        let f = parse(&fixture("fields/dc-fallbacks.xml"), Shanghai);
+        let (a, b) = (&f.items[0], &f.items[1]);
+        assert_eq!(a.title.as_deref(), Some("Dublin Core title"));
+        assert_eq!(a.summary.as_deref(), Some("Dublin Core description"));
+        assert_eq!(a.author.as_deref(), Some("Jane Roe"));
+        assert_eq!(
+            a.content.as_deref(),
+            Some("<p>Body in <b>XHTML</b> &amp; text</p>")
+        );
+        assert_eq!(a.updated.unwrap().to_rfc3339(), "2026-11-30T08:00:00+00:00");
+        assert_eq!(b.content.as_deref(), Some("<p>The full text</p>"));
     }
 
     /// `</item>` closes a `<description>` left open, and the next items read.
