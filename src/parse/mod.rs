@@ -22,6 +22,11 @@ pub enum Format {
     Rss091,
     #[serde(rename = "RSS 0.92")]
     Rss092,
+    /// Drafts between 0.92 and 2.0 that some feeds still declare.
+    #[serde(rename = "RSS 0.93")]
+    Rss093,
+    #[serde(rename = "RSS 0.94")]
+    Rss094,
     #[serde(rename = "RSS 1.0")]
     Rss10,
     #[serde(rename = "RSS 2.0")]
@@ -114,6 +119,8 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
         feed.format = match root.attr("version").map(str::trim) {
             Some("0.91") => Format::Rss091,
             Some("0.92") => Format::Rss092,
+            Some("0.93") => Format::Rss093,
+            Some("0.94") => Format::Rss094,
             _ => Format::Rss20,
         };
         if let Some(channel) = root.child("", "channel") {
@@ -448,6 +455,24 @@ mod tests {
             it.content.as_deref(),
             Some("<p>Use &lt;p&gt; &amp; <b>bold</b></p>")
         );
+    }
+
+    /// RSS 0.93 and 0.94 are reported as what they declare.
+    #[test]
+    fn rss_093_and_094_are_named() {
+        for (v, want) in [
+            ("0.93", Format::Rss093),
+            ("0.94", Format::Rss094),
+            ("2.0", Format::Rss20),
+        ] {
+            let doc = format!(
+                "<rss version=\"{v}\"><channel><title>t</title><item><title>a</title></item></channel></rss>"
+            );
+            let f = parse(&doc, Shanghai);
+            assert_eq!(f.format, want);
+            assert_eq!(f.format.to_string(), format!("RSS {v}"));
+            assert_eq!(f.items.len(), 1);
+        }
     }
 
     /// Dublin Core and older content elements stand in for missing RSS ones.
