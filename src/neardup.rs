@@ -1328,13 +1328,6 @@ pub fn fingerprint_with(scratch: &mut Scratch, title: &str, html: &str) -> Finge
         keys.push(hash(key));
     }
     let title = title_bigrams(&folded_title);
-    let mut sample: Vec<u16> = shingles
-        .iter()
-        .filter(|h| *h % SKETCH_RATE == 0)
-        .map(|h| (h >> 48) as u16)
-        .collect();
-    sample.sort_unstable();
-    sample.dedup();
     Fingerprint {
         shingles,
         set: std::sync::OnceLock::new(),
