@@ -19,7 +19,6 @@ use crate::parse::Enclosure;
 use crate::schedule::Plan;
 
 mod recluster;
-pub use recluster::Report as ReclusterReport;
 
 /// What to tell a user whose clusters an earlier rule made.
 pub const RECLUSTER_HINT: &str = "the stored clusters were made by an earlier near-duplicate rule, which merged \
