@@ -14,9 +14,8 @@ use url::Url;
 
 use crate::config::{ALL, Config};
 use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::refresh::{self, Outcome, Refresher};
+use crate::pipeline::{self, Outcome, Refresher, Starts};
 use crate::render::{self, Format};
-use crate::schedule::Policy;
 use crate::store::Store;
 use crate::{decode, normalize, parse};
 
@@ -140,30 +139,9 @@ pub struct PreviewArgs {
     pub encoding: Option<String>,
 }
 
-/// glibc gives each thread that allocates its own arena (up to 8 per core)
-/// and keeps freed memory in each. The threads that allocate much are the
-/// async workers and the parsing threads (one each per core) and the
-/// database writer: cores + 2 arenas let them rarely wait for each other.
-/// (With parsing spread over many blocking threads, a 1,000-feed cycle
-/// peaked at 84 MB with glibc's default instead of 63 MB with two arenas.
-/// With the fixed threads of now, 4 arenas on 2 cores: 8 % faster than 2,
-/// 2 MB more; BENCHMARKS.md.) `MALLOC_ARENA_MAX` in the environment still
-/// decides when set.
-fn limit_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let arenas = std::thread::available_parallelism().map_or(2, usize::from) + 2;
-        // SAFETY: mallopt only sets an allocator parameter; called first
-        // thing in main, before other threads exist.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX));
-        }
-    }
-}
-
 /// Runs the CLI and turns the result into an exit code.
 pub fn main() -> ExitCode {
-    limit_malloc_arenas();
+    crate::sys::limit_malloc_arenas();
     let cli = Cli::parse();
     match &cli.command {
         Command::Run { log_format } => init_logging("huiju=info", *log_format),
@@ -233,19 +211,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if store.clusters_predate_rule()? {
                 tracing::warn!("{}", crate::store::RECLUSTER_HINT);
             }
-            let policy = Policy {
-                max_backoff: cfg.fetch.max_backoff,
-                ..Policy::default()
-            };
-            let refresher = Arc::new(Refresher::new(
-                Arc::new(Mutex::new(store)),
-                Fetcher::new(&cfg.fetch),
-                policy,
-                cfg.fetch.concurrency,
-                cfg.fetch.per_host,
-            ));
-            refresher.set_near_dup(cfg.dedup);
-            let reports = runtime()?.block_on(refresher.refresh_all(&cfg));
+            let refresher = Arc::new(Refresher::new(Arc::new(Mutex::new(store)), &cfg));
+            let starts = Starts::new(refresher, cfg.fetch.concurrency, cfg.fetch.per_host);
+            let reports = runtime()?.block_on(starts.refresh_all(&cfg.feeds));
             emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -405,35 +373,32 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
         warnings.push(p);
     }
 
-    // Article pages of the first items, one request at a time, politely.
+    // Article pages of the first items, chosen and fetched as a poll does
+    // (same site only, one request at a time with the gap to their host).
     let mut bodies: Vec<Option<String>> = vec![None; listing.feed.items.len()];
     let mut notes: Vec<&str> = vec!["-"; listing.feed.items.len()];
     if let Some(content) = &sel.content {
+        let polite = pipeline::Politeness::new(1, 1);
         let mut unused: Option<Vec<String>> = None;
-        let mut tried = 0;
-        for (i, it) in listing.feed.items.iter().enumerate() {
-            let Some(link) = it.link.as_deref().and_then(|l| Url::parse(l).ok()) else {
-                continue;
+        let items = &listing.feed.items;
+        for (i, pick) in pipeline::pick_articles(items, &body.final_url, 0..items.len(), articles) {
+            let link = match pick {
+                pipeline::Pick::Fetch(link) => link,
+                pipeline::Pick::NoLink => continue,
+                pipeline::Pick::OtherSite => {
+                    notes[i] = "- (not fetched: another site)";
+                    continue;
+                }
+                pipeline::Pick::BeyondCap => {
+                    notes[i] = "- (not fetched: beyond --articles)";
+                    continue;
+                }
             };
-            if !scrape::same_site(&body.final_url, &link) {
-                notes[i] = "- (not fetched: another site)";
-                continue;
-            }
-            if tried >= articles {
-                notes[i] = "- (not fetched: beyond --articles)";
-                continue;
-            }
-            if tried > 0 && link.scheme() != "file" {
-                std::thread::sleep(refresh::HOST_GAP);
-            }
-            tried += 1;
-            match rt.block_on(refresh::fetch_article(
-                &fetcher,
-                &link,
-                content,
-                &sel.remove,
-                forced,
-            )) {
+            let fetched = rt.block_on(async {
+                let _permits = polite.acquire(pipeline::host_key(&link)).await;
+                pipeline::fetch_article(&fetcher, &link, content, &sel.remove, forced).await
+            });
+            match fetched {
                 Ok(art) => {
                     for w in &art.warnings {
                         warnings.push(format!("article {link}: {w}"));
@@ -814,7 +779,7 @@ fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-fn format_reports(reports: &[refresh::Report]) -> String {
+fn format_reports(reports: &[pipeline::Report]) -> String {
     let mut out = String::new();
     let (mut new, mut updated, mut unchanged, mut not_modified, mut waiting, mut failed) = (0, 0, 0, 0, 0, 0);
     for r in reports {

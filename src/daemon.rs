@@ -22,10 +22,8 @@ use tracing::{error, info, warn};
 use uuid::Uuid;
 
 use crate::config::{ALL, Config, ConfigError, Feed};
-use crate::fetch::Fetcher;
 use crate::metrics::Metrics;
-use crate::refresh::{Refresher, anyhow_like, host_key};
-use crate::schedule::{Policy, StartQueue};
+use crate::pipeline::{Refresher, Report, Starts, anyhow_like};
 use crate::serve::{self, AppState};
 use crate::store::{Store, StoreError};
 
@@ -48,20 +46,6 @@ pub enum DaemonError {
 /// Freed memory is given back to the system at most this often.
 const TRIM_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Gives free heap pages back to the system. glibc keeps what a burst of
-/// polls freed (bodies, parsed items, fingerprints) in its arenas, so the
-/// idle daemon stayed as large as the burst's peak: after a 1,000-feed
-/// cycle 56 MB resident instead of 47 MB, after 15,000 feeds 110 MB
-/// instead of 93 MB (BENCHMARKS.md, session 8). 2-3 ms each time.
-fn release_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free memory to the kernel; any
-    // thread may call it at any time.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 /// How long shutdown waits for refreshes in progress to finish.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(8);
 
@@ -71,14 +55,14 @@ struct Poller {
     app: Arc<AppState>,
     /// URLs of feeds being polled (or waiting for a slot) right now.
     inflight: Mutex<HashSet<String>>,
-    /// Due polls waiting for a place to start ([`StartQueue`]).
-    starts: Mutex<StartQueue<Feed>>,
+    /// Starts polls, and holds those waiting for a place to start.
+    starts: Arc<Starts>,
     /// Earliest next poll per feed URL (backoff, TTL, Retry-After).
     due: Mutex<HashMap<String, DateTime<Utc>>>,
     idle: Notify,
     stopping: AtomicBool,
     /// When freed memory was last given back to the system (see
-    /// [`release_free_memory`]).
+    /// [`crate::sys::release_free_memory`]).
     trimmed: Mutex<Option<std::time::Instant>>,
 }
 
@@ -105,49 +89,30 @@ impl Poller {
         if !self.inflight.lock().expect("inflight lock").insert(url) {
             return;
         }
-        let next = {
-            let mut starts = self.starts.lock().expect("starts lock");
-            // Checked again under the lock [`Poller::stop`] empties the
-            // queue under: a poll queued after that would never start.
-            if self.stopping.load(Ordering::SeqCst) {
-                Err(feed)
-            } else {
-                let host = host_key(&feed.url).to_string();
-                Ok(starts.push(&host, feed))
-            }
-        };
-        match next {
-            Ok(Some(feed)) => self.start(feed),
-            Ok(None) => {}
-            Err(feed) => self.stop_waiting(vec![feed]),
-        }
+        let this = self.clone();
+        let (url, categories) = (feed.url.to_string(), feed.categories.clone());
+        self.starts
+            .submit(feed, move |report| this.finished(&url, &categories, report));
     }
 
-    /// Runs a poll that [`StartQueue`] let start; when it ends, starts the
-    /// one that takes its place.
-    fn start(self: &Arc<Self>, feed: Feed) {
-        let this = self.clone();
-        tokio::spawn(async move {
-            let _place = Place {
-                poller: this.clone(),
-                url: feed.url.to_string(),
-                host: host_key(&feed.url).to_string(),
-            };
-            let report = this.refresher.refresh(&feed).await;
-            if !this.stopping.load(Ordering::SeqCst) {
-                this.app.metrics.record(&report);
+    /// A poll ended (`None`: it will not run, being stopped first).
+    fn finished(&self, url: &str, categories: &[String], report: Option<Report>) {
+        if let Some(report) = report {
+            if !self.stopping.load(Ordering::SeqCst) {
+                self.app.metrics.record(&report);
             }
-            this.due
+            self.due
                 .lock()
                 .expect("due lock")
-                .insert(feed.url.to_string(), report.plan.next_due);
+                .insert(url.to_string(), report.plan.next_due);
             if report.changed() {
                 // An item's change shows in every category that carries it,
                 // through any feed: drop every rendered document.
-                this.app.invalidate_all();
-                this.announce(&feed.categories);
+                self.app.invalidate_all();
+                self.announce(categories);
             }
-        });
+        }
+        self.done(url);
     }
 
     /// A feed's poll ended, or will not run: once none is left, the burst
@@ -165,23 +130,14 @@ impl Poller {
     /// At shutdown: no new polls, and those waiting to start never will.
     fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        let waiting = self.starts.lock().expect("starts lock").take_waiting();
-        self.stop_waiting(waiting);
-    }
-
-    /// Polls that were waiting to start and will not: their places are
-    /// not taken, so only the feeds are forgotten.
-    fn stop_waiting(&self, feeds: Vec<Feed>) {
-        for feed in feeds {
-            self.done(feed.url.as_str());
-        }
+        self.starts.stop();
     }
 
     /// Once no poll is running: gives the memory the burst freed back to
     /// the system, at most once a minute (it takes a few milliseconds).
     fn after_burst(&self) {
-        // Not at shutdown: a poll's `Place` may be dropped as the runtime
-        // shuts down, where nothing can be spawned any more.
+        // Not at shutdown: a poll may end as the runtime shuts down, where
+        // nothing can be spawned any more.
         if self.stopping.load(Ordering::SeqCst) {
             return;
         }
@@ -193,7 +149,7 @@ impl Poller {
             }
             *last = Some(now);
         }
-        tokio::task::spawn_blocking(release_free_memory);
+        tokio::task::spawn_blocking(crate::sys::release_free_memory);
     }
 
     /// WebSub: tells the hub which category feeds changed.
@@ -208,7 +164,7 @@ impl Poller {
                 topics.push(format!("{}/feeds/{c}.{ext}", cfg.server.base_url));
             }
         }
-        let (fetcher, _) = self.refresher.settings();
+        let fetcher = self.refresher.live().fetcher.clone();
         tokio::spawn(async move {
             if let Err(e) = fetcher.websub_publish(&hub, &topics).await {
                 warn!(hub = %hub, "WebSub publish failed: {e}");
@@ -228,34 +184,6 @@ impl Poller {
             }
         };
         tokio::time::timeout(limit, wait).await.is_ok()
-    }
-}
-
-/// A started poll's place in the [`StartQueue`]: given back when the poll
-/// ends, even by a panic (a bug), so that a place is never lost and the
-/// feed is polled again at a later tick.
-struct Place {
-    poller: Arc<Poller>,
-    url: String,
-    host: String,
-}
-
-impl Drop for Place {
-    fn drop(&mut self) {
-        let p = &self.poller;
-        let next = p
-            .starts
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .finish(&self.host);
-        p.done(&self.url);
-        if let Some((_, next)) = next {
-            if p.stopping.load(Ordering::SeqCst) {
-                p.stop_waiting(vec![next]);
-            } else {
-                p.start(next);
-            }
-        }
     }
 }
 
@@ -370,15 +298,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     info!(%addr, config = %config_path.display(), feeds = cfg.feeds.len(), "huiju is running");
     warn_if_clusters_predate_rule(&store).await;
 
-    let policy = policy_of(&cfg);
-    let refresher = Arc::new(Refresher::new(
-        store.clone(),
-        Fetcher::new(&cfg.fetch),
-        policy,
-        cfg.fetch.concurrency,
-        cfg.fetch.per_host,
-    ));
-    refresher.set_near_dup(cfg.dedup);
+    let refresher = Arc::new(Refresher::new(store.clone(), &cfg));
     let due = {
         let store = store.clone();
         tokio::task::spawn_blocking(move || store.lock().expect("store lock").due_times())
@@ -389,7 +309,7 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
         refresher: refresher.clone(),
         app: app.clone(),
         inflight: Mutex::new(HashSet::new()),
-        starts: Mutex::new(refresher.start_queue()),
+        starts: Starts::new(refresher.clone(), cfg.fetch.concurrency, cfg.fetch.per_host),
         due: Mutex::new(
             due.into_iter()
                 .filter_map(|(u, t)| Some((u, DateTime::from_timestamp(t, 0)?)))
@@ -448,13 +368,6 @@ pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Re
     Ok(())
 }
 
-fn policy_of(cfg: &Config) -> Policy {
-    Policy {
-        max_backoff: cfg.fetch.max_backoff,
-        ..Policy::default()
-    }
-}
-
 /// Applies a new config, or keeps the running one if the new one is invalid.
 async fn reload(
     path: &Path,
@@ -491,8 +404,7 @@ async fn reload(
             match synced {
                 Ok(Ok(())) => {
                     app.set_config(new.clone());
-                    refresher.set_settings(Fetcher::new(&new.fetch), policy_of(&new));
-                    refresher.set_near_dup(new.dedup);
+                    refresher.reload(&new);
                     if let Err(e) = jobs.sync(&new, poller).await {
                         error!("cannot update the cron jobs: {e}");
                     }

@@ -3,7 +3,7 @@
 //!
 //! The modules follow the data flow:
 //! `config → schedule → fetch → decode → parse → normalize → store → render → serve`,
-//! with [`refresh`] calling the steps in order, [`daemon`] running them on
+//! with [`pipeline`] calling the steps in order, [`daemon`] running them on
 //! cron schedules, and [`cli`] at the edge.
 //! See ARCHITECTURE.md for the invariants.
 
@@ -18,10 +18,11 @@ pub mod neardup;
 pub mod normalize;
 pub mod opml;
 pub mod parse;
-pub mod refresh;
+pub mod pipeline;
 pub mod render;
 pub mod sanitize;
 pub mod schedule;
 pub mod scrape;
 pub mod serve;
 pub mod store;
+pub mod sys;

@@ -8,7 +8,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::refresh::{Outcome, Report};
+use crate::pipeline::{Outcome, Report};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
@@ -88,7 +88,7 @@ impl Default for Metrics {
 
 impl Metrics {
     /// Counts one refresh.
-    pub fn record(&self, r: &Report) {
+    pub(crate) fn record(&self, r: &Report) {
         let outcome = match &r.outcome {
             Outcome::Stored { counts, .. } => {
                 for (kind, n) in [

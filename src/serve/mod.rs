@@ -102,7 +102,7 @@ impl AppState {
         let this = self.clone();
         tokio::task::spawn_blocking(move || {
             let guard = this.reader.lock().unwrap_or_else(|p| p.into_inner());
-            f(&guard).map_err(|e| crate::refresh::anyhow_like(&e))
+            f(&guard).map_err(|e| crate::pipeline::anyhow_like(&e))
         })
         .await
         .map_err(|e| e.to_string())?

@@ -1,0 +1,212 @@
+//! What a refresh does with a fetched body, apart from the network: the
+//! CPU step (decode, then parse a feed or scrape a list page, then
+//! normalize and fingerprint), and the article pages of an HTML source's
+//! items, which `huiju preview` fetches the same way.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use tracing::warn;
+use url::Url;
+
+use crate::config::Feed;
+use crate::fetch::{Body, Fetched, Fetcher, Validators};
+use crate::normalize::{self, Item};
+use crate::store::{Known, SourceMeta};
+use crate::{decode, neardup, parse, scrape};
+
+use super::anyhow_like;
+
+/// A body read into items.
+pub(super) struct Read {
+    /// The feed as parsed (or scraped from a list page).
+    pub(super) source: parse::Feed,
+    pub(super) items: Vec<Item>,
+    pub(super) meta: SourceMeta,
+    /// Warnings logged while reading.
+    pub(super) warnings: usize,
+    /// The soonest the source wants to be polled again (its `<ttl>`, or
+    /// the response's max-age).
+    pub(super) min_interval: Option<Duration>,
+}
+
+/// Reads a fetched body: a feed, or the list page of an HTML source.
+/// Fingerprints the items when `fingerprint` is set. `Err` is why nothing
+/// could be read: the body is not a feed, or the list page gave no items.
+///
+/// Never on an async worker: this is the CPU work of a refresh.
+pub(super) fn read(feed: &Feed, body: Body, fingerprint: bool) -> Result<Read, String> {
+    let (source, warnings, ttl) = match &feed.html {
+        None => {
+            let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
+            let parsed = parse::parse(&decoded.text, feed.timezone);
+            log_warnings(&decoded.warnings, &parsed.warnings);
+            if parsed.format == parse::Format::Unknown {
+                let why = parsed.warnings.last().map_or("nothing readable", String::as_str);
+                return Err(format!("not a feed: {}", why.trim_start_matches("not a feed: ")));
+            }
+            let ttl = parsed.ttl_minutes.map(|m| Duration::from_secs(u64::from(m) * 60));
+            (parsed, decoded.warnings.len(), ttl)
+        }
+        Some(selectors) => {
+            let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), feed.encoding);
+            let listing = scrape::list(
+                &decoded.text,
+                &body.final_url,
+                selectors,
+                feed.timezone,
+                Utc::now(),
+            );
+            log_warnings(&decoded.warnings, &listing.feed.warnings);
+            if let Some(problem) = listing.problem() {
+                // The page changed or the selectors are wrong: a feed error
+                // (so it shows on the status page); stored items stay.
+                return Err(format!(
+                    "no items on {}: {problem} (has the page changed? try `huiju preview`)",
+                    body.final_url
+                ));
+            }
+            (listing.feed, decoded.warnings.len(), None)
+        }
+    };
+    let mut items = normalize::normalize(&source, &body.final_url, &feed.url);
+    if fingerprint {
+        neardup::fingerprint_items(&mut items);
+    }
+    let meta = SourceMeta {
+        title: source.title.clone(),
+        site_link: normalize::site_url(&source, &body.final_url).map(String::from),
+        etag: body.validators.etag,
+        last_modified: body.validators.last_modified,
+    };
+    Ok(Read {
+        warnings: warnings + source.warnings.len(),
+        items,
+        meta,
+        min_interval: ttl.max(body.max_age),
+        source,
+    })
+}
+
+fn log_warnings(decoding: &[String], reading: &[String]) {
+    for w in decoding.iter().chain(reading) {
+        warn!("{w}");
+    }
+}
+
+/// Normalizes `read` again after article pages filled in its items' text,
+/// and fingerprints it when `fingerprint` is set. Items already stored
+/// keep the text an earlier poll fetched (`known`).
+pub(super) fn with_articles(
+    read: &mut Read,
+    fetched_from: &Url,
+    feed: &Feed,
+    known: &std::collections::HashMap<String, Known>,
+    fingerprint: bool,
+) {
+    read.items = normalize::normalize(&read.source, fetched_from, &feed.url);
+    for it in &mut read.items {
+        if let Some(k) = known.get(&it.key)
+            && it.content.is_none()
+        {
+            it.set_stored_content(k.content.clone());
+        }
+    }
+    if fingerprint {
+        neardup::fingerprint_items(&mut read.items);
+    }
+}
+
+/// An item's article page is fetched again on later polls, while its text
+/// is missing, for this long after the item was first seen.
+pub(crate) const ARTICLE_RETRY: Duration = Duration::from_secs(24 * 3600);
+
+/// Whether an item's article page is fetched, and why not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pick {
+    Fetch(Url),
+    NoLink,
+    /// Only pages of the list page's own site: the content selector was
+    /// written for its layout.
+    OtherSite,
+    /// Past the number of pages to fetch.
+    BeyondCap,
+}
+
+/// Which of `items` (in the order of `order`) get their article page
+/// fetched: links on `page`'s site, at most `max`.
+pub(crate) fn pick_articles(
+    items: &[parse::Item],
+    page: &Url,
+    order: impl IntoIterator<Item = usize>,
+    max: usize,
+) -> Vec<(usize, Pick)> {
+    let mut taken = 0;
+    order
+        .into_iter()
+        .map(|i| {
+            let link = items[i].link.as_deref().and_then(|l| Url::parse(l).ok());
+            let pick = match link {
+                None => Pick::NoLink,
+                Some(l) if !scrape::same_site(page, &l) => Pick::OtherSite,
+                Some(_) if taken >= max => Pick::BeyondCap,
+                Some(l) => {
+                    taken += 1;
+                    Pick::Fetch(l)
+                }
+            };
+            (i, pick)
+        })
+        .collect()
+}
+
+/// The items of an HTML source whose article page a poll fetches: new
+/// items first, then its own items still without text (a failed fetch)
+/// from the last [`ARTICLE_RETRY`].
+pub(super) fn articles_wanted(
+    read: &Read,
+    page: &Url,
+    known: &std::collections::HashMap<String, Known>,
+    max: usize,
+) -> Vec<(usize, Url)> {
+    let recent = Utc::now().timestamp() - ARTICLE_RETRY.as_secs() as i64;
+    let items = &read.items;
+    let new = (0..items.len()).filter(|&i| !known.contains_key(&items[i].key));
+    let retry = (0..items.len()).filter(|&i| {
+        known
+            .get(&items[i].key)
+            .is_some_and(|k| k.own && k.content.is_none() && k.first_seen >= recent)
+    });
+    pick_articles(&read.source.items, page, new.chain(retry), max)
+        .into_iter()
+        .filter_map(|(i, pick)| match pick {
+            Pick::Fetch(url) => Some((i, url)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Fetches one article page and takes its body out with `content` (minus
+/// `remove`). Without politeness: callers hold a request slot for its host.
+pub(crate) async fn fetch_article(
+    fetcher: &Fetcher,
+    url: &Url,
+    content: &scrape::Sel,
+    remove: &[scrape::Sel],
+    forced: Option<&'static encoding_rs::Encoding>,
+) -> Result<scrape::Article, String> {
+    let body = match fetcher.fetch(url, &Validators::default()).await {
+        Ok(Fetched::Body(b)) => b,
+        Ok(Fetched::NotModified { .. }) => return Err("304 Not Modified to an unconditional request".into()),
+        Err(e) => return Err(anyhow_like(&e)),
+    };
+    let (content, remove) = (content.clone(), remove.to_vec());
+    // An article page is a small part of a poll's CPU work: a blocking
+    // task, not a place in the parsing threads' queue behind whole feeds.
+    tokio::task::spawn_blocking(move || {
+        let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), forced);
+        scrape::article(&decoded.text, &content, &remove)
+    })
+    .await
+    .map_err(|e| format!("article task failed: {e}"))
+}
