@@ -52,7 +52,8 @@ const TRIM_INTERVAL: Duration = Duration::from_secs(60);
 /// polls freed (bodies, parsed items, fingerprints) in its arenas, so the
 /// idle daemon stayed as large as the burst's peak: after a 1,000-feed
 /// cycle 56 MB resident instead of 47 MB, after 15,000 feeds 110 MB
-/// instead of 93 MB (BENCHMARKS.md, session 8). 2-3 ms each time.
+/// instead of 93 MB (BENCHMARKS.md, "Threads and memory"). 2-3 ms each
+/// time.
 fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free memory to the kernel; any
