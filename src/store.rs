@@ -818,7 +818,7 @@ impl StoredItem {
 
 /// Checkpoints on a connection of their own, so that a thread other than
 /// the writer copies the WAL into the database file and waits for its
-/// syncs (see `refresh::Writer`).
+/// syncs (see `pipeline::writer::Writer`).
 pub struct Checkpointer {
     conn: Connection,
 }
