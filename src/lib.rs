@@ -13,6 +13,7 @@ pub mod config;
 pub mod daemon;
 pub mod decode;
 pub mod fetch;
+mod identity;
 pub mod metrics;
 pub mod neardup;
 pub mod normalize;

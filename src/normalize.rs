@@ -5,6 +5,7 @@ use chrono::{DateTime, FixedOffset};
 use url::Url;
 
 use crate::decode::is_forbidden;
+use crate::identity;
 use crate::parse::{self, Enclosure};
 
 /// An item ready for dedup and storage.
@@ -139,11 +140,7 @@ pub fn site_url(feed: &parse::Feed, fetched_from: &Url) -> Option<Url> {
 /// scopes opaque guids, so a feed that moves host keeps its items.
 pub fn normalize(feed: &parse::Feed, fetched_from: &Url, source: &Url) -> Vec<Item> {
     let base = site_url(feed, fetched_from).unwrap_or_else(|| fetched_from.clone());
-    let scope = match source.host_str() {
-        Some(h) if !h.is_empty() => h.to_ascii_lowercase(),
-        // Local files have no host: each file is its own scope.
-        _ => source.to_string(),
-    };
+    let scope = identity::scope_of(source);
     feed.items
         .iter()
         .map(|it| normalize_item(it, &base, &scope))
@@ -227,16 +224,7 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         .as_deref()
         .map(clean_text)
         .filter(|g| !g.trim().is_empty());
-    let hash_key = || {
-        let h = xxhash_rust::xxh3::xxh3_128(
-            format!(
-                "{title}\u{0}{}",
-                content.as_deref().or(summary.as_deref()).unwrap_or("")
-            )
-            .as_bytes(),
-        );
-        format!("hash:{h:032x}")
-    };
+    let hash_key = || identity::hash_key(&title, content.as_deref().or(summary.as_deref()).unwrap_or(""));
     let key = match &guid {
         // Most guids that are URLs are the link itself, already normalized.
         Some(g) => match if it.link.as_deref() == Some(g.as_str()) && link_norm.is_some() {
@@ -244,12 +232,12 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         } else {
             normalize_link(g)
         } {
-            Some(n) if g.starts_with("http") && !is_front_page(&n) => format!("url:{n}"),
+            Some(n) if g.starts_with("http") && !is_front_page(&n) => identity::url_key(&n),
             // Opaque guids ("12345") are only unique within their site.
-            _ => format!("guid:{scope}:{}", g.trim()),
+            _ => identity::guid_key(scope, g),
         },
         None => match &link_norm {
-            Some(n) => format!("url:{n}"),
+            Some(n) => identity::url_key(n),
             None => hash_key(),
         },
     };
@@ -289,7 +277,7 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         &categories,
     );
     Item {
-        link_key: link_norm.map(|n| format!("url:{n}")).filter(|k| *k != key),
+        link_key: link_norm.map(|n| identity::url_key(&n)).filter(|k| *k != key),
         key,
         guid: out_guid,
         link,

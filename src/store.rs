@@ -1,7 +1,8 @@
 //! SQLite storage. The only module that knows SQL.
 //!
-//! rusqlite is blocking: callers in async code run these methods on
-//! `spawn_blocking` and never hold a [`Store`] across an `.await`.
+//! rusqlite is blocking: async code never calls it on an async worker and
+//! never holds a [`Store`] across an `.await`. Refreshes write through the
+//! pipeline's writer thread; the HTTP server reads on blocking tasks.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
+use url::Url;
 
 use crate::band_index::{self, BandIndex};
 use crate::config::{ALL, Config};
@@ -1419,28 +1421,22 @@ impl Store {
     }
 
     /// The item a URL (link or guid, in any of its variants) identifies.
-    pub fn find_item(&self, url: &str) -> Result<Option<i64>, StoreError> {
-        let mut keys = vec![format!("guid:{url}")];
-        if let Some(n) = crate::normalize::normalize_link(url) {
-            keys.insert(0, format!("url:{n}"));
-        }
-        for k in keys {
-            if let Some(id) = self
-                .conn
-                .query_row("SELECT item_id FROM item_keys WHERE key = ?1", [&k], |r| r.get(0))
-                .optional()?
-            {
+    pub fn find_item(&self, given: &str) -> Result<Option<i64>, StoreError> {
+        // Opaque guids are keyed per source host: every source ever stored
+        // (also those since removed from the config) may have brought it.
+        let sources: Vec<Url> = self
+            .conn
+            .prepare("SELECT url FROM feeds")?
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|u| u.ok().and_then(|u| Url::parse(&u).ok()))
+            .collect();
+        let mut by_key = self.conn.prepare("SELECT item_id FROM item_keys WHERE key = ?1")?;
+        for key in crate::identity::lookup_keys(given, &sources) {
+            if let Some(id) = by_key.query_row([&key], |r| r.get(0)).optional()? {
                 return Ok(Some(id));
             }
         }
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id FROM items WHERE guid = ?1 OR link = ?1 LIMIT 1",
-                [url],
-                |r| r.get(0),
-            )
-            .optional()?)
+        Ok(None)
     }
 
     /// What `huiju explain` shows about one item.
