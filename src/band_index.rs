@@ -239,6 +239,7 @@ impl BandIndex {
     /// Decision: crowded keys still give one item, not none: a story that
     /// many outlets carry crowds its own keys, and its latest copy is the
     /// one to join.
+    #[cfg(test)]
     pub fn candidates(&self, keys: &[u32], t: i64, window: i64, exclude: i64, max: usize) -> Vec<i64> {
         self.candidates_at(keys, t, window, exclude, max)
             .into_iter()

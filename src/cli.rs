@@ -594,6 +594,9 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
     let _ = writeln!(out, "item:      {} (#{})", item.title, item.id);
     let _ = writeln!(out, "source:    {} (priority {})", item.source, item.priority);
     let _ = writeln!(out, "link:      {}", item.link.as_deref().unwrap_or("-"));
+    if item.link.as_deref() != Some(item.guid.as_str()) {
+        let _ = writeln!(out, "guid:      {}", item.guid);
+    }
     let _ = writeln!(out, "date:      {}", when(item.sort_time));
     let _ = writeln!(
         out,

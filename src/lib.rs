@@ -7,23 +7,23 @@
 //! cron schedules, and [`cli`] at the edge.
 //! See ARCHITECTURE.md for the invariants.
 
-pub mod band_index;
+mod band_index;
 pub mod cli;
 pub mod config;
-pub mod daemon;
+mod daemon;
 pub mod decode;
-pub mod fetch;
+mod fetch;
 mod identity;
-pub mod metrics;
+mod metrics;
 pub mod neardup;
 pub mod normalize;
-pub mod opml;
+mod opml;
 pub mod parse;
-pub mod pipeline;
+mod pipeline;
 pub mod render;
-pub mod sanitize;
+mod sanitize;
 pub mod schedule;
-pub mod scrape;
-pub mod serve;
+mod scrape;
+mod serve;
 pub mod store;
-pub mod sys;
+mod sys;

@@ -20,7 +20,6 @@
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
-use std::collections::HashSet;
 
 /// MinHash bins (one-permutation hashing).
 pub const BINS: usize = 63;
@@ -1265,6 +1264,7 @@ fn hash(s: &str) -> u64 {
 }
 
 /// Fingerprints an item from its title and HTML content.
+#[cfg(any(test, feature = "bench"))]
 pub fn fingerprint(title: &str, html: &str) -> Fingerprint {
     fingerprint_with(&mut Scratch::default(), title, html)
 }
@@ -1601,7 +1601,8 @@ pub fn bands(fp: &Fingerprint) -> Vec<u32> {
 }
 
 /// Distinct band keys of a fingerprint, as a set (for tests and tools).
-pub fn band_set(fp: &Fingerprint) -> HashSet<u32> {
+#[cfg(test)]
+pub fn band_set(fp: &Fingerprint) -> std::collections::HashSet<u32> {
     bands(fp).into_iter().collect()
 }
 

@@ -121,6 +121,7 @@ impl NetHealth {
         self.failing_hosts.len() < Self::DOWN_AFTER
     }
 
+    #[cfg(test)]
     pub fn is_down(&self) -> bool {
         self.failing_hosts.len() >= Self::DOWN_AFTER
     }

@@ -945,6 +945,7 @@ impl Store {
     }
 
     /// Stores one successful refresh of `feed_id` in a single transaction.
+    #[cfg(test)]
     pub fn apply_refresh(
         &mut self,
         feed_id: i64,
@@ -1430,7 +1431,9 @@ impl Store {
             .query_map([], |r| r.get::<_, String>(0))?
             .filter_map(|u| u.ok().and_then(|u| Url::parse(&u).ok()))
             .collect();
-        let mut by_key = self.conn.prepare("SELECT item_id FROM item_keys WHERE key = ?1")?;
+        let mut by_key = self
+            .conn
+            .prepare("SELECT item_id FROM item_keys WHERE key = ?1")?;
         for key in crate::identity::lookup_keys(given, &sources) {
             if let Some(id) = by_key.query_row([&key], |r| r.get(0)).optional()? {
                 return Ok(Some(id));
@@ -1547,6 +1550,7 @@ impl Store {
     }
 
     /// LSH candidates for a fingerprint at time `t` (for benchmarks and tools).
+    #[cfg(feature = "bench")]
     pub fn lsh_candidates(
         &mut self,
         fp: &neardup::Fingerprint,
@@ -1566,6 +1570,7 @@ impl Store {
 
     /// Bulk-loads synthetic items with their LSH keys, for benchmarks:
     /// `(time, fingerprint)` pairs in one transaction.
+    #[cfg(feature = "bench")]
     pub fn load_index_for_bench(&mut self, rows: &[(i64, neardup::Fingerprint)]) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         {
@@ -1585,6 +1590,7 @@ impl Store {
     }
 
     /// Moves the write-ahead log into the database file (for size figures).
+    #[cfg(feature = "bench")]
     pub fn checkpoint(&self) -> Result<(), StoreError> {
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
@@ -1624,6 +1630,7 @@ impl Store {
     }
 
     /// Number of stored items (for summaries and tests).
+    #[cfg(test)]
     pub fn item_count(&self) -> Result<i64, StoreError> {
         Ok(self
             .conn

@@ -28,7 +28,6 @@ pub struct Report {
 #[derive(Debug)]
 pub struct Split {
     pub cluster: i64,
-    pub item: i64,
     pub title: String,
     /// The headline of the item whose entry the cluster keeps.
     pub kept_title: String,
@@ -192,7 +191,6 @@ impl Store {
                         let m = &members[i];
                         report.splits.push(Split {
                             cluster,
-                            item: m.id,
                             title: m.title.clone(),
                             kept_title: keeper.title.clone(),
                             sim: neardup::compare_weighed(&m.fp, &keeper.fp, &win.df),
