@@ -75,9 +75,9 @@ impl Report {
 
     /// The report of a refresh that never finished (a bug: its task
     /// panicked): a failure, due again at once.
-    fn unfinished(feed: &Feed, error: String) -> Report {
+    fn unfinished(url: Url, error: String) -> Report {
         Report {
-            url: feed.url.clone(),
+            url,
             outcome: Outcome::Failed { error },
             plan: Plan {
                 consecutive_errors: 0,

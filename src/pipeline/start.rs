@@ -69,17 +69,16 @@ impl Starts {
         let this = self.clone();
         tokio::spawn(async move {
             let Start { feed, done } = start;
-            let host = host_key(&feed.url).to_string();
+            let (url, host) = (feed.url.clone(), host_key(&feed.url).to_string());
             // A task of its own: a refresh that panics (a bug) still ends
             // here, reported like any failure, and frees its place.
             let refresher = this.refresher.clone();
-            let task = feed.clone();
-            let report = match tokio::spawn(async move { refresher.refresh(&task).await }).await {
+            let report = match tokio::spawn(async move { refresher.refresh(&feed).await }).await {
                 Ok(report) => report,
                 Err(e) => {
                     let error = format!("refresh task failed: {e}");
-                    tracing::warn!(feed = %feed.url, "{error}");
-                    Report::unfinished(&feed, error)
+                    tracing::warn!(feed = %url, "{error}");
+                    Report::unfinished(url, error)
                 }
             };
             let next = this.queue.lock().unwrap_or_else(|p| p.into_inner()).finish(&host);
@@ -127,7 +126,7 @@ impl Starts {
             .iter()
             .zip(reports)
             .map(|(feed, r)| {
-                r.unwrap_or_else(|| Report::unfinished(feed, "not started: shutting down".into()))
+                r.unwrap_or_else(|| Report::unfinished(feed.url.clone(), "not started: shutting down".into()))
             })
             .collect()
     }
