@@ -23,10 +23,10 @@ use tracing::{Instrument, error_span, info, warn};
 use url::Url;
 
 use crate::config::{Config, Feed};
-use crate::fetch::{Fetched, Fetcher, Validators};
-use crate::neardup;
+use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::schedule::{self, Plan, Policy, Poll};
-use crate::store::{Counts, Refreshed, Store};
+use crate::store::{Counts, Refreshed, Store, StoreError};
+use crate::{neardup, scrape};
 
 pub(crate) use polite::{Politeness, host_key};
 pub(crate) use read::{Pick, fetch_article, pick_articles};
@@ -34,6 +34,7 @@ pub(crate) use start::Starts;
 
 use cpu::CpuPool;
 use polite::Permits;
+use read::Read;
 use writer::Writer;
 
 /// The database, shared by refresh tasks. Locked only off the async
@@ -271,14 +272,13 @@ impl Refresher {
 
         // 1. The source's state: its validators, errors and holds.
         let url = feed.url.to_string();
-        let state = match self.writes.call(move |s| s.feed_state(&url)).await {
-            Ok(Ok(Some(state))) => state,
-            Ok(Ok(None)) => {
+        let state = match self.store_call(move |s| s.feed_state(&url)).await {
+            Ok(Some(state)) => state,
+            Ok(None) => {
                 let error = "feed is not in the database (config not synchronised)".to_string();
                 return self.fail(&cx, Failure::storage(error)).await;
             }
-            Ok(Err(e)) => return self.fail(&cx, Failure::storage(anyhow_like(&e))).await,
-            Err(e) => return self.fail(&cx, Failure::storage(e)).await,
+            Err(f) => return self.fail(&cx, f).await,
         };
         cx.feed_id = Some(state.id);
         cx.errors = state.consecutive_errors;
@@ -325,24 +325,7 @@ impl Refresher {
                 return self.not_modified(&cx, max_age).await;
             }
             Err(e) => {
-                let held = self
-                    .polite
-                    .failed(&cx.host, &feed.url, &e, &cx.policy, cx.started);
-                let mut error = anyhow_like(&e);
-                if held.gone {
-                    error = "gone: the source says this feed no longer exists (HTTP 410 Gone); \
-                             asked again only rarely"
-                        .to_string();
-                }
-                if !held.counts {
-                    error.push_str(" (the network seems down; not counted against the feed)");
-                }
-                let failure = Failure {
-                    error,
-                    status: e.status(),
-                    retry_after: held.retry_after,
-                    counts: held.counts,
-                };
+                let failure = self.request_failed(&cx, &e);
                 return self.fail(&cx, failure).await;
             }
         };
@@ -356,31 +339,12 @@ impl Refresher {
             .html
             .as_ref()
             .and_then(|s| s.content.as_ref().map(|c| (s, c)));
-        let near = live.near.is_some();
-        let fingerprint_now = near && articles.is_none();
-        let reading = {
-            let (feed, span) = (feed.clone(), tracing::Span::current());
-            self.cpu.run(move || {
-                let _e = span.enter();
-                // Fault injection for the tests of a reader bug (no input is
-                // known to make the readers panic); debug builds only.
-                #[cfg(debug_assertions)]
-                if std::env::var("HUIJU_FAILPOINT_PARSE_PANIC")
-                    .is_ok_and(|u| !u.is_empty() && feed.url.as_str().contains(&u))
-                {
-                    panic!("failpoint HUIJU_FAILPOINT_PARSE_PANIC");
-                }
-                read::read(&feed, body, fingerprint_now)
-            })
-        };
-        let mut read = match reading.await {
-            Ok(Ok(read)) => read,
-            Ok(Err(error)) => return self.fail(&cx, Failure::unreadable(error)).await,
-            Err(e) => {
-                return self
-                    .fail(&cx, Failure::unreadable(format!("refresh task failed: {e}")))
-                    .await;
-            }
+        let mut read = match self
+            .read(&cx, body, live.near.is_some() && articles.is_none())
+            .await
+        {
+            Ok(read) => read,
+            Err(f) => return self.fail(&cx, f).await,
         };
 
         // 6. An HTML source: the article pages of its new items, then its
@@ -389,64 +353,12 @@ impl Refresher {
             // Article pages take request slots of their own: holding this
             // one while waiting for them could deadlock a host's slots.
             drop(permits.take());
-            let keys: Vec<String> = read.items.iter().map(|i| i.key.clone()).collect();
-            let feed_id = state.id;
-            let known = match self
-                .writes
-                .call(move |s| s.known_items(feed_id, &keys.iter().map(String::as_str).collect::<Vec<_>>()))
+            read = match self
+                .add_articles(&cx, &live, read, &page, selectors, content)
                 .await
             {
-                Ok(Ok(known)) => known,
-                Ok(Err(e)) => return self.fail(&cx, Failure::storage(anyhow_like(&e))).await,
-                Err(e) => return self.fail(&cx, Failure::storage(e)).await,
-            };
-            let wanted = read::articles_wanted(&read, &page, &known, selectors.articles_per_poll);
-            let mut fetched = 0;
-            for (i, url) in wanted {
-                let mut stopping = self.stopping.subscribe();
-                let got = tokio::select! {
-                    r = async {
-                        let _permits = self.polite.acquire(host_key(&url)).await;
-                        fetch_article(&live.fetcher, &url, content, &selectors.remove, feed.encoding).await
-                    } => r,
-                    _ = stopping.wait_for(|s| *s) => break,
-                };
-                match got {
-                    Ok(article) => {
-                        fetched += 1;
-                        for w in &article.warnings {
-                            read.warnings += 1;
-                            warn!("article {url}: {w}; stored with its list summary");
-                        }
-                        read.source.items[i].content = article.content;
-                    }
-                    Err(e) => {
-                        read.warnings += 1;
-                        warn!(
-                            "article {url}: {e}; stored with its list summary, tried again on the next polls"
-                        );
-                    }
-                }
-            }
-            if fetched > 0 {
-                info!(articles = fetched, "fetched article pages");
-            }
-            let (feed, span) = (feed.clone(), tracing::Span::current());
-            let renormalized = self
-                .cpu
-                .run(move || {
-                    let _e = span.enter();
-                    read::with_articles(&mut read, &page, &feed, &known, near);
-                    read
-                })
-                .await;
-            read = match renormalized {
                 Ok(read) => read,
-                Err(e) => {
-                    return self
-                        .fail(&cx, Failure::unreadable(format!("refresh task failed: {e}")))
-                        .await;
-                }
+                Err(f) => return self.fail(&cx, f).await,
             };
         }
 
@@ -469,6 +381,114 @@ impl Refresher {
         }
     }
 
+    /// What a failed request means: the network's health and the host's
+    /// holds are updated, and the failure says whether it counts.
+    fn request_failed(&self, cx: &Context<'_>, e: &FetchError) -> Failure {
+        let held = self
+            .polite
+            .failed(&cx.host, &cx.feed.url, e, &cx.policy, cx.started);
+        let mut error = anyhow_like(e);
+        if held.gone {
+            error = "gone: the source says this feed no longer exists (HTTP 410 Gone); \
+                     asked again only rarely"
+                .to_string();
+        }
+        if !held.counts {
+            error.push_str(" (the network seems down; not counted against the feed)");
+        }
+        Failure {
+            error,
+            status: e.status(),
+            retry_after: held.retry_after,
+            counts: held.counts,
+        }
+    }
+
+    /// Step 5 of a refresh, on the parsing threads: see [`read::read`].
+    async fn read(
+        &self,
+        cx: &Context<'_>,
+        body: crate::fetch::Body,
+        fingerprint: bool,
+    ) -> Result<Read, Failure> {
+        let (feed, span) = (cx.feed.clone(), tracing::Span::current());
+        let reading = self.cpu.run(move || {
+            let _e = span.enter();
+            // Fault injection for the tests of a reader bug (no input is
+            // known to make the readers panic); debug builds only.
+            #[cfg(debug_assertions)]
+            if std::env::var("HUIJU_FAILPOINT_PARSE_PANIC")
+                .is_ok_and(|u| !u.is_empty() && feed.url.as_str().contains(&u))
+            {
+                panic!("failpoint HUIJU_FAILPOINT_PARSE_PANIC");
+            }
+            read::read(&feed, body, fingerprint)
+        });
+        match reading.await {
+            Ok(Ok(read)) => Ok(read),
+            Ok(Err(error)) => Err(Failure::unreadable(error)),
+            Err(e) => Err(Failure::unreadable(format!("refresh task failed: {e}"))),
+        }
+    }
+
+    /// Step 6 of a refresh: fetches the article pages of an HTML source's
+    /// new items (politely, each with a request slot of its own) and reads
+    /// its items again with their text.
+    async fn add_articles(
+        &self,
+        cx: &Context<'_>,
+        live: &Live,
+        mut read: Read,
+        page: &Url,
+        selectors: &scrape::Selectors,
+        content: &scrape::Sel,
+    ) -> Result<Read, Failure> {
+        let keys: Vec<String> = read.items.iter().map(|i| i.key.clone()).collect();
+        let feed_id = cx.feed_id.expect("known before any request");
+        let known = self
+            .store_call(move |s| s.known_items(feed_id, &keys.iter().map(String::as_str).collect::<Vec<_>>()))
+            .await?;
+        let wanted = read::articles_wanted(&read, page, &known, selectors.articles_per_poll);
+        let mut fetched = 0;
+        for (i, url) in wanted {
+            let mut stopping = self.stopping.subscribe();
+            let got = tokio::select! {
+                r = async {
+                    let _permits = self.polite.acquire(host_key(&url)).await;
+                    fetch_article(&live.fetcher, &url, content, &selectors.remove, cx.feed.encoding).await
+                } => r,
+                _ = stopping.wait_for(|s| *s) => break,
+            };
+            match got {
+                Ok(article) => {
+                    fetched += 1;
+                    for w in &article.warnings {
+                        read.warnings += 1;
+                        warn!("article {url}: {w}; stored with its list summary");
+                    }
+                    read.source.items[i].content = article.content;
+                }
+                Err(e) => {
+                    read.warnings += 1;
+                    warn!("article {url}: {e}; stored with its list summary, tried again on the next polls");
+                }
+            }
+        }
+        if fetched > 0 {
+            info!(articles = fetched, "fetched article pages");
+        }
+        let (feed, page, near) = (cx.feed.clone(), page.clone(), live.near.is_some());
+        let span = tracing::Span::current();
+        self.cpu
+            .run(move || {
+                let _e = span.enter();
+                read::with_articles(&mut read, &page, &feed, &known, near);
+                read
+            })
+            .await
+            .map_err(|e| Failure::unreadable(format!("refresh task failed: {e}")))
+    }
+
     /// Records a 304 Not Modified.
     async fn not_modified(&self, cx: &Context<'_>, max_age: Option<Duration>) -> Report {
         let plan = cx.plan(Poll::Ok {
@@ -476,13 +496,11 @@ impl Refresher {
         });
         let feed_id = cx.feed_id.expect("known before any request");
         match self
-            .writes
-            .call(move |s| s.record_not_modified(feed_id, Utc::now(), plan))
+            .store_call(move |s| s.record_not_modified(feed_id, Utc::now(), plan))
             .await
         {
-            Ok(Ok(())) => cx.report(Outcome::NotModified, plan),
-            Ok(Err(e)) => self.fail(cx, Failure::storage(anyhow_like(&e))).await,
-            Err(e) => self.fail(cx, Failure::storage(e)).await,
+            Ok(()) => cx.report(Outcome::NotModified, plan),
+            Err(f) => self.fail(cx, f).await,
         }
     }
 
@@ -507,6 +525,18 @@ impl Refresher {
         }
         warn!(errors_in_a_row = plan.consecutive_errors, "{}", f.error);
         cx.report(Outcome::Failed { error: f.error }, plan)
+    }
+
+    /// Runs a short store call on the writer thread, between batches.
+    async fn store_call<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, Failure> {
+        match self.writes.call(f).await {
+            Ok(Ok(v)) => Ok(v),
+            Ok(Err(e)) => Err(Failure::storage(anyhow_like(&e))),
+            Err(e) => Err(Failure::storage(e)),
+        }
     }
 
     /// Stores a read refresh through the write queue. At most
