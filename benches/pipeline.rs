@@ -120,11 +120,11 @@ fn ingest(store: &mut Store, feeds: &[(Url, parse::Feed)], ids: &[i64], near: ne
             .iter()
             .zip(idc)
             .map(|((url, feed), id)| {
-                let mut items = normalize::normalize(feed, url, url);
-                neardup::fingerprint_items(&mut items);
+                let items = normalize::normalize(feed, url, url);
                 Refreshed {
                     feed_id: *id,
                     meta: SourceMeta::default(),
+                    prints: neardup::print_items(&items),
                     items,
                     now,
                     plan,

@@ -97,18 +97,35 @@ pub fn item_fingerprint_with(
 
 /// Fingerprints each item as stored (before it is stored: the refresh's
 /// CPU work, done outside the store lock).
-pub fn fingerprint_items(items: &mut [crate::normalize::Item]) {
+pub fn print_items(items: &[crate::normalize::Item]) -> Vec<Print> {
     let mut scratch = Scratch::default();
-    for it in items {
-        let fp = item_fingerprint_with(
-            &mut scratch,
-            &it.title,
-            it.content.as_deref(),
-            it.summary.as_deref(),
-        );
-        it.band_keys = bands(&fp);
-        it.fingerprint = Some(std::sync::Arc::new(fp));
-    }
+    items
+        .iter()
+        .map(|it| {
+            let fp = item_fingerprint_with(
+                &mut scratch,
+                &it.title,
+                it.content.as_deref(),
+                it.summary.as_deref(),
+            );
+            Print {
+                bands: bands(&fp),
+                fingerprint: std::sync::Arc::new(fp),
+            }
+        })
+        .collect()
+}
+
+/// An item's near-duplicate print, made on the parsing threads and carried
+/// beside the item to the store.
+#[derive(Debug, Clone)]
+pub struct Print {
+    /// Shared: the store keeps the fingerprints of the items it stored
+    /// last (`RecentPrints`), and copying each was 5 % of the writer's time.
+    pub fingerprint: std::sync::Arc<Fingerprint>,
+    /// The fingerprint's LSH band keys ([`bands`]), computed with it,
+    /// outside the store's writer.
+    pub bands: Vec<u32>,
 }
 
 /// The working buffers of fingerprinting, reused from one item to the next.

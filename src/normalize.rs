@@ -30,14 +30,6 @@ pub struct Item {
     pub enclosures: Vec<Enclosure>,
     /// Hash of what a reader sees; a change means "updated at its source".
     pub content_hash: i64,
-    /// Near-duplicate fingerprint, filled in by the dedup step when enabled.
-    /// Shared: the store keeps the fingerprints of the items it stored last
-    /// (`RecentPrints`), and copying each was 5 % of the writer's time.
-    pub fingerprint: Option<std::sync::Arc<crate::neardup::Fingerprint>>,
-    /// The fingerprint's LSH band keys ([`crate::neardup::bands`]), computed
-    /// with it, outside the store lock: both are set by
-    /// [`crate::neardup::fingerprint_items`].
-    pub band_keys: Vec<u32>,
 }
 
 /// Query parameters that only track readers and never select content.
@@ -289,8 +281,6 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
         categories,
         enclosures,
         content_hash,
-        fingerprint: None,
-        band_keys: Vec::new(),
     }
 }
 

@@ -108,6 +108,9 @@ pub struct Refreshed {
     pub feed_id: i64,
     pub meta: SourceMeta,
     pub items: Vec<Item>,
+    /// The items' near-duplicate prints, in the same order; empty when
+    /// near-duplicate detection is off.
+    pub prints: Vec<neardup::Print>,
     pub now: DateTime<Utc>,
     pub plan: Plan,
     /// Near-duplicate detection settings, if enabled.
@@ -568,6 +571,7 @@ fn apply_one(
         feed_id,
         ref meta,
         ref items,
+        ref prints,
         now,
         plan,
         near,
@@ -599,7 +603,7 @@ fn apply_one(
                         content_hash = :hash
                  WHERE id = :id",
             )?;
-        for it in items {
+        for (i, it) in items.iter().enumerate() {
             let mut existing: Option<i64> = by_key.query_row([&it.key], |r| r.get(0)).optional()?;
             if existing.is_none()
                 && let Some(lk) = &it.link_key
@@ -647,11 +651,18 @@ fn apply_one(
                 }
                 None => {
                     let t = published.unwrap_or(now_s);
-                    let near = near.zip(it.fingerprint.as_ref());
+                    let near = near.zip(prints.get(i));
                     let (joined, among_similar) = match near {
-                        Some((settings, fp)) => {
-                            near_cluster(tx, index, t, fp, &it.band_keys, settings, now_s, recent)?
-                        }
+                        Some((settings, print)) => near_cluster(
+                            tx,
+                            index,
+                            t,
+                            &print.fingerprint,
+                            &print.bands,
+                            settings,
+                            now_s,
+                            recent,
+                        )?,
                         None => (None, false),
                     };
                     insert.execute(params![
@@ -682,8 +693,9 @@ fn apply_one(
                         elect_representative(tx, cluster)?;
                         counts.clustered += 1;
                     }
-                    if let Some((_, fp)) = near {
-                        index_bands(tx, index, id, t, &it.band_keys)?;
+                    if let Some((_, print)) = near {
+                        let fp = &print.fingerprint;
+                        index_bands(tx, index, id, t, &print.bands)?;
                         // Decision: counted, and sketched, only when the item
                         // had candidates itself. Items of template news all do:
                         // their shared text is what the counts are for, and
@@ -959,6 +971,7 @@ impl Store {
             feed_id,
             meta: meta.clone(),
             items: items.to_vec(),
+            prints: near.map_or_else(Vec::new, |_| neardup::print_items(items)),
             now,
             plan,
             near: near.copied(),
@@ -1652,9 +1665,7 @@ mod tests {
     fn items(host: &str) -> Vec<Item> {
         let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
         let feed = crate::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
-        let mut items = crate::normalize::normalize(&feed, &url, &url);
-        neardup::fingerprint_items(&mut items);
-        items
+        crate::normalize::normalize(&feed, &url, &url)
     }
 
     fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
@@ -1662,6 +1673,7 @@ mod tests {
         Refreshed {
             feed_id,
             meta: SourceMeta::default(),
+            prints: neardup::print_items(&items),
             items,
             now,
             plan: Plan {

@@ -371,6 +371,7 @@ impl Refresher {
             feed_id: state.id,
             meta: read.meta,
             items: read.items,
+            prints: read.prints,
             now: Utc::now(),
             plan,
             near: live.near,

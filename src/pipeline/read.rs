@@ -22,6 +22,8 @@ pub(super) struct Read {
     /// The feed as parsed (or scraped from a list page).
     pub(super) source: parse::Feed,
     pub(super) items: Vec<Item>,
+    /// The items' near-duplicate prints, when asked for.
+    pub(super) prints: Vec<neardup::Print>,
     pub(super) meta: SourceMeta,
     /// Warnings logged while reading.
     pub(super) warnings: usize,
@@ -69,10 +71,12 @@ pub(super) fn read(feed: &Feed, body: Body, fingerprint: bool) -> Result<Read, S
             (listing.feed, decoded.warnings.len(), None)
         }
     };
-    let mut items = normalize::normalize(&source, &body.final_url, &feed.url);
-    if fingerprint {
-        neardup::fingerprint_items(&mut items);
-    }
+    let items = normalize::normalize(&source, &body.final_url, &feed.url);
+    let prints = if fingerprint {
+        neardup::print_items(&items)
+    } else {
+        Vec::new()
+    };
     let meta = SourceMeta {
         title: source.title.clone(),
         site_link: normalize::site_url(&source, &body.final_url).map(String::from),
@@ -82,6 +86,7 @@ pub(super) fn read(feed: &Feed, body: Body, fingerprint: bool) -> Result<Read, S
     Ok(Read {
         warnings: warnings + source.warnings.len(),
         items,
+        prints,
         meta,
         min_interval: ttl.max(body.max_age),
         source,
@@ -113,7 +118,7 @@ pub(super) fn with_articles(
         }
     }
     if fingerprint {
-        neardup::fingerprint_items(&mut read.items);
+        read.prints = neardup::print_items(&read.items);
     }
 }
 

@@ -49,7 +49,7 @@ enum Write {
     /// caller, not by the writer, which sets the pace of a cycle; so are
     /// the fingerprints the store let go of (the first reply of a batch
     /// carries them).
-    Refresh(Refreshed, tokio::sync::oneshot::Sender<Stored>),
+    Refresh(Box<Refreshed>, tokio::sync::oneshot::Sender<Stored>),
     Call(Box<dyn FnOnce(&mut Store) + Send>),
 }
 
@@ -99,7 +99,7 @@ impl Writer {
                                 unwind_to_caller(|| f(&mut guard));
                             }
                             Write::Refresh(job, reply) => {
-                                jobs.push(job);
+                                jobs.push(*job);
                                 replies.push(reply);
                             }
                         }
@@ -153,7 +153,7 @@ impl Writer {
     /// Stores `job`, together with whatever other refreshes are waiting.
     pub(super) async fn store(&self, job: Refreshed) -> Result<Counts, String> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        self.send(Write::Refresh(job, tx));
+        self.send(Write::Refresh(Box::new(job), tx));
         rx.await.map_or_else(
             |_| Err("storing failed: the database writer panicked (see the log)".into()),
             |(result, _job, _retired)| result,
