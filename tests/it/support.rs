@@ -207,18 +207,31 @@ pub struct Env {
 impl Env {
     /// Writes `huiju.toml` with `body` after a `[storage]` section.
     pub fn new(body: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let text = format!("[storage]\ndatabase = \"huiju.db\"\n\n{body}");
-        std::fs::write(dir.path().join("huiju.toml"), text).unwrap();
-        Env { dir }
+        let env = Env::empty();
+        env.write_config(&format!("[storage]\ndatabase = \"huiju.db\"\n\n{body}"));
+        env
+    }
+
+    /// Writes `config` as `huiju.toml`.
+    pub fn with(config: &ConfigText) -> Env {
+        let env = Env::empty();
+        env.write_config(config);
+        env
+    }
+
+    /// The folder alone, for a config that names paths inside it.
+    pub fn empty() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("huiju.toml")
     }
 
-    pub fn write_config(&self, text: &str) {
-        std::fs::write(self.config(), text).unwrap();
+    pub fn write_config(&self, config: &impl std::fmt::Display) {
+        std::fs::write(self.config(), config.to_string()).unwrap();
     }
 
     /// `huiju --config <this config> args…`, not started (to add to it).
@@ -269,6 +282,135 @@ impl Run {
             .lines()
             .find(|l| l.starts_with(&format!("{url} ")))
             .unwrap_or_else(|| panic!("no line for {url} in:\n{}", self.stdout))
+    }
+}
+
+/// The text of a huiju config, built up key by key:
+///
+/// ```text
+/// ConfigText::new()
+///     .fetch("timeout", 2)
+///     .categories(&[("misc", "其他")])
+///     .feed(&url, &["misc"])
+/// ```
+///
+/// Values are written by the `toml` crate, so any string (a URL, a path, a
+/// CSS selector) is quoted correctly. Tables come out in a fixed order;
+/// keys, categories and feeds in the order they were given.
+#[derive(Clone)]
+pub struct ConfigText {
+    database: String,
+    server: Table,
+    fetch: Table,
+    dedup: Table,
+    categories: Vec<Table>,
+    feeds: Vec<FeedText>,
+}
+
+type Table = Vec<(String, toml::Value)>;
+
+/// One `[[feed]]`, with its optional `[feed.html]` selectors.
+#[derive(Clone)]
+pub struct FeedText {
+    keys: Table,
+    html: Table,
+}
+
+impl ConfigText {
+    /// No keys but the database, `huiju.db` beside the config.
+    pub fn new() -> ConfigText {
+        ConfigText {
+            database: "huiju.db".to_string(),
+            server: Table::new(),
+            fetch: Table::new(),
+            dedup: Table::new(),
+            categories: Vec::new(),
+            feeds: Vec::new(),
+        }
+    }
+
+    /// `[storage] database`: relative paths are read against the config's folder.
+    pub fn database(mut self, path: impl std::fmt::Display) -> Self {
+        self.database = path.to_string();
+        self
+    }
+
+    pub fn fetch(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.fetch, key, value);
+        self
+    }
+
+    /// `[[category]]` entries from `(id, title)` pairs.
+    pub fn categories(mut self, list: &[(&str, &str)]) -> Self {
+        for (id, title) in list {
+            self.categories.push(vec![key("id", *id), key("title", *title)]);
+        }
+        self
+    }
+
+    /// A `[[feed]]` with a URL and categories only.
+    pub fn feed(self, url: &str, categories: &[&str]) -> Self {
+        self.feed_text(FeedText::new(url, categories))
+    }
+
+    pub fn feed_text(mut self, feed: FeedText) -> Self {
+        self.feeds.push(feed);
+        self
+    }
+}
+
+impl FeedText {
+    pub fn new(url: &str, categories: &[&str]) -> FeedText {
+        FeedText {
+            keys: vec![key("url", url), key("categories", categories.to_vec())],
+            html: Table::new(),
+        }
+    }
+}
+
+fn key(name: &str, value: impl Into<toml::Value>) -> (String, toml::Value) {
+    (name.to_string(), value.into())
+}
+
+/// Sets `name`, in place if it is there already.
+fn set(table: &mut Table, name: &str, value: impl Into<toml::Value>) {
+    let value = value.into();
+    match table.iter_mut().find(|(k, _)| k == name) {
+        Some((_, v)) => *v = value,
+        None => table.push((name.to_string(), value)),
+    }
+}
+
+impl std::fmt::Display for ConfigText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let table = |f: &mut std::fmt::Formatter<'_>, header: &str, keys: &Table| {
+            writeln!(f, "{header}")?;
+            for (k, v) in keys {
+                writeln!(f, "{k} = {v}")?;
+            }
+            writeln!(f)
+        };
+        let storage = vec![key("database", self.database.as_str())];
+        table(f, "[storage]", &storage)?;
+        for (header, keys) in [
+            ("[server]", &self.server),
+            ("[fetch]", &self.fetch),
+            ("[dedup]", &self.dedup),
+        ] {
+            if !keys.is_empty() {
+                table(f, header, keys)?;
+            }
+        }
+        for c in &self.categories {
+            table(f, "[[category]]", c)?;
+        }
+        for feed in &self.feeds {
+            table(f, "[[feed]]", &feed.keys)?;
+            if !feed.html.is_empty() {
+                table(f, "[feed.html]", &feed.html)?;
+            }
+        }
+        Ok(())
     }
 }
 
