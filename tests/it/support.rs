@@ -335,8 +335,18 @@ impl ConfigText {
         self
     }
 
+    pub fn server(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.server, key, value);
+        self
+    }
+
     pub fn fetch(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
         set(&mut self.fetch, key, value);
+        self
+    }
+
+    pub fn dedup(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.dedup, key, value);
         self
     }
 
