@@ -376,6 +376,18 @@ impl FeedText {
             html: Table::new(),
         }
     }
+
+    /// Any other `[[feed]]` key: `title`, `priority`, `kind`, …
+    pub fn key(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.keys, name, value);
+        self
+    }
+
+    /// A `[feed.html]` key; `kind = "html"` is not implied.
+    pub fn html(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.html, name, value);
+        self
+    }
 }
 
 fn key(name: &str, value: impl Into<toml::Value>) -> (String, toml::Value) {
