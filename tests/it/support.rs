@@ -358,6 +358,19 @@ impl ConfigText {
         self
     }
 
+    /// Sets `key` on the category with this id (added before).
+    #[track_caller]
+    pub fn category_key(mut self, id: &str, name: &str, value: impl Into<toml::Value>) -> Self {
+        let id = toml::Value::from(id);
+        let category = self
+            .categories
+            .iter_mut()
+            .find(|c| c.iter().any(|(k, v)| k == "id" && *v == id))
+            .unwrap_or_else(|| panic!("no category {id}"));
+        set(category, name, value);
+        self
+    }
+
     /// A `[[feed]]` with a URL and categories only.
     pub fn feed(self, url: &str, categories: &[&str]) -> Self {
         self.feed_text(FeedText::new(url, categories))
