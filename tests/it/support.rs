@@ -199,19 +199,12 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Respo
     }
 }
 
-/// A temporary folder with a config file; the database lives beside it.
+/// A temporary folder for a config file; the database lives beside it.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
 impl Env {
-    /// Writes `huiju.toml` with `body` after a `[storage]` section.
-    pub fn new(body: &str) -> Env {
-        let env = Env::empty();
-        env.write_config(&format!("[storage]\ndatabase = \"huiju.db\"\n\n{body}"));
-        env
-    }
-
     /// Writes `config` as `huiju.toml`.
     pub fn with(config: &ConfigText) -> Env {
         let env = Env::empty();
@@ -358,7 +351,7 @@ impl ConfigText {
         self
     }
 
-    /// Sets `key` on the category with this id (added before).
+    /// Sets `name` on the category `id`, added before; setting `id` renames it.
     #[track_caller]
     pub fn category_key(mut self, id: &str, name: &str, value: impl Into<toml::Value>) -> Self {
         let id = toml::Value::from(id);
@@ -376,6 +369,7 @@ impl ConfigText {
         self.feed_text(FeedText::new(url, categories))
     }
 
+    /// A `[[feed]]` with more keys than its URL and categories.
     pub fn feed_text(mut self, feed: FeedText) -> Self {
         self.feeds.push(feed);
         self
@@ -407,7 +401,8 @@ fn key(name: &str, value: impl Into<toml::Value>) -> (String, toml::Value) {
     (name.to_string(), value.into())
 }
 
-/// Sets `name`, in place if it is there already.
+/// Sets `name`, in place if it is there already, so that a test can change
+/// one key of a config it shares with another.
 fn set(table: &mut Table, name: &str, value: impl Into<toml::Value>) {
     let value = value.into();
     match table.iter_mut().find(|(k, _)| k == name) {
@@ -418,31 +413,31 @@ fn set(table: &mut Table, name: &str, value: impl Into<toml::Value>) {
 
 impl std::fmt::Display for ConfigText {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let table = |f: &mut std::fmt::Formatter<'_>, header: &str, keys: &Table| {
-            writeln!(f, "{header}")?;
-            for (k, v) in keys {
-                writeln!(f, "{k} = {v}")?;
-            }
-            writeln!(f)
-        };
         let storage = vec![key("database", self.database.as_str())];
-        table(f, "[storage]", &storage)?;
+        let mut tables = vec![("[storage]", &storage)];
         for (header, keys) in [
             ("[server]", &self.server),
             ("[fetch]", &self.fetch),
             ("[dedup]", &self.dedup),
         ] {
             if !keys.is_empty() {
-                table(f, header, keys)?;
+                tables.push((header, keys));
             }
         }
-        for c in &self.categories {
-            table(f, "[[category]]", c)?;
-        }
+        tables.extend(self.categories.iter().map(|c| ("[[category]]", c)));
         for feed in &self.feeds {
-            table(f, "[[feed]]", &feed.keys)?;
+            tables.push(("[[feed]]", &feed.keys));
             if !feed.html.is_empty() {
-                table(f, "[feed.html]", &feed.html)?;
+                tables.push(("[feed.html]", &feed.html));
+            }
+        }
+        for (i, (header, keys)) in tables.into_iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{header}")?;
+            for (k, v) in keys {
+                writeln!(f, "{k} = {v}")?;
             }
         }
         Ok(())
