@@ -3,9 +3,33 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::support::{Env, count, feedparser_entries, run};
+use crate::support::{ConfigText, Env, count, feedparser_entries, run};
 
-const GOOD: &str = r#"[fetch]
+/// One category with one feed.
+fn good() -> ConfigText {
+    ConfigText::new()
+        .fetch("schedule", "0 */15 * * * *")
+        .categories(&[("jiangsu", "江苏资讯")])
+        .feed("https://www.example.com/rss.xml", &["jiangsu"])
+}
+
+#[test]
+fn a_valid_config_prints_a_summary() {
+    let env = Env::with(&good());
+    let out = env.huiju(&["check"]).ok().stdout;
+    assert!(out.contains("ok, 1 categories, 1 feeds"), "{out}");
+    assert_eq!(out.lines().count(), 1);
+}
+
+/// Each broken config fails with `file:line:col: message`.
+#[test]
+fn broken_configs_name_file_line_and_problem() {
+    // good() as literal bytes: the broken configs are edits of them, and
+    // the line numbers their messages must name count these lines.
+    const GOOD: &str = r#"[storage]
+database = "huiju.db"
+
+[fetch]
 schedule = "0 */15 * * * *"
 
 [[category]]
@@ -16,18 +40,6 @@ title = "江苏资讯"
 url = "https://www.example.com/rss.xml"
 categories = ["jiangsu"]
 "#;
-
-#[test]
-fn a_valid_config_prints_a_summary() {
-    let env = Env::new(GOOD);
-    let out = env.huiju(&["check"]).ok().stdout;
-    assert!(out.contains("ok, 1 categories, 1 feeds"), "{out}");
-    assert_eq!(out.lines().count(), 1);
-}
-
-/// Each broken config fails with `file:line:col: message`.
-#[test]
-fn broken_configs_name_file_line_and_problem() {
     let cases: &[(&str, &str, &str)] = &[
         (
             GOOD.replace("[\"jiangsu\"]", "[\"sport\"]").leak(),
@@ -69,7 +81,8 @@ fn broken_configs_name_file_line_and_problem() {
         ),
     ];
     for (text, line, message) in cases {
-        let env = Env::new(text);
+        let env = Env::empty();
+        env.write_config(text);
         let run = env.huiju(&["check"]);
         assert_eq!(run.code, 2, "{text}\n{run:?}");
         let expected_file = format!("{}{line}", env.config().display());
@@ -94,7 +107,7 @@ fn broken_configs_name_file_line_and_problem() {
 
 #[test]
 fn config_comes_from_env_when_no_flag() {
-    let env = Env::new(GOOD);
+    let env = Env::with(&good());
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_huiju"));
     cmd.arg("check").current_dir(env.dir.path());
     let mut cmd2 = Command::new(env!("CARGO_BIN_EXE_huiju"));
@@ -168,7 +181,7 @@ fn the_example_config_aggregates_the_samples_offline() {
 #[test]
 fn import_opml_prints_and_appends_valid_config() {
     let opml = Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/opml/reader-export.opml");
-    let env = Env::new(GOOD);
+    let env = Env::with(&good());
     let original = std::fs::read_to_string(env.config()).unwrap();
     let printed = env.huiju(&["import-opml", opml.to_str().unwrap()]).ok().stdout;
     assert!(

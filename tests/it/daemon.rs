@@ -5,7 +5,7 @@ use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, FixtureServer, Route, count, feedparser_entries};
+use crate::support::{ConfigText, Env, FixtureServer, Route, count, feedparser_entries};
 
 /// A running daemon; killed if a test ends without stopping it.
 struct Daemon {
@@ -87,20 +87,15 @@ fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
     })
 }
 
-const CATEGORIES: &str =
-    "[[category]]\nid = \"jiangsu\"\ntitle = \"江苏资讯\"\n\n[[category]]\nid = \"misc\"\ntitle = \"其他\"\n";
+const CATEGORIES: &[(&str, &str)] = &[("jiangsu", "江苏资讯"), ("misc", "其他")];
 
-fn config(port: u16, schedule: &str, feeds: &[(&str, &str)]) -> String {
-    let mut s = format!(
-        "[storage]\ndatabase = \"huiju.db\"\n\n[server]\nlisten = \"127.0.0.1:{port}\"\nbase_url = \"http://127.0.0.1:{port}\"\n\n\
-         [fetch]\nschedule = \"{schedule}\"\n\n{CATEGORIES}"
-    );
-    for (url, cat) in feeds {
-        s.push_str(&format!(
-            "\n[[feed]]\nurl = \"{url}\"\ncategories = [\"{cat}\"]\n"
-        ));
-    }
-    s
+/// A daemon serving on `port` that polls on `schedule`, with no feeds yet.
+fn config(port: u16, schedule: &str) -> ConfigText {
+    ConfigText::new()
+        .server("listen", format!("127.0.0.1:{port}"))
+        .server("base_url", format!("http://127.0.0.1:{port}"))
+        .fetch("schedule", schedule)
+        .categories(CATEGORIES)
 }
 
 fn start(env: &Env, port: u16) -> Daemon {
@@ -171,12 +166,11 @@ fn serves_feeds_polls_on_schedule_and_stops_cleanly() {
     srv.feed("/x.rss", "xinhua.rss")
         .feed("/gb.xml", "suzhou-gb2312.xml");
     let port = free_port();
-    let env = Env::new("");
-    env.write_config(&config(
-        port,
-        "*/2 * * * * *",
-        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/gb.xml"), "jiangsu")],
-    ));
+    let env = Env::with(
+        &config(port, "*/2 * * * * *")
+            .feed(&srv.url("/x.rss"), &["jiangsu"])
+            .feed(&srv.url("/gb.xml"), &["jiangsu"]),
+    );
     let d = start(&env, port);
     // The first poll at start, then the cron ticks (every 2 s) poll again.
     wait_until(20, "a scheduled poll", || srv.requests("/x.rss").len() >= 3);
@@ -373,18 +367,14 @@ fn retry_after_holds_the_daemon_back() {
         .feed("/ok.rss", "xinhua.rss")
         .feed("/a-ok.rss", "xinhua.rss");
     let port = free_port();
-    let env = Env::new("");
-    env.write_config(&config(
-        port,
-        "* * * * * *",
-        &[
-            (&srv.url("/a-ok.rss"), "jiangsu"),
-            (&srv.url("/busy.rss"), "misc"),
-            (&srv.url("/hang.rss"), "misc"),
-            (&srv.url("/gone.rss"), "misc"),
-            (&srv.url("/ok.rss"), "jiangsu"),
-        ],
-    ));
+    let env = Env::with(
+        &config(port, "* * * * * *")
+            .feed(&srv.url("/a-ok.rss"), &["jiangsu"])
+            .feed(&srv.url("/busy.rss"), &["misc"])
+            .feed(&srv.url("/hang.rss"), &["misc"])
+            .feed(&srv.url("/gone.rss"), &["misc"])
+            .feed(&srv.url("/ok.rss"), &["jiangsu"]),
+    );
     let d = start(&env, port);
     // Ticks every second: the healthy feed keeps being polled, the busy one
     // not, and the hanging one is not asked again while its poll still runs.
@@ -430,19 +420,18 @@ fn polls_waiting_to_start_do_not_hold_up_shutdown() {
     // start (the host's share), six wait for a place. At SIGTERM the
     // waiting ones must be dropped, not counted as still running.
     let srv = FixtureServer::start();
-    let feeds: Vec<(String, &str)> = (0..10)
-        .map(|i| {
+    let port = free_port();
+    let cfg = (0..10).fold(
+        config(port, "0 0 0 1 1 *")
+            .fetch("concurrency", 1)
+            .fetch("per_host", 2),
+        |cfg, i| {
             let path = format!("/hang{i}.rss");
             srv.route(&path, Route::Hang(Duration::from_secs(60)));
-            (srv.url(&path), "misc")
-        })
-        .collect();
-    let feeds: Vec<(&str, &str)> = feeds.iter().map(|(u, c)| (u.as_str(), *c)).collect();
-    let port = free_port();
-    let env = Env::new("");
-    let cfg =
-        config(port, "0 0 0 1 1 *", &feeds).replace("[fetch]\n", "[fetch]\nconcurrency = 1\nper_host = 2\n");
-    env.write_config(&cfg);
+            cfg.feed(&srv.url(&path), &["misc"])
+        },
+    );
+    let env = Env::with(&cfg);
     let d = start(&env, port);
     let asked = || {
         (0..10)
@@ -471,18 +460,14 @@ fn polls_that_panic_give_their_places_back() {
         .feed("/bug2.rss", "xinhua.rss")
         .feed("/ok.rss", "xinhua.rss");
     let port = free_port();
-    let env = Env::new("");
-    let cfg = config(
-        port,
-        "* * * * * *",
-        &[
-            (&srv.url("/bug1.rss"), "jiangsu"),
-            (&srv.url("/bug2.rss"), "jiangsu"),
-            (&srv.url("/ok.rss"), "jiangsu"),
-        ],
-    )
-    .replace("[fetch]\n", "[fetch]\nconcurrency = 1\nper_host = 1\n");
-    env.write_config(&cfg);
+    let env = Env::with(
+        &config(port, "* * * * * *")
+            .fetch("concurrency", 1)
+            .fetch("per_host", 1)
+            .feed(&srv.url("/bug1.rss"), &["jiangsu"])
+            .feed(&srv.url("/bug2.rss"), &["jiangsu"])
+            .feed(&srv.url("/ok.rss"), &["jiangsu"]),
+    );
     let d = start_with(
         &env,
         port,
@@ -503,9 +488,8 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss").feed("/tiyu.rdf", "tiyu.rdf");
     let port = free_port();
-    let env = Env::new("");
-    let one = config(port, "0 0 3 * * *", &[(&srv.url("/x.rss"), "jiangsu")]);
-    env.write_config(&one);
+    let one = config(port, "0 0 3 * * *").feed(&srv.url("/x.rss"), &["jiangsu"]);
+    let env = Env::with(&one);
     // systemd's side of sd_notify: a datagram socket the daemon reports to.
     let sock_path = env.dir.path().join("notify.sock");
     let sock = std::os::unix::net::UnixDatagram::bind(&sock_path).unwrap();
@@ -544,11 +528,7 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     });
 
     // Add a feed, SIGHUP: it is polled at once (the schedule is daily).
-    let two = config(
-        port,
-        "0 0 3 * * *",
-        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/tiyu.rdf"), "misc")],
-    );
+    let two = one.clone().feed(&srv.url("/tiyu.rdf"), &["misc"]);
     env.write_config(&two);
     d.signal("-HUP");
     wait_until(20, "the added feed's items", || {
@@ -556,7 +536,7 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     });
 
     // A broken config is refused with `check`'s message; the old one keeps serving.
-    env.write_config(&two.replace("title = \"其他\"", "title = \"其他"));
+    env.write_config(&two.to_string().replace("title = \"其他\"", "title = \"其他"));
     d.signal("-HUP");
     wait_until(20, "the refusal in the log", || {
         d.log().contains("keeping the running config")
@@ -573,7 +553,7 @@ fn reloads_on_sighup_and_on_file_change_and_keeps_a_good_config() {
     // Saving a fixed config is enough: the folder is watched. A renamed
     // category shows at once, the removed feed's category is gone.
     let tmp = env.dir.path().join("huiju.toml.new");
-    std::fs::write(&tmp, one.replace("id = \"misc\"", "id = \"tiyu\"")).unwrap();
+    std::fs::write(&tmp, one.category_key("misc", "id", "tiyu").to_string()).unwrap();
     std::fs::rename(&tmp, env.config()).unwrap(); // as editors save
     wait_until(20, "the file-change reload", || {
         d.feed("/feeds/tiyu.rss").status == 200
@@ -611,12 +591,11 @@ fn newsboat_reads_a_category() {
     srv.feed("/x.rss", "xinhua.rss")
         .feed("/gb.xml", "suzhou-gb2312.xml");
     let port = free_port();
-    let env = Env::new("");
-    env.write_config(&config(
-        port,
-        "0 0 3 * * *",
-        &[(&srv.url("/x.rss"), "jiangsu"), (&srv.url("/gb.xml"), "jiangsu")],
-    ));
+    let env = Env::with(
+        &config(port, "0 0 3 * * *")
+            .feed(&srv.url("/x.rss"), &["jiangsu"])
+            .feed(&srv.url("/gb.xml"), &["jiangsu"]),
+    );
     let d = start(&env, port);
     wait_until(20, "both feeds polled", || {
         count(&d.feed("/feeds/jiangsu.rss").body, "<item>") == 4
@@ -673,12 +652,11 @@ fn websub_hub_is_advertised_and_notified() {
     srv.feed("/x.rss", "xinhua.rss")
         .route("/hub", Route::Status(204, None));
     let port = free_port();
-    let env = Env::new("");
-    let cfg = config(port, "0 0 3 * * *", &[(&srv.url("/x.rss"), "jiangsu")]).replace(
-        "[fetch]",
-        &format!("websub_hub = \"{}\"\n\n[fetch]", srv.url("/hub")),
+    let env = Env::with(
+        &config(port, "0 0 3 * * *")
+            .server("websub_hub", srv.url("/hub"))
+            .feed(&srv.url("/x.rss"), &["jiangsu"]),
     );
-    env.write_config(&cfg);
     let d = start(&env, port);
     wait_until(20, "a publish ping to the hub", || {
         !srv.requests("/hub").is_empty()
@@ -705,8 +683,7 @@ fn an_older_dated_new_item_changes_last_modified() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss");
     let port = free_port();
-    let env = Env::new("");
-    env.write_config(&config(port, "*/1 * * * * *", &[(&srv.url("/x.rss"), "jiangsu")]));
+    let env = Env::with(&config(port, "*/1 * * * * *").feed(&srv.url("/x.rss"), &["jiangsu"]));
     let d = start(&env, port);
     wait_until(20, "the first poll", || {
         d.feed("/feeds/jiangsu.rss").body.contains("大运河")

@@ -3,19 +3,19 @@
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
-use crate::support::{Env, FixtureServer, Route, count, feedparser_entries, fixture};
+use crate::support::{ConfigText, Env, FixtureServer, Route, count, feedparser_entries, fixture};
 
-const CATEGORIES: &str = "[[category]]\nid = \"misc\"\ntitle = \"其他\"\n";
-
-fn feed(url: &str) -> String {
-    format!("\n[[feed]]\nurl = \"{url}\"\ncategories = [\"misc\"]\n")
-}
+const CATEGORIES: &[(&str, &str)] = &[("misc", "其他")];
 
 #[test]
 fn item_html_is_sanitized_and_every_format_stays_valid() {
     let srv = FixtureServer::start();
     srv.feed("/xss.rss", "xss.rss");
-    let env = Env::new(&format!("{CATEGORIES}{}", feed(&srv.url("/xss.rss"))));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/xss.rss"), &["misc"]),
+    );
     env.huiju(&["fetch"]).ok();
     for format in ["rss", "atom", "json"] {
         let doc = env.huiju(&["export", "misc", "--format", format]).ok().stdout;
@@ -67,7 +67,11 @@ fn item_html_is_sanitized_and_every_format_stays_valid() {
 fn entity_bombs_and_external_entities_are_inert() {
     let srv = FixtureServer::start();
     srv.feed("/bomb.xml", "billion-laughs.xml");
-    let env = Env::new(&format!("{CATEGORIES}{}", feed(&srv.url("/bomb.xml"))));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/bomb.xml"), &["misc"]),
+    );
     let started = Instant::now();
     let run = env.huiju(&["fetch"]).ok();
     assert!(
@@ -110,15 +114,16 @@ fn odd_documents_and_answers_fail_alone_with_a_reason() {
     .route("/gone.rss", Route::Status(410, None))
     .route("/missing.rss", Route::Status(404, None))
     .feed("/page.html", "page.html");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}{}{}{}{}",
-        feed(&srv.url("/empty.xml")),
-        feed(&srv.url("/zero.rss")),
-        feed(&srv.url("/as-html.rss")),
-        feed(&srv.url("/gone.rss")),
-        feed(&srv.url("/missing.rss")),
-        feed(&srv.url("/page.html")),
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/empty.xml"), &["misc"])
+            .feed(&srv.url("/zero.rss"), &["misc"])
+            .feed(&srv.url("/as-html.rss"), &["misc"])
+            .feed(&srv.url("/gone.rss"), &["misc"])
+            .feed(&srv.url("/missing.rss"), &["misc"])
+            .feed(&srv.url("/page.html"), &["misc"]),
+    );
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&srv.url("/empty.xml"))
@@ -161,11 +166,12 @@ fn odd_documents_and_answers_fail_alone_with_a_reason() {
 fn fetch_with_a_panic(var: &str) -> (FixtureServer, Env) {
     let srv = FixtureServer::start();
     srv.feed("/bug.rss", "xinhua.rss").feed("/ok.rss", "xinhua.rss");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}",
-        feed(&srv.url("/bug.rss")),
-        feed(&srv.url("/ok.rss"))
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/bug.rss"), &["misc"])
+            .feed(&srv.url("/ok.rss"), &["misc"]),
+    );
     let mut cmd = env.command(&["fetch"]);
     cmd.env(var, "/bug.rss");
     let run = crate::support::run(cmd);
@@ -243,12 +249,14 @@ fn trickling_and_tls_failures_cost_at_most_the_timeout() {
     let slow = trickle_server();
     // TLS to a port that speaks plain HTTP.
     let tls = format!("https://{}/ok.rss", srv.addr);
-    let env = Env::new(&format!(
-        "[fetch]\ntimeout = 2\n{CATEGORIES}{}{}{}",
-        feed(&slow),
-        feed(&tls),
-        feed(&srv.url("/ok.rss"))
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .fetch("timeout", 2)
+            .categories(CATEGORIES)
+            .feed(&slow, &["misc"])
+            .feed(&tls, &["misc"])
+            .feed(&srv.url("/ok.rss"), &["misc"]),
+    );
     let started = Instant::now();
     let run = env.huiju(&["fetch"]).ok();
     assert!(
@@ -294,8 +302,10 @@ fn a_killed_ingest_leaves_a_consistent_database() {
             ),
         );
     }
-    let feeds: String = (0..4).map(|k| feed(&srv.url(&format!("/big{k}.rss")))).collect();
-    let env = Env::new(&format!("{CATEGORIES}{feeds}"));
+    let cfg = (0..4).fold(ConfigText::new().categories(CATEGORIES), |cfg, k| {
+        cfg.feed(&srv.url(&format!("/big{k}.rss")), &["misc"])
+    });
+    let env = Env::with(&cfg);
     let db = env.dir.path().join("huiju.db");
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_huiju"))
         .arg("--config")
@@ -401,18 +411,17 @@ fn big_feed(n: usize) -> Vec<u8> {
 
 #[test]
 fn a_full_disk_fails_the_refresh_cleanly_and_keeps_what_was_stored() {
-    let env = Env::new("");
+    let env = Env::empty();
     let Some(disk) = Tmpfs::mount(&env.dir.path().join("disk"), "384k") else {
         return;
     };
     let srv = FixtureServer::start();
     srv.feed("/small.rss", "xinhua.rss");
     let db = disk.0.join("huiju.db");
-    let small = format!(
-        "[storage]\ndatabase = \"{}\"\n{CATEGORIES}{}",
-        db.display(),
-        feed(&srv.url("/small.rss"))
-    );
+    let small = ConfigText::new()
+        .database(db.display())
+        .categories(CATEGORIES)
+        .feed(&srv.url("/small.rss"), &["misc"]);
     env.write_config(&small);
     env.huiju(&["fetch"]).ok();
     let before = env.huiju(&["export", "misc"]).ok().stdout;
@@ -420,7 +429,7 @@ fn a_full_disk_fails_the_refresh_cleanly_and_keeps_what_was_stored() {
         "/big.rss",
         Route::Raw(big_feed(3000), vec![("content-type", "application/rss+xml")]),
     );
-    env.write_config(&format!("{small}{}", feed(&srv.url("/big.rss"))));
+    env.write_config(&small.feed(&srv.url("/big.rss"), &["misc"]));
     let run = env.huiju(&["fetch"]).ok();
     let line = run.line_for(&srv.url("/big.rss"));
     assert!(
@@ -448,7 +457,7 @@ fn a_full_disk_fails_the_refresh_cleanly_and_keeps_what_was_stored() {
 
 #[test]
 fn a_full_disk_keeps_the_daemon_serving_and_it_recovers() {
-    let env = Env::new("");
+    let env = Env::empty();
     let Some(disk) = Tmpfs::mount(&env.dir.path().join("disk"), "16m") else {
         return;
     };
@@ -459,11 +468,14 @@ fn a_full_disk_keeps_the_daemon_serving_and_it_recovers() {
         .local_addr()
         .unwrap()
         .port();
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"{}\"\n[server]\nlisten = \"127.0.0.1:{port}\"\n[fetch]\nschedule = \"* * * * * *\"\n{CATEGORIES}{}",
-        disk.0.join("huiju.db").display(),
-        feed(&srv.url("/x.rss"))
-    ));
+    env.write_config(
+        &ConfigText::new()
+            .database(disk.0.join("huiju.db").display())
+            .server("listen", format!("127.0.0.1:{port}"))
+            .fetch("schedule", "* * * * * *")
+            .categories(CATEGORIES)
+            .feed(&srv.url("/x.rss"), &["misc"]),
+    );
     let log = env.dir.path().join("daemon.log");
     struct Killed(std::process::Child);
     impl Drop for Killed {
@@ -556,10 +568,12 @@ fn a_feed_of_100000_items_is_stored_whole() {
     );
     // Near-duplicate detection off: this test is about volume, and a debug
     // build fingerprints slowly (benches measure the real speed).
-    let env = Env::new(&format!(
-        "[dedup]\nenabled = false\n{CATEGORIES}{}",
-        feed(&srv.url("/many.rss"))
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .dedup("enabled", false)
+            .categories(CATEGORIES)
+            .feed(&srv.url("/many.rss"), &["misc"]),
+    );
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&srv.url("/many.rss"))
@@ -582,7 +596,7 @@ fn a_feed_of_100000_items_is_stored_whole() {
 /// shows what is stored, nothing is corrupted.
 #[test]
 fn a_read_only_disk_is_a_clear_error_and_export_still_works() {
-    let env = Env::new("");
+    let env = Env::empty();
     let real = env.dir.path().join("real");
     let view = env.dir.path().join("view");
     std::fs::create_dir_all(&real).unwrap();
@@ -600,11 +614,12 @@ fn a_read_only_disk_is_a_clear_error_and_export_still_works() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss");
     let db = view.join("huiju.db");
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"{}\"\n{CATEGORIES}{}",
-        db.display(),
-        feed(&srv.url("/x.rss"))
-    ));
+    env.write_config(
+        &ConfigText::new()
+            .database(db.display())
+            .categories(CATEGORIES)
+            .feed(&srv.url("/x.rss"), &["misc"]),
+    );
     env.huiju(&["fetch"]).ok();
     let before = env.huiju(&["export", "misc"]).ok().stdout;
     let ro = std::process::Command::new("mount")
@@ -637,10 +652,11 @@ fn a_read_only_disk_is_a_clear_error_and_export_still_works() {
 /// so no query leaves the machine; needs root, as CI has).
 #[test]
 fn a_dns_failure_is_a_clear_per_feed_error() {
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        feed("http://no-such-host.huiju-test.invalid/feed.rss")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed("http://no-such-host.huiju-test.invalid/feed.rss", &["misc"]),
+    );
     let out = std::process::Command::new("unshare")
         .arg("-n")
         .arg(env!("CARGO_BIN_EXE_huiju"))

@@ -3,32 +3,31 @@
 
 use std::path::Path;
 
-use crate::support::{Env, FixtureServer, Route, count, feedparser_entries, fixture};
+use crate::support::{ConfigText, Env, FeedText, FixtureServer, Route, count, feedparser_entries, fixture};
 
-const CATEGORIES: &str = "[[category]]\nid = \"jiangsu\"\ntitle = \"江苏资讯\"\n";
+const CATEGORIES: &[(&str, &str)] = &[("jiangsu", "江苏资讯")];
 
 /// The selectors of the portal fixtures, as a `[[feed]]` of kind html.
-fn html_feed(url: &str, extra: &str) -> String {
-    format!(
-        r#"
-[[feed]]
-url = "{url}"
-kind = "html"
-title = "苏州都市网·江苏资讯"
-categories = ["jiangsu"]
-
-[feed.html]
-item = "ul.news-list > li"
-title = "h3 a"
-date = ".date"
-date_format = "%Y-%m-%d %H:%M"
-summary = "p.summary"
-{extra}
-"#
-    )
+fn untitled_html_feed(url: &str) -> FeedText {
+    FeedText::new(url, &["jiangsu"])
+        .key("kind", "html")
+        .html("item", "ul.news-list > li")
+        .html("title", "h3 a")
+        .html("date", ".date")
+        .html("date_format", "%Y-%m-%d %H:%M")
+        .html("summary", "p.summary")
 }
 
-const ARTICLES: &str = "content = \"div.article-content\"\nremove = [\".share-bar\", \"p.editor\"]\n";
+/// The portal's feed under the name it gives itself.
+fn html_feed(url: &str) -> FeedText {
+    untitled_html_feed(url).key("title", "苏州都市网·江苏资讯")
+}
+
+/// Fetches the articles' text, without the share bar and the editor's line.
+fn with_articles(feed: FeedText) -> FeedText {
+    feed.html("content", "div.article-content")
+        .html("remove", vec![".share-bar", "p.editor"])
+}
 
 fn html(bytes: Vec<u8>) -> Route {
     Route::Body {
@@ -78,7 +77,11 @@ fn sample(name: &str) -> Vec<u8> {
 fn list_page_and_articles_are_stored_with_absolute_links_dates_and_text() {
     let srv = portal();
     let list = srv.url("/news/jiangsu/list.html");
-    let env = Env::new(&format!("{CATEGORIES}{}", html_feed(&list, ARTICLES)));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(with_articles(html_feed(&list))),
+    );
     let run = env.huiju(&["fetch"]).ok();
     // `?id=170140` is the list page itself: no article body there, a warning.
     assert!(
@@ -156,12 +159,12 @@ fn list_page_and_articles_are_stored_with_absolute_links_dates_and_text() {
 fn selectors_that_match_nothing_are_a_feed_error_naming_page_and_selector() {
     let srv = portal_and_xinhua();
     let list = srv.url("/news/jiangsu/list.html");
-    let cfg = format!(
-        "{CATEGORIES}\n[[feed]]\nurl = \"{}\"\ncategories = [\"jiangsu\"]\n{}",
-        srv.url("/xinhua.rss"),
-        html_feed(&list, "").replace("ul.news-list > li", "div.news-box li")
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/xinhua.rss"), &["jiangsu"])
+            .feed_text(html_feed(&list).html("item", "div.news-box li")),
     );
-    let env = Env::new(&cfg);
     let run = env.huiju(&["fetch"]);
     assert_eq!(run.code, 0, "a failing feed does not fail fetch: {run:?}");
     assert_eq!(
@@ -181,12 +184,11 @@ fn selectors_that_match_nothing_are_a_feed_error_naming_page_and_selector() {
     assert_eq!(count(&rss, "<item>"), 6, "the other feed is served");
 
     // Elements matched, but none had a link: also an error, saying so.
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{}",
-        html_feed(&list, "")
-            .replace("ul.news-list > li", "div.crumb")
-            .replace("title = \"h3 a\"", "title = \"h1\"")
-    ));
+    env.write_config(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(html_feed(&list).html("item", "div.crumb").html("title", "h1")),
+    );
     let run = env.huiju(&["fetch"]);
     assert!(
         run.line_for(&list)
@@ -211,11 +213,12 @@ fn gbk_pages_decode_by_meta_charset_and_by_http_charset() {
         "/header.html",
         Route::Raw(bare, vec![("content-type", "text/html; charset=GBK")]),
     );
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}",
-        html_feed(&srv.url("/meta.html"), ""),
-        html_feed(&srv.url("/header.html"), "").replace("title = \"苏州都市网·江苏资讯\"", "")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(html_feed(&srv.url("/meta.html")))
+            .feed_text(untitled_html_feed(&srv.url("/header.html"))),
+    );
     let run = env.huiju(&["fetch"]).ok();
     // Both pages list the same two stories (same links): one feed stores
     // them, the other finds them stored.
@@ -246,7 +249,11 @@ fn gbk_pages_decode_by_meta_charset_and_by_http_charset() {
 fn relative_links_become_absolute() {
     let srv = portal();
     let list = srv.url("/news/jiangsu/list.html");
-    let env = Env::new(&format!("{CATEGORIES}{}", html_feed(&list, "")));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(html_feed(&list)),
+    );
     env.huiju(&["fetch"]).ok();
     let rss = env.huiju(&["export", "jiangsu"]).ok().stdout;
     for link in [
@@ -265,7 +272,11 @@ fn relative_links_become_absolute() {
 fn a_layout_change_is_an_error_and_earlier_items_stay() {
     let srv = portal();
     let list = srv.url("/news/jiangsu/list.html");
-    let env = Env::new(&format!("{CATEGORIES}{}", html_feed(&list, ARTICLES)));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(with_articles(html_feed(&list))),
+    );
     env.huiju(&["fetch"]).ok();
     let before = env.huiju(&["export", "jiangsu"]).ok().stdout;
     assert_eq!(count(&before, "<item>"), 4);
@@ -316,10 +327,13 @@ fn article_fetches_per_poll_are_bounded() {
     list += "</ul></body></html>";
     srv.route("/list.html", html(list.into_bytes()));
     let url = srv.url("/list.html");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        html_feed(&url, "content = \"div.article-content\"\narticles_per_poll = 2\n")
-    ));
+    let env = Env::with(
+        &ConfigText::new().categories(CATEGORIES).feed_text(
+            html_feed(&url)
+                .html("content", "div.article-content")
+                .html("articles_per_poll", 2),
+        ),
+    );
     let articles = || {
         (1..=6)
             .map(|n| srv.requests(&format!("/a/{n}.html")).len())
@@ -348,7 +362,11 @@ fn article_fetches_per_poll_are_bounded() {
 fn preview_prints_what_the_selectors_extract_with_warnings() {
     let srv = portal();
     let list = srv.url("/news/jiangsu/list.html");
-    let env = Env::new(&format!("{CATEGORIES}{}", html_feed(&list, ARTICLES)));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(with_articles(html_feed(&list))),
+    );
     // By the feed's title: the configured selectors.
     let out = env.huiju(&["preview", "苏州都市网·江苏资讯"]).ok().stdout;
     assert!(out.contains("item:      'ul.news-list > li' matched 4"), "{out}");
@@ -431,18 +449,16 @@ fn preview_prints_what_the_selectors_extract_with_warnings() {
 fn the_portals_copy_of_a_story_merges_with_the_rss_item() {
     let srv = portal_and_xinhua();
     let list = srv.url("/news/jiangsu/list.html");
-    let xinhua = format!(
-        "{CATEGORIES}\n[[feed]]\nurl = \"{}\"\ntitle = \"新华日报\"\ncategories = [\"jiangsu\"]\npriority = 10\n",
-        srv.url("/xinhua.rss")
+    let xinhua = ConfigText::new().categories(CATEGORIES).feed_text(
+        FeedText::new(&srv.url("/xinhua.rss"), &["jiangsu"])
+            .key("title", "新华日报")
+            .key("priority", 10),
     );
     // The RSS feed first, then the portal (the feeds of one fetch run at
     // once; this keeps the order, and so the test, deterministic).
-    let env = Env::new(&xinhua);
+    let env = Env::with(&xinhua);
     env.huiju(&["fetch"]).ok();
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{xinhua}{}",
-        html_feed(&list, ARTICLES)
-    ));
+    env.write_config(&xinhua.feed_text(with_articles(html_feed(&list))));
     env.huiju(&["fetch"]).ok();
     let atom = env.huiju(&["export", "jiangsu", "--format", "atom"]).ok().stdout;
     assert_eq!(
@@ -471,10 +487,11 @@ fn a_failing_article_page_is_a_warning_and_is_tried_again() {
     srv.route("/list.html", html(list.as_bytes().to_vec()))
         .route("/a/1.html", Route::Status(500, None));
     let url = srv.url("/list.html");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        html_feed(&url, "content = \"div.article-content\"\n")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(html_feed(&url).html("content", "div.article-content")),
+    );
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&url)

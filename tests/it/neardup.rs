@@ -3,30 +3,26 @@
 use std::collections::HashMap;
 
 use crate::common::{self, corpus};
-use crate::support::{Env, FixtureServer, Route, count};
+use crate::support::{ConfigText, Env, FeedText, FixtureServer, Route, count};
 
-const CATEGORIES: &str = "[[category]]\nid = \"jiangsu\"\ntitle = \"江苏资讯\"\n\n[[category]]\nid = \"suzhou\"\ntitle = \"苏州\"\n";
-
-fn feed(url: &str, cats: &str, extra: &str) -> String {
-    format!("\n[[feed]]\nurl = \"{url}\"\ncategories = [{cats}]\n{extra}")
-}
+const CATEGORIES: &[(&str, &str)] = &[("jiangsu", "江苏资讯"), ("suzhou", "苏州")];
 
 #[test]
 fn a_republished_story_is_one_entry_with_a_stable_id() {
     let srv = FixtureServer::start();
     srv.feed("/origin.rss", "story-origin.rss")
         .feed("/copy.rss", "story-copy.rss");
-    let origin = feed(&srv.url("/origin.rss"), "\"jiangsu\"", "");
-    let copy = feed(&srv.url("/copy.rss"), "\"suzhou\", \"jiangsu\"", "");
-    let env = Env::new(&format!("{CATEGORIES}{origin}"));
+    let copy = srv.url("/copy.rss");
+    let origin = ConfigText::new()
+        .categories(CATEGORIES)
+        .feed(&srv.url("/origin.rss"), &["jiangsu"]);
+    let env = Env::with(&origin);
     env.huiju(&["fetch"]).ok();
     let first = env.huiju(&["export", "jiangsu", "--format", "atom"]).ok().stdout;
     assert!(first.contains("<id>https://www.xhby.net/a/1.html</id>"));
 
     // The portal's copy arrives: new URL, suffixed headline, byline, boilerplate.
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{origin}{copy}"
-    ));
+    env.write_config(&origin.clone().feed(&copy, &["suzhou", "jiangsu"]));
     env.huiju(&["fetch"]).ok();
     let atom = env.huiju(&["export", "jiangsu", "--format", "atom"]).ok().stdout;
     assert_eq!(
@@ -70,23 +66,14 @@ fn a_republished_story_is_one_entry_with_a_stable_id() {
     assert!(apart.contains("cluster:   none"), "{apart}");
 
     // A higher-priority feed represents the story; the id still stays.
-    let copy_first = feed(
-        &srv.url("/copy.rss"),
-        "\"suzhou\", \"jiangsu\"",
-        "priority = 10\n",
-    );
-    let cfg = format!("[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{origin}{copy_first}");
+    let cfg = origin
+        .clone()
+        .feed_text(FeedText::new(&copy, &["suzhou", "jiangsu"]).key("priority", 10));
     env.write_config(&cfg);
     env.huiju(&["fetch"]).ok();
-    let fresh = tempfile::tempdir().unwrap();
-    let env2 = Env { dir: fresh };
-    env2.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{origin}"
-    ));
+    let env2 = Env::with(&origin);
     env2.huiju(&["fetch"]).ok();
-    env2.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{origin}{copy_first}"
-    ));
+    env2.write_config(&cfg);
     env2.huiju(&["fetch"]).ok();
     let atom = env2.huiju(&["export", "jiangsu", "--format", "atom"]).ok().stdout;
     assert!(atom.contains("<id>https://www.xhby.net/a/1.html</id>"), "{atom}");
@@ -96,7 +83,7 @@ fn a_republished_story_is_one_entry_with_a_stable_id() {
     );
 
     // A category that shows every copy.
-    let all_copies = cfg.replace("title = \"苏州\"\n", "title = \"苏州\"\ndedup = false\n");
+    let all_copies = cfg.category_key("suzhou", "dedup", false);
     env.write_config(&all_copies);
     let suzhou = env.huiju(&["export", "suzhou"]).ok().stdout;
     assert_eq!(
@@ -110,7 +97,7 @@ fn a_republished_story_is_one_entry_with_a_stable_id() {
         1,
         "江苏资讯 still collapses: {jiangsu}"
     );
-    let off = all_copies.replace("[storage]", "[dedup]\nenabled = false\n\n[storage]");
+    let off = all_copies.dedup("enabled", false);
     env.write_config(&off);
     let jiangsu = env.huiju(&["export", "jiangsu"]).ok().stdout;
     assert_eq!(
@@ -120,9 +107,9 @@ fn a_republished_story_is_one_entry_with_a_stable_id() {
     );
 }
 
-/// Serves `feeds` as RSS feeds `/f{i}.xml` and returns the config's feed list.
-fn serve(srv: &FixtureServer, feeds: &[Vec<corpus::Doc>]) -> String {
-    let mut cfg = String::new();
+/// Serves `feeds` as RSS feeds `/f{i}.xml` and returns their URLs.
+fn serve(srv: &FixtureServer, feeds: &[Vec<corpus::Doc>]) -> Vec<String> {
+    let mut urls = Vec::new();
     for (i, docs) in feeds.iter().enumerate() {
         let entries: Vec<common::Entry> = docs.iter().cloned().map(common::Entry::from).collect();
         let path = format!("/f{i}.xml");
@@ -134,9 +121,17 @@ fn serve(srv: &FixtureServer, feeds: &[Vec<corpus::Doc>]) -> String {
                 etag: None,
             },
         );
-        cfg.push_str(&feed(&srv.url(&path), "\"jiangsu\"", ""));
+        urls.push(srv.url(&path));
     }
-    cfg
+    urls
+}
+
+/// A config with these feeds in 江苏资讯.
+fn jiangsu_feeds(urls: &[String]) -> ConfigText {
+    urls.iter()
+        .fold(ConfigText::new().categories(CATEGORIES), |cfg, url| {
+            cfg.feed(url, &["jiangsu"])
+        })
 }
 
 /// Each stored item's link and cluster.
@@ -189,10 +184,7 @@ fn template_news_at_volume_stays_apart_and_reposts_still_merge() {
     assert!(total >= 20_000, "{total} items");
 
     let srv = FixtureServer::start();
-    let env = Env::new(&format!(
-        "{CATEGORIES}[fetch]\nitems_per_feed = 1000\n{}",
-        serve(&srv, &feeds)
-    ));
+    let env = Env::with(&jiangsu_feeds(&serve(&srv, &feeds)).fetch("items_per_feed", 1000));
     env.huiju(&["fetch"]).ok();
     let stored = clusters(&env);
     assert_eq!(stored.len(), total, "every item is stored");
@@ -234,7 +226,7 @@ fn series_notices_broken_markup_and_rewritten_headlines() {
     let (a, b): (Vec<corpus::Doc>, Vec<corpus::Doc>) =
         pairs.iter().map(|(a, b, _)| (a.clone(), b.clone())).unzip();
     let srv = FixtureServer::start();
-    let env = Env::new(&format!("{CATEGORIES}{}", serve(&srv, &[a, b])));
+    let env = Env::with(&jiangsu_feeds(&serve(&srv, &[a, b])));
     env.huiju(&["fetch"]).ok();
     let stored = clusters(&env);
     let mut wrong = Vec::new();
@@ -266,7 +258,7 @@ fn recluster_splits_what_an_earlier_rule_merged() {
     own.extend(groups.iter().map(|g| g[0].clone()));
     let reposts: Vec<corpus::Doc> = groups.iter().flat_map(|g| g[1..].iter().cloned()).collect();
     let srv = FixtureServer::start();
-    let env = Env::new(&format!("{CATEGORIES}{}", serve(&srv, &[own, reposts])));
+    let env = Env::with(&jiangsu_feeds(&serve(&srv, &[own, reposts])));
     env.huiju(&["fetch"]).ok();
 
     let db = rusqlite::Connection::open(env.dir.path().join("huiju.db")).unwrap();
@@ -364,13 +356,10 @@ fn an_original_arriving_after_its_reposts_brings_them_together() {
     let originals: Vec<corpus::Doc> = groups.iter().map(|g| g[0].clone()).collect();
     let reposts: Vec<corpus::Doc> = groups.iter().flat_map(|g| g[1..].iter().cloned()).collect();
     let srv = FixtureServer::start();
-    let feeds = serve(&srv, &[reposts, originals]);
-    let (first, _) = feeds.split_at(feeds.rfind("\n[[feed]]").unwrap());
-    let env = Env::new(&format!("{CATEGORIES}{first}"));
+    let urls = serve(&srv, &[reposts, originals]);
+    let env = Env::with(&jiangsu_feeds(&urls[..1]));
     env.huiju(&["fetch"]).ok();
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{feeds}"
-    ));
+    env.write_config(&jiangsu_feeds(&urls));
     env.huiju(&["fetch"]).ok();
     let stored = clusters(&env);
     for g in &groups {

@@ -2,33 +2,15 @@
 
 use std::time::Duration;
 
-use crate::support::{Env, FixtureServer, Route, count, feedparser_entries, fixture};
+use crate::support::{ConfigText, Env, FixtureServer, Route, count, feedparser_entries, fixture};
 
-const CATEGORIES: &str = r#"
-[[category]]
-id = "jiangsu"
-title = "江苏资讯"
-
-[[category]]
-id = "suzhou"
-title = "苏州"
-
-[[category]]
-id = "tiyu"
-title = "体育"
-
-[[category]]
-id = "caijing"
-title = "财经"
-
-[[category]]
-id = "misc"
-title = "其他"
-"#;
-
-fn feed(url: &str, cats: &str) -> String {
-    format!("\n[[feed]]\nurl = \"{url}\"\ncategories = [{cats}]\n")
-}
+const CATEGORIES: &[(&str, &str)] = &[
+    ("jiangsu", "江苏资讯"),
+    ("suzhou", "苏州"),
+    ("tiyu", "体育"),
+    ("caijing", "财经"),
+    ("misc", "其他"),
+];
 
 /// The main scenario: seven sources of every kind, one broken, one not a
 /// feed, one down.
@@ -41,15 +23,16 @@ fn portal() -> (FixtureServer, Env) {
         .feed("/broken.xml", "broken.xml")
         .feed("/page.html", "page.html")
         .route("/down.xml", Route::Status(500, None));
-    let mut cfg = String::from(CATEGORIES);
-    cfg += &feed(&srv.url("/xinhua.rss"), "\"jiangsu\"");
-    cfg += &feed(&srv.url("/suzhou.xml"), "\"suzhou\", \"jiangsu\"");
-    cfg += &feed(&srv.url("/tiyu.rdf"), "\"tiyu\"");
-    cfg += &feed(&srv.url("/caijing.atom"), "\"caijing\"");
-    cfg += &feed(&srv.url("/broken.xml"), "\"misc\"");
-    cfg += &feed(&srv.url("/page.html"), "\"misc\"");
-    cfg += &feed(&srv.url("/down.xml"), "\"misc\"");
-    (srv, Env::new(&cfg))
+    let cfg = ConfigText::new()
+        .categories(CATEGORIES)
+        .feed(&srv.url("/xinhua.rss"), &["jiangsu"])
+        .feed(&srv.url("/suzhou.xml"), &["suzhou", "jiangsu"])
+        .feed(&srv.url("/tiyu.rdf"), &["tiyu"])
+        .feed(&srv.url("/caijing.atom"), &["caijing"])
+        .feed(&srv.url("/broken.xml"), &["misc"])
+        .feed(&srv.url("/page.html"), &["misc"])
+        .feed(&srv.url("/down.xml"), &["misc"]);
+    (srv, Env::with(&cfg))
 }
 
 #[test]
@@ -123,10 +106,11 @@ fn export_merges_dedups_and_orders_a_category() {
     let (srv, env) = portal();
     // 新华日报 first, so that it is the article's source, then everything.
     let full = std::fs::read_to_string(env.config()).unwrap();
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"huiju.db\"\n{CATEGORIES}{}",
-        feed(&srv.url("/xinhua.rss"), "\"jiangsu\"")
-    ));
+    env.write_config(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/xinhua.rss"), &["jiangsu"]),
+    );
     env.huiju(&["fetch"]).ok();
     env.write_config(&full);
     let run = env.huiju(&["fetch"]).ok();
@@ -199,11 +183,12 @@ fn exports_validate_even_with_hostile_text() {
     let srv = FixtureServer::start();
     srv.feed("/control.xml", "control.xml")
         .feed("/broken.xml", "broken.xml");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}",
-        feed(&srv.url("/control.xml"), "\"misc\""),
-        feed(&srv.url("/broken.xml"), "\"misc\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/control.xml"), &["misc"])
+            .feed(&srv.url("/broken.xml"), &["misc"]),
+    );
     env.huiju(&["fetch"]).ok();
     for format in ["rss", "atom"] {
         let doc = env.huiju(&["export", "misc", "--format", format]).ok().stdout;
@@ -237,10 +222,11 @@ fn etag_source_polled_twice_gets_a_304() {
             etag: Some("\"v1\""),
         },
     );
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        feed(&srv.url("/etag.rss"), "\"jiangsu\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/etag.rss"), &["jiangsu"]),
+    );
     env.huiju(&["fetch"]).ok();
     let before = env.huiju(&["export", "jiangsu"]).ok().stdout;
     let second = env.huiju(&["fetch"]).ok();
@@ -264,10 +250,11 @@ fn etag_source_polled_twice_gets_a_304() {
 fn an_item_changed_at_its_source_is_updated_in_place() {
     let srv = FixtureServer::start();
     srv.feed("/x.rss", "xinhua.rss");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        feed(&srv.url("/x.rss"), "\"jiangsu\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/x.rss"), &["jiangsu"]),
+    );
     env.huiju(&["fetch"]).ok();
     let v2 = String::from_utf8(fixture("xinhua.rss")).unwrap().replace(
         "大运河江苏段文旅项目集中开工",
@@ -304,11 +291,12 @@ fn retry_after_is_honoured_by_later_runs() {
     let srv = FixtureServer::start();
     srv.route("/busy.rss", Route::Status(429, Some("3600")));
     srv.feed("/ok.rss", "xinhua.rss");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}{}",
-        feed(&srv.url("/busy.rss"), "\"misc\""),
-        feed(&srv.url("/ok.rss"), "\"jiangsu\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/busy.rss"), &["misc"])
+            .feed(&srv.url("/ok.rss"), &["jiangsu"]),
+    );
     let first = env.huiju(&["fetch"]).ok();
     assert!(
         first
@@ -349,13 +337,16 @@ fn slow_huge_and_looping_sources_fail_alone() {
         )
         .route("/loop.rss", Route::RedirectLoop)
         .feed("/ok.rss", "xinhua.rss");
-    let env = Env::new(&format!(
-        "[fetch]\ntimeout = 2\nmax_body = \"1 MiB\"\n{CATEGORIES}{}{}{}{}",
-        feed(&srv.url("/hang.rss"), "\"misc\""),
-        feed(&srv.url("/huge.rss"), "\"misc\""),
-        feed(&srv.url("/loop.rss"), "\"misc\""),
-        feed(&srv.url("/ok.rss"), "\"jiangsu\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .fetch("timeout", 2)
+            .fetch("max_body", "1 MiB")
+            .categories(CATEGORIES)
+            .feed(&srv.url("/hang.rss"), &["misc"])
+            .feed(&srv.url("/huge.rss"), &["misc"])
+            .feed(&srv.url("/loop.rss"), &["misc"])
+            .feed(&srv.url("/ok.rss"), &["jiangsu"]),
+    );
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&srv.url("/hang.rss"))
@@ -386,10 +377,11 @@ fn slow_huge_and_looping_sources_fail_alone() {
 fn an_undated_item_keeps_its_first_seen_time() {
     let srv = FixtureServer::start();
     srv.feed("/undated.xml", "undated.xml");
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        feed(&srv.url("/undated.xml"), "\"misc\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/undated.xml"), &["misc"]),
+    );
     env.huiju(&["fetch"]).ok();
     let first = env.huiju(&["export", "misc"]).ok().stdout;
     let date = |doc: &str| {
@@ -416,12 +408,12 @@ fn an_unusable_database_fails_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let blocker = dir.path().join("not-a-dir");
     std::fs::write(&blocker, "x").unwrap();
-    let env = Env::new("");
-    env.write_config(&format!(
-        "[storage]\ndatabase = \"{}/huiju.db\"\n{CATEGORIES}{}",
-        blocker.display(),
-        feed("https://example.invalid/x.rss", "\"misc\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .database(blocker.join("huiju.db").display())
+            .categories(CATEGORIES)
+            .feed("https://example.invalid/x.rss", &["misc"]),
+    );
     let run = env.huiju(&["fetch"]);
     assert_eq!(run.code, 2, "{run:?}");
     assert!(
@@ -459,11 +451,13 @@ fn gzip_bodies_are_decoded_and_bombs_are_cut() {
             vec![("content-type", "application/xml"), ("content-encoding", "gzip")],
         ),
     );
-    let env = Env::new(&format!(
-        "[fetch]\nmax_body = \"1 MiB\"\n{CATEGORIES}{}{}",
-        feed(&srv.url("/gz.rss"), "\"jiangsu\""),
-        feed(&srv.url("/bomb.rss"), "\"misc\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .fetch("max_body", "1 MiB")
+            .categories(CATEGORIES)
+            .feed(&srv.url("/gz.rss"), &["jiangsu"])
+            .feed(&srv.url("/bomb.rss"), &["misc"]),
+    );
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&srv.url("/gz.rss"))
@@ -496,10 +490,11 @@ fn http_charset_beats_a_wrong_declaration() {
             vec![("content-type", "text/xml; charset=Big5")],
         ),
     );
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        feed(&srv.url("/big5.rss"), "\"misc\"")
-    ));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&srv.url("/big5.rss"), &["misc"]),
+    );
     env.huiju(&["fetch"]).ok();
     let rss = env.huiju(&["export", "misc"]).ok().stdout;
     assert!(rss.contains("<title>蘇州園林一日遊</title>"), "{rss}");
@@ -518,10 +513,12 @@ fn a_dead_network_does_not_count_against_feeds() {
     let urls: Vec<String> = (2..=4)
         .map(|h| format!("http://127.0.0.{h}:{port}/feed.rss"))
         .collect();
-    let env = Env::new(&format!(
-        "{CATEGORIES}{}",
-        urls.iter().map(|u| feed(u, "\"misc\"")).collect::<String>()
-    ));
+    let cfg = urls
+        .iter()
+        .fold(ConfigText::new().categories(CATEGORIES), |cfg, u| {
+            cfg.feed(u, &["misc"])
+        });
+    let env = Env::with(&cfg);
     let run = env.huiju(&["fetch"]).ok();
     for u in &urls {
         assert!(
@@ -550,14 +547,17 @@ fn a_host_with_many_feeds_holds_no_other_host_back() {
     let busy = FixtureServer::start();
     let other = FixtureServer::start_on("127.0.0.2");
     other.feed("/other.rss", "xinhua.rss");
-    let mut cfg = format!("{CATEGORIES}\n[fetch]\nconcurrency = 1\nper_host = 2\n");
+    let mut cfg = ConfigText::new()
+        .fetch("concurrency", 1)
+        .fetch("per_host", 2)
+        .categories(CATEGORIES);
     for i in 0..10 {
         let path = format!("/busy{i}.rss");
         busy.feed(&path, "xinhua.rss");
-        cfg += &feed(&busy.url(&path), "\"jiangsu\"");
+        cfg = cfg.feed(&busy.url(&path), &["jiangsu"]);
     }
-    cfg += &feed(&other.url("/other.rss"), "\"misc\"");
-    let env = Env::new(&cfg);
+    cfg = cfg.feed(&other.url("/other.rss"), &["misc"]);
+    let env = Env::with(&cfg);
     let run = env.huiju(&["fetch"]).ok();
     assert_eq!(
         count(&run.stdout, "unchanged\n"),

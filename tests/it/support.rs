@@ -199,26 +199,32 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Respo
     }
 }
 
-/// A temporary folder with a config file; the database lives beside it.
+/// A temporary folder for a config file; the database lives beside it.
 pub struct Env {
     pub dir: tempfile::TempDir,
 }
 
 impl Env {
-    /// Writes `huiju.toml` with `body` after a `[storage]` section.
-    pub fn new(body: &str) -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        let text = format!("[storage]\ndatabase = \"huiju.db\"\n\n{body}");
-        std::fs::write(dir.path().join("huiju.toml"), text).unwrap();
-        Env { dir }
+    /// Writes `config` as `huiju.toml`.
+    pub fn with(config: &ConfigText) -> Env {
+        let env = Env::empty();
+        env.write_config(config);
+        env
+    }
+
+    /// The folder alone, for a config that names paths inside it.
+    pub fn empty() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
     }
 
     pub fn config(&self) -> PathBuf {
         self.dir.path().join("huiju.toml")
     }
 
-    pub fn write_config(&self, text: &str) {
-        std::fs::write(self.config(), text).unwrap();
+    pub fn write_config(&self, config: &impl std::fmt::Display) {
+        std::fs::write(self.config(), config.to_string()).unwrap();
     }
 
     /// `huiju --config <this config> args…`, not started (to add to it).
@@ -269,6 +275,172 @@ impl Run {
             .lines()
             .find(|l| l.starts_with(&format!("{url} ")))
             .unwrap_or_else(|| panic!("no line for {url} in:\n{}", self.stdout))
+    }
+}
+
+/// The text of a huiju config, built up key by key:
+///
+/// ```text
+/// ConfigText::new()
+///     .fetch("timeout", 2)
+///     .categories(&[("misc", "其他")])
+///     .feed(&url, &["misc"])
+/// ```
+///
+/// Values are written by the `toml` crate, so any string (a URL, a path, a
+/// CSS selector) is quoted correctly. Tables come out in a fixed order;
+/// keys, categories and feeds in the order they were given.
+#[derive(Clone)]
+pub struct ConfigText {
+    database: String,
+    server: Table,
+    fetch: Table,
+    dedup: Table,
+    categories: Vec<Table>,
+    feeds: Vec<FeedText>,
+}
+
+type Table = Vec<(String, toml::Value)>;
+
+/// One `[[feed]]`, with its optional `[feed.html]` selectors.
+#[derive(Clone)]
+pub struct FeedText {
+    keys: Table,
+    html: Table,
+}
+
+impl ConfigText {
+    /// No keys but the database, `huiju.db` beside the config.
+    pub fn new() -> ConfigText {
+        ConfigText {
+            database: "huiju.db".to_string(),
+            server: Table::new(),
+            fetch: Table::new(),
+            dedup: Table::new(),
+            categories: Vec::new(),
+            feeds: Vec::new(),
+        }
+    }
+
+    /// `[storage] database`: relative paths are read against the config's folder.
+    pub fn database(mut self, path: impl std::fmt::Display) -> Self {
+        self.database = path.to_string();
+        self
+    }
+
+    pub fn server(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.server, key, value);
+        self
+    }
+
+    pub fn fetch(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.fetch, key, value);
+        self
+    }
+
+    pub fn dedup(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.dedup, key, value);
+        self
+    }
+
+    /// `[[category]]` entries from `(id, title)` pairs.
+    pub fn categories(mut self, list: &[(&str, &str)]) -> Self {
+        for (id, title) in list {
+            self.categories.push(vec![key("id", *id), key("title", *title)]);
+        }
+        self
+    }
+
+    /// Sets `name` on the category `id`, added before; setting `id` renames it.
+    #[track_caller]
+    pub fn category_key(mut self, id: &str, name: &str, value: impl Into<toml::Value>) -> Self {
+        let id = toml::Value::from(id);
+        let category = self
+            .categories
+            .iter_mut()
+            .find(|c| c.iter().any(|(k, v)| k == "id" && *v == id))
+            .unwrap_or_else(|| panic!("no category {id}"));
+        set(category, name, value);
+        self
+    }
+
+    /// A `[[feed]]` with a URL and categories only.
+    pub fn feed(self, url: &str, categories: &[&str]) -> Self {
+        self.feed_text(FeedText::new(url, categories))
+    }
+
+    /// A `[[feed]]` with more keys than its URL and categories.
+    pub fn feed_text(mut self, feed: FeedText) -> Self {
+        self.feeds.push(feed);
+        self
+    }
+}
+
+impl FeedText {
+    pub fn new(url: &str, categories: &[&str]) -> FeedText {
+        FeedText {
+            keys: vec![key("url", url), key("categories", categories.to_vec())],
+            html: Table::new(),
+        }
+    }
+
+    /// Any other `[[feed]]` key: `title`, `priority`, `kind`, …
+    pub fn key(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.keys, name, value);
+        self
+    }
+
+    /// A `[feed.html]` key; `kind = "html"` is not implied.
+    pub fn html(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.html, name, value);
+        self
+    }
+}
+
+fn key(name: &str, value: impl Into<toml::Value>) -> (String, toml::Value) {
+    (name.to_string(), value.into())
+}
+
+/// Sets `name`, in place if it is there already, so that a test can change
+/// one key of a config it shares with another.
+fn set(table: &mut Table, name: &str, value: impl Into<toml::Value>) {
+    let value = value.into();
+    match table.iter_mut().find(|(k, _)| k == name) {
+        Some((_, v)) => *v = value,
+        None => table.push((name.to_string(), value)),
+    }
+}
+
+impl std::fmt::Display for ConfigText {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let storage = vec![key("database", self.database.as_str())];
+        let mut tables = vec![("[storage]", &storage)];
+        for (header, keys) in [
+            ("[server]", &self.server),
+            ("[fetch]", &self.fetch),
+            ("[dedup]", &self.dedup),
+        ] {
+            if !keys.is_empty() {
+                tables.push((header, keys));
+            }
+        }
+        tables.extend(self.categories.iter().map(|c| ("[[category]]", c)));
+        for feed in &self.feeds {
+            tables.push(("[[feed]]", &feed.keys));
+            if !feed.html.is_empty() {
+                tables.push(("[feed.html]", &feed.html));
+            }
+        }
+        for (i, (header, keys)) in tables.into_iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            writeln!(f, "{header}")?;
+            for (k, v) in keys {
+                writeln!(f, "{k} = {v}")?;
+            }
+        }
+        Ok(())
     }
 }
 
