@@ -522,3 +522,47 @@ fn a_failing_article_page_is_a_warning_and_is_tried_again() {
     assert!(rss.contains("隧道全长约4.5公里"), "{rss}");
     assert_eq!(srv.requests("/a/1.html").len(), 2);
 }
+
+/// A bug while reading a list page (a panic, injected by a debug-build
+/// failpoint: no page is known to cause one) fails that source alone, is
+/// recorded on its row, and backs it off, as for a feed.
+#[test]
+fn a_list_page_whose_reading_panics_is_recorded_and_backed_off() {
+    let srv = portal_and_xinhua();
+    let list = srv.url("/news/jiangsu/list.html");
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed_text(with_articles(html_feed(&list)))
+            .feed(&srv.url("/xinhua.rss"), &["jiangsu"]),
+    );
+    let mut cmd = env.command(&["fetch"]);
+    cmd.env("HUIJU_FAILPOINT_PARSE_PANIC", "/news/jiangsu/");
+    let run = crate::support::run(cmd);
+    assert!(
+        run.line_for(&list).contains("refresh task failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.line_for(&srv.url("/xinhua.rss")).contains("new"),
+        "{}",
+        run.stdout
+    );
+    let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
+    let (errors, last_error, due_in): (i64, Option<String>, i64) = db
+        .query_row(
+            "SELECT consecutive_errors, last_error, next_due - unixepoch() FROM feeds WHERE url = ?1",
+            [&list],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(errors, 1);
+    assert!(
+        last_error.as_deref().is_some_and(|e| e.contains("panicked")),
+        "{last_error:?}"
+    );
+    assert!(due_in > 0, "backed off: due in {due_in} s");
+    // No article page was asked for.
+    assert!(srv.requests("/news/202304/170123.html").is_empty());
+}

@@ -578,3 +578,48 @@ fn a_host_with_many_feeds_holds_no_other_host_back() {
         busy_times.iter().filter(|t| **t < other_at).count()
     );
 }
+
+/// An RSS feed of one item with this guid (not a permalink) and link.
+fn one_item_feed(guid: &str, link: &str) -> Route {
+    let doc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>源</title><link>{link}</link>
+<item><title>大运河江苏段一批文旅融合项目集中开工</title><link>{link}</link>
+<guid isPermaLink="false">{guid}</guid><description>项目总投资超百亿元。</description></item>
+</channel></rss>"#
+    );
+    Route::Body {
+        bytes: doc.into_bytes(),
+        content_type: "application/rss+xml",
+        etag: None,
+    }
+}
+
+/// `explain` finds an item by the guid any of its sources gave it: the
+/// identity keys it looks up are the ones the store writes, also for the
+/// second source of one article (whose guid is not the item's own).
+#[test]
+fn explain_finds_an_item_by_any_sources_guid() {
+    let first = FixtureServer::start();
+    let second = FixtureServer::start_on("127.0.0.2");
+    let link = "https://www.xhby.example.cn/news/2023/0417/1.html";
+    first.route("/a.rss", one_item_feed("xhby-2023-0417-1", link));
+    second.route("/b.rss", one_item_feed("szdushi-88231", link));
+    let env = Env::with(
+        &ConfigText::new()
+            .categories(CATEGORIES)
+            .feed(&first.url("/a.rss"), &["jiangsu"])
+            .feed(&second.url("/b.rss"), &["suzhou"]),
+    );
+    env.huiju(&["fetch"]).ok();
+    for given in ["xhby-2023-0417-1", "szdushi-88231", link] {
+        let out = env.huiju(&["explain", given]).ok().stdout;
+        assert!(
+            out.contains("item:      大运河江苏段一批文旅融合项目集中开工"),
+            "{given}: {out}"
+        );
+    }
+    let run = env.huiju(&["explain", "no-such-guid"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no-such-guid"), "{}", run.stderr);
+}
