@@ -45,6 +45,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 
 DESC_RE = re.compile(r"Description:\s*(.*?)\s*Expect:\s*(.*)\s*-->")
 HEADER_RE = re.compile(r"^Header:\s+([^:]+):(.*)$", re.MULTILINE)
@@ -100,9 +101,7 @@ class Case:
 class Server:
     """Serves the corpus on 127.0.0.1 with each case's own headers."""
 
-    def __init__(self, corpus: pathlib.Path, cases: dict[str, Case]):
-        outer = self
-
+    def __init__(self, cases: dict[str, Case]):
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802 (http.server's name)
                 rel = self.path.split("?")[0].removeprefix("/tests/")
@@ -129,7 +128,6 @@ class Server:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        del outer
 
     def close(self):
         self.httpd.shutdown()
@@ -160,6 +158,9 @@ VOID = {
 }
 
 
+URL_ATTRS = {"href", "src", "cite", "action", "background", "longdesc", "poster", "usemap"}
+
+
 class Canon(html.parser.HTMLParser):
     """HTML as a list of tokens: start tags with their attribute sets, end
     tags (not of void elements), text with references decoded and runs of
@@ -172,7 +173,8 @@ class Canon(html.parser.HTMLParser):
         self.ignore_link_rel = ignore_link_rel
 
     def handle_starttag(self, tag, attrs):
-        attrs = [(k, v or "") for k, v in attrs]
+        # URLs as browsers serialize them (see url_norm).
+        attrs = [(k, url_norm(v) if k in URL_ATTRS and v else v or "") for k, v in attrs]
         if tag == "a" and self.ignore_link_rel:
             attrs = [(k, v) for k, v in attrs if k != "rel"]
         self.tokens.append(("<", tag, tuple(sorted(attrs))))
@@ -479,9 +481,9 @@ def result_from(out: dict, ctx: Ctx) -> dict:
         content = it.get("content")
         # feedparser copies text and HTML content to a missing summary.
         summary = it.get("summary") or content
-        if ctx.case.category == "wellformed/sanitize":
-            # Every sanitize case gives its item HTML; huiju drops a value
-            # its sanitizer emptied, so there absent means empty.
+        if ctx.case.category in PROBED:
+            # Every case there gives its item HTML; huiju drops a value its
+            # sanitizer emptied, so there absent means empty.
             summary = summary or ""
             content = content or ""
         encs = [
@@ -584,7 +586,7 @@ class Runner:
     def __init__(self, args, cases: list[Case]):
         self.huiju = args.huiju
         self.corpus = args.corpus
-        self.server = Server(args.corpus, {c.rel: c for c in cases if c.http})
+        self.server = Server({c.rel: c for c in cases if c.http})
         self.probes: dict[str, str] = {}
         self.probe_lock = threading.Lock()
         self.tmp = tempfile.TemporaryDirectory(prefix="huiju-conformance-")
