@@ -312,12 +312,35 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
 }
 
 /// `Content-Location` resolved against `fetched` when it is an http(s) URL,
-/// else `fetched`.
+/// else `fetched`. Servers behind a proxy sometimes name their internal
+/// address there (`http://10.0.0.5/rss.xml`): links resolved against it
+/// would be dead for every reader, so a private or local host is taken
+/// only from a source that is itself on one.
 fn document_url(fetched: &Url, h: &HeaderMap) -> Url {
     header_str(h, header::CONTENT_LOCATION)
         .and_then(|cl| fetched.join(cl.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter(|u| !is_internal_host(u) || is_internal_host(fetched))
         .unwrap_or_else(|| fetched.clone())
+}
+
+/// True for `localhost` and loopback, private and link-local addresses.
+fn is_internal_host(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+        }
+        None => true,
+    }
 }
 
 fn charset(h: &HeaderMap) -> Option<String> {
@@ -373,6 +396,22 @@ mod tests {
         );
         h.insert(header::CONTENT_LOCATION, "file:///etc/passwd".parse().unwrap());
         assert_eq!(document_url(&fetched, &h), fetched);
+        // An internal address leaked by a proxied server is not the base...
+        for internal in [
+            "http://10.0.0.5/rss.xml",
+            "http://localhost:8080/rss.xml",
+            "http://[fd00::1]/rss.xml",
+        ] {
+            h.insert(header::CONTENT_LOCATION, internal.parse().unwrap());
+            assert_eq!(document_url(&fetched, &h), fetched, "{internal}");
+        }
+        // ...unless the source is internal itself.
+        let local = Url::parse("http://127.0.0.1:8097/feed.xml").unwrap();
+        h.insert(
+            header::CONTENT_LOCATION,
+            "http://192.168.1.2/feed.xml".parse().unwrap(),
+        );
+        assert_eq!(document_url(&local, &h).as_str(), "http://192.168.1.2/feed.xml");
     }
 
     #[test]
