@@ -91,7 +91,9 @@ pub struct Body {
     /// `charset` of the Content-Type, if the server sent one.
     pub charset: Option<String>,
     pub validators: Validators,
-    /// Where the body came from after redirects.
+    /// The document's URL, which its relative links resolve against: its
+    /// `Content-Location` when the server names one (resolved against the
+    /// URL after redirects), else the URL after redirects.
     pub final_url: Url,
     /// Cache-Control max-age: the source's own idea of how often to poll.
     pub max_age: Option<Duration>,
@@ -176,7 +178,7 @@ impl Fetcher {
             return Err(too_large());
         }
         let headers = resp.headers().clone();
-        let final_url = resp.url().clone();
+        let final_url = document_url(resp.url(), &headers);
         // Sized once by the announced length (known unless the body is
         // compressed): grown chunk by chunk, every body was copied about
         // twice over by reallocation.
@@ -309,6 +311,38 @@ fn header_str(h: &HeaderMap, name: header::HeaderName) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
+/// `Content-Location` resolved against `fetched` when it is an http(s) URL,
+/// else `fetched`. Servers behind a proxy sometimes name their internal
+/// address there (`http://10.0.0.5/rss.xml`): links resolved against it
+/// would be dead for every reader, so a private or local host is taken
+/// only from a source that is itself on one.
+fn document_url(fetched: &Url, h: &HeaderMap) -> Url {
+    header_str(h, header::CONTENT_LOCATION)
+        .and_then(|cl| fetched.join(cl.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .filter(|u| !is_internal_host(u) || is_internal_host(fetched))
+        .unwrap_or_else(|| fetched.clone())
+}
+
+/// True for `localhost` and loopback, private and link-local addresses.
+fn is_internal_host(u: &Url) -> bool {
+    match u.host() {
+        Some(url::Host::Domain(d)) => {
+            d.eq_ignore_ascii_case("localhost") || d.to_ascii_lowercase().ends_with(".localhost")
+        }
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+        }
+        None => true,
+    }
+}
+
 fn charset(h: &HeaderMap) -> Option<String> {
     let ct = h.get(header::CONTENT_TYPE)?.to_str().ok()?;
     ct.split(';').skip(1).find_map(|p| {
@@ -347,6 +381,38 @@ pub fn retry_after(h: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Relative links resolve against Content-Location, itself relative
+    /// to the URL fetched; a non-web one is ignored.
+    #[test]
+    fn content_location_is_the_document_url() {
+        let fetched = Url::parse("https://news.example.cn/rss/feed.xml").unwrap();
+        let mut h = HeaderMap::new();
+        assert_eq!(document_url(&fetched, &h), fetched);
+        h.insert(header::CONTENT_LOCATION, "/mirror/feed.xml".parse().unwrap());
+        assert_eq!(
+            document_url(&fetched, &h).as_str(),
+            "https://news.example.cn/mirror/feed.xml"
+        );
+        h.insert(header::CONTENT_LOCATION, "file:///etc/passwd".parse().unwrap());
+        assert_eq!(document_url(&fetched, &h), fetched);
+        // An internal address leaked by a proxied server is not the base...
+        for internal in [
+            "http://10.0.0.5/rss.xml",
+            "http://localhost:8080/rss.xml",
+            "http://[fd00::1]/rss.xml",
+        ] {
+            h.insert(header::CONTENT_LOCATION, internal.parse().unwrap());
+            assert_eq!(document_url(&fetched, &h), fetched, "{internal}");
+        }
+        // ...unless the source is internal itself.
+        let local = Url::parse("http://127.0.0.1:8097/feed.xml").unwrap();
+        h.insert(
+            header::CONTENT_LOCATION,
+            "http://192.168.1.2/feed.xml".parse().unwrap(),
+        );
+        assert_eq!(document_url(&local, &h).as_str(), "http://192.168.1.2/feed.xml");
+    }
 
     #[test]
     fn retry_after_forms() {

@@ -127,15 +127,23 @@ pub fn site_url(feed: &parse::Feed, fetched_from: &Url) -> Option<Url> {
         .filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
-/// Turns a parsed feed's items into storable items. `fetched_from` (the URL
-/// after redirects) anchors relative links; `source` (the configured URL)
-/// scopes opaque guids, so a feed that moves host keeps its items.
+/// Turns a parsed feed's items into storable items. `fetched_from` (the
+/// document's URL: after redirects, or its Content-Location) anchors
+/// relative links; `source` (the configured URL) scopes opaque guids, so a
+/// feed that moves host keeps its items.
+///
+/// Relative URLs resolve against the `xml:base` in effect where the source
+/// wrote them, when it wrote one. Otherwise an item's link and enclosures
+/// resolve against the channel's link (portals write `<link>/</link>` and
+/// item links relative to it), else the document's URL; URLs inside its
+/// summary and content against the item's link, the page they were taken
+/// from, else the same.
 pub fn normalize(feed: &parse::Feed, fetched_from: &Url, source: &Url) -> Vec<Item> {
     let base = site_url(feed, fetched_from).unwrap_or_else(|| fetched_from.clone());
     let scope = identity::scope_of(source);
     feed.items
         .iter()
-        .map(|it| normalize_item(it, &base, &scope))
+        .map(|it| normalize_item(it, &base, fetched_from, &scope))
         .collect()
 }
 
@@ -177,12 +185,37 @@ impl Item {
     }
 }
 
-fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
+/// `base` with the `xml:base` values applied in order (each relative one
+/// against the one before); one that cannot be resolved is skipped.
+fn with_xml_base<'a>(base: &Url, chain: impl IntoIterator<Item = &'a String>) -> Url {
+    chain
+        .into_iter()
+        .fold(base.clone(), |b, x| b.join(x.trim()).unwrap_or(b))
+}
+
+fn normalize_item(it: &parse::Item, base: &Url, doc: &Url, scope: &str) -> Item {
+    let xb = &it.xml_base;
+    let item_xml_base = (!xb.is_empty()).then(|| with_xml_base(doc, &xb.item));
+    // The base of a URL the source wrote inside `element`: its xml:base, if
+    // any applies there.
+    let xml_base_for = |own: &Option<String>| match (&item_xml_base, own) {
+        (Some(b), own) if !xb.item.is_empty() || own.is_some() => Some(with_xml_base(b, own)),
+        _ => None,
+    };
+    let link_base = xml_base_for(&xb.link);
+    let base = if xb.item.is_empty() {
+        base
+    } else {
+        item_xml_base.as_ref().unwrap_or(base)
+    };
     // The link is parsed once: its text, the base of the item's relative
     // URLs and its normalized form all come from this parse (four parses
     // per item were 6 % of the CPU work of an ingest). A serialized URL is
     // ASCII without control characters, so it needs no `clean_text`.
-    let link_url = it.link.as_deref().and_then(|l| absolute_url(l, Some(base)));
+    let link_url = it
+        .link
+        .as_deref()
+        .and_then(|l| absolute_url(l, Some(link_base.as_ref().unwrap_or(base))));
     let link = link_url.as_ref().map(|u| u.as_str().to_string());
     let link_norm = link_url
         .as_ref()
@@ -191,13 +224,14 @@ fn normalize_item(it: &parse::Item, base: &Url, scope: &str) -> Item {
     // Item HTML is sanitized here, once, before it is hashed and stored;
     // relative URLs resolve against the item's own link.
     let item_base = link_url.unwrap_or_else(|| base.clone());
-    let html = |h: &Option<String>| {
+    let html = |h: &Option<String>, own_base: &Option<String>| {
+        let b = xml_base_for(own_base);
         h.as_deref()
-            .map(|h| crate::sanitize::sanitize(&clean_text(h), Some(&item_base)))
+            .map(|h| crate::sanitize::sanitize(&clean_text(h), Some(b.as_ref().unwrap_or(&item_base))))
             .filter(|s| !s.trim().is_empty())
     };
-    let summary = html(&it.summary);
-    let content = html(&it.content);
+    let summary = html(&it.summary, &xb.summary);
+    let content = html(&it.content, &xb.content);
     let title = match it.title.as_deref().map(|t| collapse_ws(&clean_text(t))) {
         Some(t) if !t.is_empty() => t,
         // Readers need a title; take the start of the text, as feedparser does.
@@ -316,8 +350,29 @@ pub fn html_to_text_into(html: &str, untagged: &mut String, out: &mut String) {
     while let Some(lt) = memchr::memchr(b'<', rest.as_bytes()) {
         untagged.push_str(&rest[..lt]);
         untagged.push(' ');
-        rest = match memchr::memchr(b'>', &rest.as_bytes()[lt..]) {
-            Some(gt) => &rest[lt + gt + 1..],
+        // A script or style element's text is code, and a comment's is
+        // hidden: neither is text a reader sees.
+        let after = &rest.as_bytes()[lt + 1..];
+        if after.starts_with(b"!--") {
+            rest = match memchr::memmem::find(&after[3..], b"-->") {
+                Some(end) => &rest[lt + 1 + 3 + end + 3..],
+                None => "",
+            };
+            continue;
+        }
+        if let Some(name) = [&b"script"[..], b"style"].into_iter().find(|n| {
+            after.len() > n.len()
+                && after[..n.len()].eq_ignore_ascii_case(n)
+                && !after[n.len()].is_ascii_alphanumeric()
+        }) {
+            rest = match find_end_tag(&rest[lt + 1..], name) {
+                Some(end) => &rest[lt + 1 + end..],
+                None => "",
+            };
+            continue;
+        }
+        rest = match tag_end(&rest.as_bytes()[lt..]) {
+            Some(end) => &rest[lt + end..],
             None => "",
         };
     }
@@ -328,6 +383,50 @@ pub fn html_to_text_into(html: &str, untagged: &mut String, out: &mut String) {
     } else {
         push_words(untagged, out);
     }
+}
+
+/// The offset just past the tag that starts `b` (at its `<`): the first `>`
+/// outside a quoted attribute value, which may hold `>` and `<`
+/// (`alt="cat&lt;br /&gt;dog"` once unescaped).
+fn tag_end(b: &[u8]) -> Option<usize> {
+    let gt = memchr::memchr(b'>', b)?;
+    // Most tags have no quote before their `>`.
+    if !b[..gt].iter().any(|&c| c == b'"' || c == b'\'') {
+        return Some(gt + 1);
+    }
+    let (mut i, mut after_eq) = (1, false);
+    while i < b.len() {
+        match b[i] {
+            b'>' => return Some(i + 1),
+            q @ (b'"' | b'\'') if after_eq => match memchr::memchr(q, &b[i + 1..]) {
+                Some(close) => i += close + 1,
+                // An unclosed quote: the plain `>` is the best guess.
+                None => return Some(gt + 1),
+            },
+            _ => {}
+        }
+        if b[i] == b'=' {
+            after_eq = true;
+        } else if !b[i].is_ascii_whitespace() {
+            after_eq = false;
+        }
+        i += 1;
+    }
+    Some(gt + 1)
+}
+
+/// The offset just past `</name ...>` in `s`, case-insensitively.
+fn find_end_tag(s: &str, name: &[u8]) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memchr::memmem::find(&b[from..], b"</").map(|i| i + from) {
+        let tag = &b[i + 2..];
+        if tag.len() >= name.len() && tag[..name.len()].eq_ignore_ascii_case(name) {
+            return memchr::memchr(b'>', &b[i..]).map(|gt| i + gt + 1);
+        }
+        from = i + 2;
+    }
+    None
 }
 
 /// Appends the words of `s` to `out`, one space between them: what
@@ -511,5 +610,43 @@ mod tests {
             None,
         );
         assert_eq!(v[0].title, "苏州 今日 晴");
+    }
+
+    /// Quoted attribute values may hold `>` and `<`; scripts, styles and
+    /// comments hold no text a reader sees.
+    #[test]
+    fn text_of_html_skips_whole_tags_code_and_comments() {
+        assert_eq!(html_to_text("<img alt=\"cat<br />dog\" src='x.jpg'>猫狗"), "猫狗");
+        assert_eq!(html_to_text("<a title=\"a > b\">链接</a>"), "链接");
+        assert_eq!(html_to_text("<b>it's</b> <i>ok</i>"), "it's ok");
+        assert_eq!(
+            html_to_text("安全<SCRIPT type=\"x\">alert('<b>')</script>新闻<style>p{}</style>"),
+            "安全 新闻"
+        );
+        assert_eq!(html_to_text("a<!-- <p>隐藏</p> -->b<!-- 未闭合"), "a b");
+        assert_eq!(html_to_text("<scripts>不是脚本</scripts>"), "不是脚本");
+    }
+
+    /// Without an `xml:base`, item links resolve against the channel's link;
+    /// with one, against it (relative to the document's URL).
+    #[test]
+    fn xml_base_comes_before_the_channel_link() {
+        let plain = item(None, Some("a/1.html"), "一");
+        let based = parse::Item {
+            xml_base: parse::XmlBase {
+                item: vec!["/other/".into()],
+                ..Default::default()
+            },
+            ..item(None, Some("a/2.html"), "二")
+        };
+        let v = norm(vec![plain, based], Some("https://news.example.cn/portal/"));
+        assert_eq!(
+            v[0].link.as_deref(),
+            Some("https://news.example.cn/portal/a/1.html")
+        );
+        assert_eq!(
+            v[1].link.as_deref(),
+            Some("https://news.example.cn/other/a/2.html")
+        );
     }
 }

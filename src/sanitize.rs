@@ -5,8 +5,9 @@
 //! text. Removed: script, style, iframe, object, embed, form and every other
 //! element not on ammonia's allow-list, all `on*` and `style` attributes,
 //! and URLs with schemes other than the usual web ones. `data:` URLs survive
-//! only as image sources. Relative URLs become absolute against the item's
-//! link, so they still work in a reader.
+//! only as image sources. Relative URLs become absolute against the base
+//! the caller gives (the `xml:base` in effect, else the item's link), so
+//! they still work in a reader.
 
 use std::borrow::Cow;
 use std::cell::RefCell;

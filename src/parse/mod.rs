@@ -80,6 +80,34 @@ pub struct Item {
     pub author: Option<String>,
     pub categories: Vec<String>,
     pub enclosures: Vec<Enclosure>,
+    /// `xml:base` attributes that apply to the item's URLs, as written.
+    pub xml_base: XmlBase,
+}
+
+/// The `xml:base` attributes in effect for an item, kept as written:
+/// resolving them needs the document's URL, which [`crate::normalize`]
+/// has. Each relative one resolves against the one before it, the first
+/// against the document's URL.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct XmlBase {
+    /// Those of the document element, the channel and the item, outermost first.
+    pub item: Vec<String>,
+    /// Those of the link, summary and content elements themselves.
+    pub link: Option<String>,
+    pub summary: Option<String>,
+    pub content: Option<String>,
+}
+
+impl XmlBase {
+    /// True when no `xml:base` applies to anything in the item.
+    pub fn is_empty(&self) -> bool {
+        *self == XmlBase::default()
+    }
+}
+
+/// `xml:base` of an element, if it has a non-empty one.
+fn xml_base(el: &Element) -> Option<String> {
+    el.attr("xml:base").and_then(nonempty)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -114,6 +142,7 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
     let mut p = Parser {
         tz,
         warnings: Vec::new(),
+        bases: xml_base(&root).into_iter().collect(),
     };
     if root.is("", "rss") {
         feed.format = match root.attr("version").map(str::trim) {
@@ -124,9 +153,18 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
             _ => Format::Rss20,
         };
         if let Some(channel) = root.child("", "channel") {
+            p.bases.extend(xml_base(channel));
             p.rss_channel(&mut feed, channel, channel);
+            // Items written beside the channel rather than inside it.
+            if feed.items.is_empty() {
+                p.rss_channel(&mut feed, channel, &root);
+            }
         } else {
-            p.warnings.push("<rss> has no <channel>".into());
+            // Items (and the channel's fields) right inside `<rss>`: read
+            // them there rather than lose them.
+            p.warnings
+                .push("<rss> has no <channel>; read its children as the channel's".into());
+            p.rss_channel(&mut feed, &root, &root);
         }
     } else if root.is("rdf", "RDF") {
         let rss090 = root
@@ -135,7 +173,10 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
             .any(|(_, v)| v.contains("my.netscape.com/rdf/simple/0.9"));
         feed.format = if rss090 { Format::Rss090 } else { Format::Rss10 };
         match root.child("", "channel") {
-            Some(channel) => p.rss_channel(&mut feed, channel, &root),
+            Some(channel) => {
+                p.bases.extend(xml_base(channel));
+                p.rss_channel(&mut feed, channel, &root)
+            }
             None => p.rss_channel(&mut feed, &Element::default(), &root),
         }
     } else if root.is("atom", "feed") || (root.ns.is_empty() && root.local == "feed") {
@@ -145,10 +186,11 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
                 .push("<feed> lacks the Atom namespace; read as Atom".into());
             adopt_atom_ns(&mut root);
         }
-        feed.format = if doc.root_ns_uri == "http://purl.org/atom/ns#" {
-            Format::Atom03
-        } else {
+        // Only Atom 1.0 has its namespace; the 0.3 URI and its drafts' are 0.3.
+        feed.format = if doc.root_ns_uri.is_empty() || doc.root_ns_uri == "http://www.w3.org/2005/Atom" {
             Format::Atom10
+        } else {
+            Format::Atom03
         };
         p.atom_feed(&mut feed, &root);
     } else {
@@ -172,6 +214,8 @@ pub fn parse(text: &str, tz: Tz) -> Feed {
 struct Parser {
     tz: Tz,
     warnings: Vec<String>,
+    /// `xml:base` of the document element and the channel, outermost first.
+    bases: Vec<String>,
 }
 
 /// Trims and drops empty strings.
@@ -204,9 +248,15 @@ impl Parser {
 
     /// RSS 0.9x/2.0 (items inside `channel`) and RSS 1.0 (items beside it).
     fn rss_channel(&mut self, feed: &mut Feed, channel: &Element, items_parent: &Element) {
-        feed.title = channel.child_text("", "title");
+        feed.title = channel
+            .child_text("", "title")
+            .or_else(|| channel.child_text("dc", "title"));
         feed.link = channel.child_text("", "link");
-        feed.description = channel.child_text("", "description");
+        feed.description = channel
+            .child_text("", "description")
+            .or_else(|| channel.child_text("dc", "description"))
+            .or_else(|| channel.child_text("itunes", "subtitle"))
+            .or_else(|| channel.child_text("itunes", "summary"));
         feed.ttl_minutes = channel.child_text("", "ttl").and_then(|t| t.parse().ok());
         for (i, it) in items_parent.children_named("", "item").enumerate() {
             let item = self.rss_item(it, i + 1);
@@ -229,7 +279,8 @@ impl Parser {
         let permalink = guid_el
             .and_then(|g| g.attr("isPermaLink"))
             .is_none_or(|v| !v.trim().eq_ignore_ascii_case("false"));
-        let mut link = it.child_text("", "link");
+        let link_el = it.child("", "link");
+        let mut link = link_el.and_then(|l| nonempty(l.text()));
         if link.is_none() && permalink && guid_el.is_some() {
             link = guid
                 .clone()
@@ -245,12 +296,26 @@ impl Parser {
             .child_text("dc", "creator")
             .or_else(|| it.child_text("", "author"))
             .or_else(|| it.child_text("dc", "author"))
+            .or_else(|| it.child_text("itunes", "author"))
             .map(|a| rss_author(&a));
         let mut categories: Vec<String> = it
             .children_named("", "category")
             .chain(it.children_named("dc", "subject"))
+            .chain(it.children_named("media", "category"))
             .filter_map(|c| nonempty(c.text()))
             .collect();
+        // Podcast categories name themselves in `text`, nested for subcategories.
+        let mut stack: Vec<&Element> = it.children_named("itunes", "category").collect();
+        stack.reverse();
+        while let Some(c) = stack.pop() {
+            categories.extend(c.attr("text").and_then(nonempty));
+            stack.extend(
+                c.children_named("itunes", "category")
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev(),
+            );
+        }
         categories.dedup();
         let mut enclosures: Vec<Enclosure> = it
             .children_named("", "enclosure")
@@ -272,7 +337,31 @@ impl Parser {
                 length: m.attr("fileSize").and_then(|l| l.trim().parse().ok()),
             })
         }));
+        let media_group = it.child("media", "group");
+        // Some producers write `<summary>` in RSS: the first of it and
+        // `<description>` is the summary, a second one the content.
+        let mut described = it
+            .elements()
+            .filter(|e| e.is("", "description") || e.is("", "summary"));
+        let (first_description, second_description) = (described.next(), described.next());
+        let summary_el = first_description
+            .or_else(|| it.child("dc", "description"))
+            .or_else(|| it.child("itunes", "summary"))
+            .or_else(|| it.child("media", "description"))
+            .or_else(|| media_group.and_then(|g| g.child("media", "description")));
+        let content_el = it
+            .child("content", "encoded")
+            .or_else(|| it.child("xhtml", "body"))
+            .or_else(|| it.child("", "fullitem"))
+            .or_else(|| it.child("", "body"))
+            .or(second_description);
         Item {
+            xml_base: XmlBase {
+                item: self.bases.iter().cloned().chain(xml_base(it)).collect(),
+                link: link_el.and_then(xml_base),
+                summary: summary_el.and_then(xml_base),
+                content: content_el.and_then(xml_base),
+            },
             guid,
             link,
             // Dublin Core and the older content elements stand in for
@@ -280,16 +369,18 @@ impl Parser {
             title: it
                 .child("", "title")
                 .or_else(|| it.child("dc", "title"))
+                .or_else(|| it.child("media", "title"))
+                .or_else(|| media_group.and_then(|g| g.child("media", "title")))
                 .and_then(|t| nonempty(t.text())),
-            summary: it
-                .child("", "description")
-                .or_else(|| it.child("dc", "description"))
-                .and_then(|d| nonempty(d.html())),
-            content: it
-                .child("content", "encoded")
-                .map(Element::html)
-                .or_else(|| it.child("xhtml", "body").map(Element::xhtml))
-                .or_else(|| it.child("", "fullitem").map(Element::html))
+            summary: summary_el.and_then(|d| nonempty(d.html())),
+            content: content_el
+                .map(|c| {
+                    if c.is("xhtml", "body") {
+                        c.xhtml()
+                    } else {
+                        c.html()
+                    }
+                })
                 .and_then(nonempty),
             published,
             updated,
@@ -309,7 +400,11 @@ impl Parser {
         let feed_author = root
             .child("atom", "author")
             .and_then(|a| a.child_text("atom", "name"));
-        for (i, e) in root.children_named("atom", "entry").enumerate() {
+        // Early Atom 0.3 producers wrote `<item>` for `<entry>`.
+        let entries = root
+            .elements()
+            .filter(|e| e.is("atom", "entry") || e.is("atom", "item"));
+        for (i, e) in entries.enumerate() {
             let no = i + 1;
             let published = match e.child("atom", "published") {
                 Some(el) => self.date(Some(el), "published", no),
@@ -332,12 +427,23 @@ impl Parser {
                 })
                 .collect();
             enclosures.dedup();
+            let summary = e.child("atom", "summary").or_else(|| {
+                e.child("media", "group")
+                    .unwrap_or(e)
+                    .child("media", "description")
+            });
             feed.items.push(Item {
+                xml_base: XmlBase {
+                    item: self.bases.iter().cloned().chain(xml_base(e)).collect(),
+                    link: alternate_link(e).and_then(xml_base),
+                    summary: summary.and_then(xml_base),
+                    content: content.and_then(xml_base),
+                },
                 guid: e.child_text("atom", "id"),
                 link: atom_link(e, "alternate"),
                 title: e.child("atom", "title").and_then(|t| nonempty(atom_plain(t))),
-                summary: e.child("atom", "summary").and_then(|s| nonempty(atom_html(s))),
-                content: content.and_then(|c| nonempty(atom_html(c))),
+                summary: summary.and_then(|s| nonempty(atom_html(s, feed.format))),
+                content: content.and_then(|c| nonempty(atom_html(c, feed.format))),
                 // Atom says `updated` is required and `published` optional:
                 // fall back so an entry with only `updated` still has a date.
                 published: published.or(updated),
@@ -369,46 +475,129 @@ fn adopt_atom_ns(el: &mut Element) {
     }
 }
 
-/// `jiqiang@example.com (吉强)` → `吉强`; a plain name stays as it is.
+/// `jiqiang@example.com (吉强)` and `吉强 (jiqiang@example.com)` → `吉强`:
+/// readers show the name; a plain name stays as it is.
 fn rss_author(a: &str) -> String {
+    // `Name <name@example.com>`
+    if let (Some(open), Some(close)) = (a.find('<'), a.rfind('>'))
+        && open < close
+        && a[open..close].contains('@')
+        && !a[..open].trim().is_empty()
+    {
+        return a[..open].trim().to_string();
+    }
     if let (Some(open), Some(close)) = (a.find('('), a.rfind(')'))
         && open < close
-        && a[..open].contains('@')
     {
-        let name = a[open + 1..close].trim();
-        if !name.is_empty() {
-            return name.to_string();
+        let (inside, outside) = (a[open + 1..close].trim(), a[..open].trim());
+        if outside.contains('@') && !inside.is_empty() {
+            return inside.to_string();
+        }
+        if inside.contains('@') && !outside.is_empty() && a[close + 1..].trim().is_empty() {
+            return outside.to_string();
         }
     }
     a.trim().to_string()
 }
 
-/// The `href` of the first `<link>` with `rel` (no `rel` means alternate).
+/// The `href` of the first `<link>` with `rel` (no `rel` means alternate);
+/// early Atom 0.3 producers wrote the URL as the element's text.
 fn atom_link(el: &Element, rel: &str) -> Option<String> {
     el.children_named("atom", "link")
         .find(|l| l.attr("rel").unwrap_or("alternate") == rel)
-        .and_then(|l| l.attr("href"))
-        .and_then(nonempty)
+        .and_then(|l| l.attr("href").and_then(nonempty).or_else(|| nonempty(l.text())))
 }
 
-/// An Atom text construct as HTML.
-fn atom_html(el: &Element) -> String {
-    match el.attr("type").unwrap_or("text").trim() {
+/// The element [`atom_link`] reads the alternate link from.
+fn alternate_link(el: &Element) -> Option<&Element> {
+    el.children_named("atom", "link")
+        .find(|l| l.attr("rel").unwrap_or("alternate") == "alternate")
+}
+
+/// Content sent as base64: Atom 0.3 says so with `mode="base64"`, Atom 1.0
+/// with a media type that is neither text nor XML (RFC 4287 4.1.3.3).
+fn base64_content(el: &Element) -> Option<String> {
+    let mode = el.attr("mode").map(str::trim);
+    let ty = el.attr("type").map(|t| t.trim().to_ascii_lowercase());
+    let binary_type = ty.as_deref().is_some_and(|t| {
+        t.contains('/') && !t.starts_with("text/") && !t.ends_with("+xml") && !t.ends_with("/xml")
+    });
+    if !(mode.is_some_and(|m| m.eq_ignore_ascii_case("base64")) || mode.is_none() && binary_type) {
+        return None;
+    }
+    let bytes = decode_base64(&el.text())?;
+    Some(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Standard base64 (RFC 4648), white space ignored; `None` when it is not.
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes().filter(|c| !c.is_ascii_whitespace()) {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// True for the `type`s whose content is markup rather than plain text.
+fn is_markup_type(ty: &str) -> bool {
+    ty.contains("html") || ty.ends_with("xml")
+}
+
+/// An Atom text construct as HTML. In Atom 1.0 an XHTML construct's `<div>`
+/// only wraps the content; in Atom 0.3 it is part of it.
+fn atom_html(el: &Element, format: Format) -> String {
+    let ty = el.attr("type").unwrap_or("text").trim();
+    if let Some(decoded) = base64_content(el) {
+        return if is_markup_type(ty) {
+            decoded
+        } else {
+            html_escape::encode_text(&decoded).into_owned()
+        };
+    }
+    match ty {
         "html" | "text/html" => el.text(),
         "xhtml" | "application/xhtml+xml" => match el.child("xhtml", "div").or_else(|| el.child("", "div")) {
-            Some(div) => div.xhtml(),
-            None => el.xhtml(),
+            Some(div) if format != Format::Atom03 => div.xhtml(),
+            _ => el.xhtml(),
         },
         // Atom 0.3 `mode="escaped"` content also arrives as text.
         _ if el.attr("mode") == Some("escaped") => el.text(),
+        // Markup written into a text construct is markup the source meant.
+        _ if el.elements().next().is_some() => el.xhtml(),
         _ => html_escape::encode_text(&el.text()).into_owned(),
     }
 }
 
 /// An Atom text construct as plain text (for titles).
 fn atom_plain(el: &Element) -> String {
-    match el.attr("type").unwrap_or("text").trim() {
+    let ty = el.attr("type").unwrap_or("text").trim();
+    if let Some(decoded) = base64_content(el) {
+        return if is_markup_type(ty) {
+            crate::normalize::html_to_text(&decoded)
+        } else {
+            decoded
+        };
+    }
+    match ty {
         "html" | "text/html" => crate::normalize::html_to_text(&el.text()),
+        // Markup, not text: a script inside must not become title text.
+        "xhtml" | "application/xhtml+xml" => crate::normalize::html_to_text(&el.xhtml()),
         _ => el.text(),
     }
 }
@@ -501,6 +690,129 @@ mod tests {
             f.items[0].summary.as_deref().map(str::trim),
             Some("Власти Афин начали …")
         );
+    }
+
+    /// `<rss>` with its items right inside it still has them.
+    #[test]
+    fn items_outside_a_channel_are_read() {
+        let f = parse(&fixture("broken/no-channel.xml"), Shanghai);
+        let titles: Vec<_> = f.items.iter().map(|i| i.title.as_deref().unwrap_or("")).collect();
+        assert_eq!(titles, ["第一条", "第二条"]);
+        assert_eq!(f.title.as_deref(), Some("无频道的源"));
+        assert!(
+            f.warnings.iter().any(|w| w.contains("has no <channel>")),
+            "{:?}",
+            f.warnings
+        );
+    }
+
+    /// Escaped `&lt;!DOCTYPE` or `&lt;!'` in a description loses no item.
+    #[test]
+    fn escaped_doctypes_in_descriptions_lose_no_item() {
+        let f = parse(&fixture("escaping/not-a-doctype.xml"), Shanghai);
+        let titles: Vec<_> = f.items.iter().map(|i| i.title.as_deref().unwrap_or("")).collect();
+        assert_eq!(titles, ["Doctypes", "Not a doctype", "After them"]);
+        assert_eq!(f.items[2].link.as_deref(), Some("https://lessons.example.com/3"));
+        assert!(
+            f.items[0].summary.as_deref().unwrap().ends_with("&lt;!DOCTYPE"),
+            "{:?}",
+            f.items[0].summary
+        );
+    }
+
+    /// Atom 0.3 under a draft's namespace URI, `mode="base64"` decoded, and
+    /// inline XHTML whose `<div>` belongs to the content.
+    #[test]
+    fn atom_03_drafts_and_base64() {
+        let f = parse(&fixture("fields/atom03-echo.xml"), Shanghai);
+        assert_eq!(f.format, Format::Atom03);
+        assert_eq!(f.title.as_deref(), Some("Echo-era feed"));
+        assert_eq!(f.description.as_deref(), Some("Written before Atom had its name"));
+        assert_eq!(f.link.as_deref(), Some("https://echo.example.org/"));
+        let it = &f.items[0];
+        assert_eq!(it.summary.as_deref(), Some("Example <b>Atom</b>"));
+        assert_eq!(it.content.as_deref(), Some("<div>Inline <b>XHTML</b></div>"));
+        assert_eq!(it.published.unwrap().to_rfc3339(), "2004-01-02T03:04:05+00:00");
+        assert_eq!(it.updated.unwrap().to_rfc3339(), "2004-01-03T03:04:05+00:00");
+    }
+
+    #[test]
+    fn base64_decoding() {
+        assert_eq!(decode_base64("RXhh\nbXBsZQ==").as_deref(), Some(&b"Example"[..]));
+        assert_eq!(decode_base64("5rGf6IuP").as_deref(), Some("江苏".as_bytes()));
+        assert_eq!(decode_base64("not base64!"), None);
+    }
+
+    /// Of several `<updated>`, the first is the entry's date.
+    #[test]
+    fn the_first_of_several_updated_counts() {
+        let f = parse(&fixture("fields/atom-several-updated.xml"), Shanghai);
+        assert_eq!(
+            f.items[0].updated.unwrap().to_rfc3339(),
+            "2026-12-01T09:00:00+08:00"
+        );
+        assert_eq!(
+            f.items[0].published.unwrap().to_rfc3339(),
+            "2026-12-01T09:00:00+08:00"
+        );
+    }
+
+    #[test]
+    fn dcterms_issued_and_modified_date_an_item() {
+        let f = parse(&fixture("fields/dcterms-dates.xml"), Shanghai);
+        let it = &f.items[0];
+        assert_eq!(it.published.unwrap().to_rfc3339(), "2026-11-30T08:00:00+00:00");
+        assert_eq!(it.updated.unwrap().to_rfc3339(), "2026-12-01T08:00:00+00:00");
+    }
+
+    /// Podcast (iTunes) and Media RSS elements stand in for missing RSS ones.
+    #[test]
+    fn podcast_and_media_rss_fallbacks() {
+        let f = parse(&fixture("fields/podcast-and-media.xml"), Shanghai);
+        assert_eq!(f.description.as_deref(), Some("每周的新闻播客"));
+        let (a, b) = (&f.items[0], &f.items[1]);
+        assert_eq!(a.author.as_deref(), Some("王明"));
+        assert_eq!(a.summary.as_deref(), Some("本期讲江苏"));
+        assert_eq!(a.categories, ["新闻", "地方"]);
+        assert_eq!(b.title.as_deref(), Some("第二期"));
+        assert_eq!(b.summary.as_deref(), Some("本期讲苏州"));
+        assert_eq!(b.categories, ["访谈"]);
+    }
+
+    /// `<rss>` in the Userland namespace is RSS; `<summary>` stands for
+    /// `<description>`; `Name (email)` is the name.
+    #[test]
+    fn namespaced_rss_and_its_variants() {
+        let f = parse(&fixture("fields/rss-namespaced.xml"), Shanghai);
+        assert_eq!(f.format, Format::Rss20);
+        assert_eq!(
+            f.description.as_deref(),
+            Some("RSS with a default namespace on its root")
+        );
+        let it = &f.items[0];
+        assert_eq!(it.title.as_deref(), Some("Still an item"));
+        assert_eq!(it.summary.as_deref(), Some("Written as summary"));
+        assert_eq!(it.author.as_deref(), Some("Jane Roe"));
+    }
+
+    /// UTF-8 written byte by byte as references reads as what it spells.
+    #[test]
+    fn utf8_bytes_written_as_references() {
+        let f = parse(&fixture("encodings/utf8-bytes-as-references.xml"), Shanghai);
+        assert_eq!(f.title.as_deref(), Some("江苏新闻"));
+        assert_eq!(f.items[0].title.as_deref(), Some("It’s été…"));
+        assert_eq!(f.items[0].summary.as_deref(), Some("… and café"));
+    }
+
+    /// `xml:base` is carried, outermost first, for normalize to resolve.
+    #[test]
+    fn xml_base_is_kept_per_element() {
+        let f = parse(&fixture("links/xml-base.xml"), Shanghai);
+        let a = &f.items[0].xml_base;
+        assert_eq!(a.item, ["https://base.example.cn/news/", "2026/"]);
+        assert_eq!(a.content.as_deref(), Some("/img/"));
+        assert_eq!(a.link, None);
+        assert_eq!(f.items[1].xml_base.item, ["https://base.example.cn/news/"]);
     }
 
     #[test]
@@ -606,6 +918,9 @@ mod tests {
     #[test]
     fn rss_author_forms() {
         assert_eq!(rss_author("jq@example.com (吉强)"), "吉强");
+        assert_eq!(rss_author("吉强 (jq@example.com)"), "吉强");
+        assert_eq!(rss_author("吉强 <jq@example.com>"), "吉强");
+        assert_eq!(rss_author("吉强 (江苏)"), "吉强 (江苏)");
         assert_eq!(rss_author(" 吉强 "), "吉强");
     }
 }

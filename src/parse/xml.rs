@@ -44,16 +44,35 @@ pub struct Doc {
 /// so that `<dc:creator>` matches however the document spells its prefix.
 fn ns_prefix(uri: &[u8]) -> &'static str {
     match uri {
-        b"http://www.w3.org/2005/Atom" | b"http://purl.org/atom/ns#" => "atom",
+        // Atom 1.0, Atom 0.3 and the URIs its drafts (Echo, Pie) used.
+        b"http://www.w3.org/2005/Atom"
+        | b"http://purl.org/atom/ns#"
+        | b"http://example.com/newformat#"
+        | b"http://example.com/necho"
+        | b"http://purl.org/echo/"
+        | b"uri/of/echo/namespace#"
+        | b"http://purl.org/pie/" => "atom",
+        // RSS 1.0 and 0.90, and the namespaces some RSS 0.9x/2.0 producers
+        // put on `<rss>`.
         b"http://purl.org/rss/1.0/"
         | b"http://my.netscape.com/rdf/simple/0.9/"
-        | b"http://backend.userland.com/rss2" => "",
+        | b"http://backend.userland.com/rss"
+        | b"http://backend.userland.com/rss2"
+        | b"http://blogs.law.harvard.edu/tech/rss"
+        | b"http://purl.org/rss/1.0/modules/rss091#" => "",
         b"http://www.w3.org/1999/02/22-rdf-syntax-ns#" => "rdf",
         b"http://purl.org/dc/elements/1.1/" => "dc",
         b"http://purl.org/dc/terms/" => "dcterms",
         b"http://purl.org/rss/1.0/modules/content/" => "content",
         b"http://search.yahoo.com/mrss/" | b"http://search.yahoo.com/mrss" => "media",
         b"http://www.w3.org/1999/xhtml" => "xhtml",
+        // Apple's podcast namespace, spelled as Apple's own documents
+        // spelled it over the years.
+        u if u.eq_ignore_ascii_case(b"http://www.itunes.com/dtds/podcast-1.0.dtd")
+            || u == b"http://example.com/DTDs/Podcast-1.0.dtd" =>
+        {
+            "itunes"
+        }
         _ => "other",
     }
 }
@@ -264,6 +283,46 @@ pub fn resolve_entity(name: &str) -> Option<String> {
     (decoded != probe).then(|| decoded.into_owned())
 }
 
+/// The byte a reference stands for when it is one of 0x80–0xFF: a numeric
+/// one (`&#226;`, `&#xE2;`) or an HTML entity for a Latin-1 character
+/// (`&acirc;`).
+fn escaped_byte(name: &[u8]) -> Option<u8> {
+    let code = match name.strip_prefix(b"#") {
+        Some(num) => {
+            let num = std::str::from_utf8(num).ok()?;
+            match num.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => num.parse().ok()?,
+            }
+        }
+        None if xml_entity(name).is_none() => {
+            let s = resolve_entity(std::str::from_utf8(name).ok()?)?;
+            let mut chars = s.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if ('\u{A0}'..='\u{FF}').contains(&c) => u32::from(c),
+                _ => return None,
+            }
+        }
+        None => return None,
+    };
+    u8::try_from(code).ok().filter(|&b| b >= 0x80)
+}
+
+/// A run of references to 0x80–0xFF: where they spell UTF-8 (`&#226;&#128;&#166;`
+/// is `…`, from a producer that escaped each byte of its UTF-8 text), the
+/// characters they spell; the rest one character each, as [`resolve_entity`]
+/// reads them.
+fn decode_escaped_bytes(bytes: &[u8]) -> String {
+    let mut out = String::new();
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for &b in chunk.invalid() {
+            out.push_str(&resolve_entity(&format!("#{b}")).unwrap_or_default());
+        }
+    }
+    out
+}
+
 /// Unescapes attribute values and leftover text leniently: unknown or
 /// unterminated references stay as written.
 pub fn unescape_lenient(raw: &str) -> String {
@@ -374,6 +433,7 @@ pub fn parse(text: &str) -> Doc {
     let mut stack: Vec<(Cow<str>, Element)> = Vec::new();
     let mut last_error_pos = None;
 
+    let mut pending_bytes: Vec<u8> = Vec::new();
     loop {
         let (ns, event) = match reader.read_resolved_event() {
             Ok((ns, ev)) => (ns_of(&ns), ev),
@@ -390,6 +450,36 @@ pub fn parse(text: &str) -> Doc {
                 continue;
             }
         };
+        // References to 0x80–0xFF (`&#226;`, `&acirc;`) wait for the next
+        // event: a run of them may be UTF-8 bytes escaped one by one.
+        let high_byte = match &event {
+            Event::GeneralRef(r) => escaped_byte(r),
+            _ => None,
+        };
+        match high_byte {
+            Some(b) => {
+                if let Event::GeneralRef(r) = &event
+                    && !r.starts_with(b"#")
+                {
+                    let name = String::from_utf8_lossy(r).into_owned();
+                    rep.html_entity_count += 1;
+                    if rep.html_entities.len() < 5 && !rep.html_entities.contains(&name) {
+                        rep.html_entities.push(name);
+                    }
+                }
+                pending_bytes.push(b);
+                continue;
+            }
+            None if !pending_bytes.is_empty() => {
+                push_text(
+                    &mut stack,
+                    &decode_escaped_bytes(&pending_bytes),
+                    after(text, &reader),
+                );
+                pending_bytes.clear();
+            }
+            None => {}
+        }
         match event {
             Event::Start(e) => {
                 let el = start_element(&e, ns);

@@ -12,3 +12,4 @@ mod inspect;
 mod neardup;
 mod pipeline;
 mod support;
+mod wild;
