@@ -455,7 +455,7 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
     let _ = writeln!(out, "timezone:  {tz}");
     let _ = writeln!(out, "items:     {}", listing.feed.items.len());
     let head = |html: &str, n: usize| {
-        let text = normalize::html_to_text(html);
+        let text = crate::text::html_to_text(html);
         let count = text.chars().count();
         let mut h: String = text.chars().take(n).collect();
         if count > n {

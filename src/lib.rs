@@ -27,3 +27,4 @@ mod scrape;
 mod serve;
 pub mod store;
 mod sys;
+mod text;

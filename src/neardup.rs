@@ -792,7 +792,7 @@ fn is_block_tag(name: &[u8]) -> bool {
 fn for_each_paragraph(html: &str, untagged: &mut String, text: &mut String, mut f: impl FnMut(&str) -> bool) {
     let mut segment = |seg: &str| -> bool {
         for line in seg.split('\n') {
-            crate::normalize::html_to_text_into(line, untagged, text);
+            crate::text::html_to_text_into(line, untagged, text);
             let t = text.trim();
             if !t.is_empty() && !f(t) {
                 return false;

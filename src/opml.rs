@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use quick_xml::escape::escape;
 
 use crate::config::{ALL, Category};
-use crate::normalize::clean_text;
 use crate::parse::xml::{self, Element};
+use crate::text::clean_text;
 
 /// Title of the `all` feed, as `export` shows it.
 const ALL_TITLE: &str = "全部";

@@ -589,15 +589,15 @@ fn atom_plain(el: &Element) -> String {
     let ty = el.attr("type").unwrap_or("text").trim();
     if let Some(decoded) = base64_content(el) {
         return if is_markup_type(ty) {
-            crate::normalize::html_to_text(&decoded)
+            crate::text::html_to_text(&decoded)
         } else {
             decoded
         };
     }
     match ty {
-        "html" | "text/html" => crate::normalize::html_to_text(&el.text()),
+        "html" | "text/html" => crate::text::html_to_text(&el.text()),
         // Markup, not text: a script inside must not become title text.
-        "xhtml" | "application/xhtml+xml" => crate::normalize::html_to_text(&el.xhtml()),
+        "xhtml" | "application/xhtml+xml" => crate::text::html_to_text(&el.xhtml()),
         _ => el.text(),
     }
 }
