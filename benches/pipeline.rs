@@ -18,7 +18,8 @@ use huiju::config::Config;
 use huiju::render::Format;
 use huiju::schedule::Plan;
 use huiju::store::{Refreshed, SourceMeta, Store};
-use huiju::{decode, neardup, normalize, parse, render};
+use huiju::ingest::{decode, normalize, parse};
+use huiju::{neardup, render};
 use url::Url;
 
 mod common;

@@ -17,7 +17,7 @@ use crate::fetch::{Fetched, Fetcher, Validators};
 use crate::pipeline::{self, Outcome, Refresher, Starts};
 use crate::render::{self, Format};
 use crate::store::Store;
-use crate::{decode, normalize, parse};
+use crate::ingest::{decode, normalize, parse};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -266,7 +266,7 @@ fn source_url(source: &str) -> Option<Url> {
 }
 
 fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
-    use crate::scrape::{self, Sel, Selectors};
+    use crate::ingest::scrape::{self, Sel, Selectors};
     let cfg = if config_path.exists() {
         Config::load(config_path)
             .inspect_err(|e| eprintln!("huiju: note: not using the config: {e}"))
@@ -455,7 +455,7 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
     let _ = writeln!(out, "timezone:  {tz}");
     let _ = writeln!(out, "items:     {}", listing.feed.items.len());
     let head = |html: &str, n: usize| {
-        let text = crate::text::html_to_text(html);
+        let text = crate::ingest::text::html_to_text(html);
         let count = text.chars().count();
         let mut h: String = text.chars().take(n).collect();
         if count > n {

@@ -106,7 +106,7 @@ pub struct Feed {
     /// `kind = "html"`: a web page read with these CSS selectors
     /// (`[feed.html]`); `None` for an RSS/Atom feed. Boxed: most feeds
     /// have none, and every refresh in flight holds a copy of its `Feed`.
-    pub html: Option<Box<crate::scrape::Selectors>>,
+    pub html: Option<Box<crate::ingest::scrape::Selectors>>,
 }
 
 impl Config {
@@ -324,8 +324,8 @@ struct RawHtml {
 }
 
 impl RawHtml {
-    fn validate(self, ctx: &Ctx) -> Result<crate::scrape::Selectors, ConfigError> {
-        use crate::scrape::{ARTICLES_PER_POLL, Sel, Selectors};
+    fn validate(self, ctx: &Ctx) -> Result<crate::ingest::scrape::Selectors, ConfigError> {
+        use crate::ingest::scrape::{ARTICLES_PER_POLL, Sel, Selectors};
         let sel = |s: &Spanned<String>, key: &str| {
             Sel::parse(s.get_ref()).map_err(|m| ctx.at(s, format!("html.{key}: {m}")))
         };
@@ -336,7 +336,7 @@ impl RawHtml {
             None => Ok(None),
         };
         if let Some(f) = &self.date_format {
-            crate::scrape::check_date_format(f.get_ref()).map_err(|m| ctx.at(f, m))?;
+            crate::ingest::scrape::check_date_format(f.get_ref()).map_err(|m| ctx.at(f, m))?;
             if self.date.is_none() {
                 return Err(ctx.at(f, "html.date_format needs a date selector (html.date)"));
             }

@@ -97,7 +97,7 @@ pub fn item_fingerprint_with(
 
 /// Fingerprints each item as stored (before it is stored: the refresh's
 /// CPU work, done outside the store lock).
-pub fn print_items(items: &[crate::normalize::Item]) -> Vec<Print> {
+pub fn print_items(items: &[crate::ingest::normalize::Item]) -> Vec<Print> {
     let mut scratch = Scratch::default();
     items
         .iter()
@@ -792,7 +792,7 @@ fn is_block_tag(name: &[u8]) -> bool {
 fn for_each_paragraph(html: &str, untagged: &mut String, text: &mut String, mut f: impl FnMut(&str) -> bool) {
     let mut segment = |seg: &str| -> bool {
         for line in seg.split('\n') {
-            crate::text::html_to_text_into(line, untagged, text);
+            crate::ingest::text::html_to_text_into(line, untagged, text);
             let t = text.trim();
             if !t.is_empty() && !f(t) {
                 return false;

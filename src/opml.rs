@@ -1,7 +1,7 @@
 //! OPML subscription lists: exporting huiju's category feeds for feed
 //! readers, and importing a reader's export as config entries.
 //!
-//! Import reads with our lenient XML reader ([`crate::parse::xml`]) rather
+//! Import reads with our lenient XML reader ([`crate::ingest::parse::xml`]) rather
 //! than the `opml` crate, which rejects documents without a `version`
 //! attribute — and many readers write exactly those. Pure functions: the
 //! caller reads and writes the files.
@@ -11,8 +11,8 @@ use std::collections::HashSet;
 use quick_xml::escape::escape;
 
 use crate::config::{ALL, Category};
-use crate::parse::xml::{self, Element};
-use crate::text::clean_text;
+use crate::ingest::parse::xml::{self, Element};
+use crate::ingest::text::clean_text;
 
 /// Title of the `all` feed, as `export` shows it.
 const ALL_TITLE: &str = "全部";

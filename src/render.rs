@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use crate::store::StoredItem;
-use crate::text::{clean_text, html_to_text};
+use crate::ingest::text::{clean_text, html_to_text};
 
 /// The feed being rendered: a category, or `all`.
 #[derive(Debug, Clone)]
@@ -616,12 +616,12 @@ mod tests {
         it.summary = Some("<p>摘要 &amp; 导语</p>".into());
         it.modified = Some(Utc.with_ymd_and_hms(2023, 4, 16, 1, 0, 0).unwrap());
         it.enclosures = vec![
-            crate::parse::Enclosure {
+            crate::ingest::parse::Enclosure {
                 url: "https://news.example.cn/a/1.jpg".into(),
                 mime: Some("image/jpeg".into()),
                 length: Some(1234),
             },
-            crate::parse::Enclosure {
+            crate::ingest::parse::Enclosure {
                 url: "https://news.example.cn/a/1.bin".into(),
                 mime: None,
                 length: None,

@@ -16,8 +16,8 @@ use url::Url;
 use crate::band_index::{self, BandIndex};
 use crate::config::{ALL, Config};
 use crate::neardup;
-use crate::normalize::Item;
-use crate::parse::Enclosure;
+use crate::ingest::normalize::Item;
+use crate::ingest::parse::Enclosure;
 use crate::schedule::Plan;
 
 mod recluster;
@@ -1447,7 +1447,7 @@ impl Store {
         let mut by_key = self
             .conn
             .prepare("SELECT item_id FROM item_keys WHERE key = ?1")?;
-        for key in crate::identity::lookup_keys(given, &sources) {
+        for key in crate::ingest::identity::lookup_keys(given, &sources) {
             if let Some(id) = by_key.query_row([&key], |r| r.get(0)).optional()? {
                 return Ok(Some(id));
             }
@@ -1664,8 +1664,8 @@ mod tests {
 
     fn items(host: &str) -> Vec<Item> {
         let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
-        let feed = crate::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
-        crate::normalize::normalize(&feed, &url, &url)
+        let feed = crate::ingest::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
+        crate::ingest::normalize::normalize(&feed, &url, &url)
     }
 
     fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {

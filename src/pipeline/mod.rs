@@ -26,7 +26,8 @@ use crate::config::{Config, Feed};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::schedule::{self, Plan, Policy, Poll};
 use crate::store::{Counts, Refreshed, Store, StoreError};
-use crate::{neardup, scrape};
+use crate::ingest::scrape;
+use crate::neardup;
 
 pub(crate) use polite::{Politeness, host_key};
 pub(crate) use read::{Pick, fetch_article, pick_articles};

@@ -11,9 +11,10 @@ use url::Url;
 
 use crate::config::Feed;
 use crate::fetch::{Body, Fetched, Fetcher, Validators};
-use crate::normalize::{self, Item};
+use crate::ingest::normalize::{self, Item};
 use crate::store::{Known, SourceMeta};
-use crate::{decode, neardup, parse, scrape};
+use crate::ingest::{decode, parse, scrape};
+use crate::neardup;
 
 use super::anyhow_like;
 

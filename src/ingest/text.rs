@@ -2,11 +2,11 @@
 //! renderers: characters XML forbids, white space, and the plain text of
 //! an HTML fragment. A leaf: it knows nothing of feeds or items.
 
-use crate::decode::is_forbidden;
+use crate::ingest::decode::is_forbidden;
 
 /// Removes characters XML forbids (which entities such as `&#1;` can produce).
 pub fn clean_text(s: &str) -> String {
-    if crate::decode::has_forbidden(s) {
+    if crate::ingest::decode::has_forbidden(s) {
         s.chars().filter(|&c| !is_forbidden(c)).collect()
     } else {
         s.to_string()

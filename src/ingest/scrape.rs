@@ -1,7 +1,7 @@
 //! Decoded HTML → a feed: a portal's list page read with CSS selectors, and
 //! an article page's body. For sites that publish no RSS at all.
 //!
-//! Like [`crate::parse`], this never fails: it returns what the selectors
+//! Like [`crate::ingest::parse`], this never fails: it returns what the selectors
 //! found plus warnings, and [`Listing::problem`] says, for the caller to
 //! decide, when nothing usable was found. Links are made absolute here
 //! (against `<base href>`, else the page's URL after redirects), because
@@ -15,7 +15,7 @@ use chrono_tz::Tz;
 use scraper::{ElementRef, Html, Selector};
 use url::Url;
 
-use crate::parse::{self, Format};
+use crate::ingest::parse::{self, Format};
 
 /// A CSS selector and the text it was written as (for messages).
 #[derive(Debug, Clone)]

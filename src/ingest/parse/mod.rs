@@ -35,7 +35,7 @@ pub enum Format {
     Atom03,
     #[serde(rename = "Atom 1.0")]
     Atom10,
-    /// A web page read with CSS selectors ([`crate::scrape`]), for
+    /// A web page read with CSS selectors ([`crate::ingest::scrape`]), for
     /// sources without a feed.
     #[serde(rename = "HTML")]
     Html,
@@ -85,7 +85,7 @@ pub struct Item {
 }
 
 /// The `xml:base` attributes in effect for an item, kept as written:
-/// resolving them needs the document's URL, which [`crate::normalize`]
+/// resolving them needs the document's URL, which [`crate::ingest::normalize`]
 /// has. Each relative one resolves against the one before it, the first
 /// against the document's URL.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -589,15 +589,15 @@ fn atom_plain(el: &Element) -> String {
     let ty = el.attr("type").unwrap_or("text").trim();
     if let Some(decoded) = base64_content(el) {
         return if is_markup_type(ty) {
-            crate::text::html_to_text(&decoded)
+            crate::ingest::text::html_to_text(&decoded)
         } else {
             decoded
         };
     }
     match ty {
-        "html" | "text/html" => crate::text::html_to_text(&el.text()),
+        "html" | "text/html" => crate::ingest::text::html_to_text(&el.text()),
         // Markup, not text: a script inside must not become title text.
-        "xhtml" | "application/xhtml+xml" => crate::text::html_to_text(&el.xhtml()),
+        "xhtml" | "application/xhtml+xml" => crate::ingest::text::html_to_text(&el.xhtml()),
         _ => el.text(),
     }
 }
@@ -610,7 +610,7 @@ mod tests {
     fn fixture(name: &str) -> String {
         let path = format!("{}/testdata/{name}", env!("CARGO_MANIFEST_DIR"));
         let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
-        crate::decode::decode(&bytes, None, None).text
+        crate::ingest::decode::decode(&bytes, None, None).text
     }
 
     /// An element that cannot stand inside a text-only one closes it: the

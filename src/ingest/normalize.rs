@@ -4,9 +4,9 @@
 use chrono::{DateTime, FixedOffset};
 use url::Url;
 
-use crate::identity::{self, is_front_page, normalize_link, normalize_url};
-use crate::parse::{self, Enclosure};
-use crate::text::{clean_text, collapse_ws, html_to_text};
+use crate::ingest::identity::{self, is_front_page, normalize_link, normalize_url};
+use crate::ingest::parse::{self, Enclosure};
+use crate::ingest::text::{clean_text, collapse_ws, html_to_text};
 
 /// An item ready for dedup and storage.
 #[derive(Debug, Clone)]
@@ -157,7 +157,7 @@ fn normalize_item(it: &parse::Item, base: &Url, doc: &Url, scope: &str) -> Item 
     let html = |h: &Option<String>, own_base: &Option<String>| {
         let b = xml_base_for(own_base);
         h.as_deref()
-            .map(|h| crate::sanitize::sanitize(&clean_text(h), Some(b.as_ref().unwrap_or(&item_base))))
+            .map(|h| crate::ingest::sanitize::sanitize(&clean_text(h), Some(b.as_ref().unwrap_or(&item_base))))
             .filter(|s| !s.trim().is_empty())
     };
     let summary = html(&it.summary, &xb.summary);

@@ -159,11 +159,11 @@ mod tests {
     }
 
     fn keys_of_written_guid() -> String {
-        let feed = crate::parse::parse(
+        let feed = crate::ingest::parse::parse(
             "<rss version=\"2.0\"><channel><item><title>t</title><guid isPermaLink=\"false\">12345</guid></item></channel></rss>",
             chrono_tz::Asia::Shanghai,
         );
         let url = Url::parse("https://News.Example.cn/rss.xml").unwrap();
-        crate::normalize::normalize(&feed, &url, &url).remove(0).key
+        crate::ingest::normalize::normalize(&feed, &url, &url).remove(0).key
     }
 }
