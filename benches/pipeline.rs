@@ -15,10 +15,10 @@ use std::time::Duration;
 use chrono::Utc;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use huiju::config::Config;
+use huiju::ingest::{decode, normalize, parse};
 use huiju::render::Format;
 use huiju::schedule::Plan;
 use huiju::store::{Refreshed, SourceMeta, Store};
-use huiju::ingest::{decode, normalize, parse};
 use huiju::{neardup, render};
 use url::Url;
 

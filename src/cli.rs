@@ -14,10 +14,10 @@ use url::Url;
 
 use crate::config::{ALL, Config};
 use crate::fetch::{Fetched, Fetcher, Validators};
+use crate::ingest::{decode, normalize, parse};
 use crate::pipeline::{self, Outcome, Refresher, Starts};
 use crate::render::{self, Format};
 use crate::store::Store;
-use crate::ingest::{decode, normalize, parse};
 
 #[derive(Parser, Debug)]
 #[command(

@@ -7,7 +7,6 @@
 //! cron schedules, and [`cli`] at the edge.
 //! See ARCHITECTURE.md for the invariants.
 
-mod band_index;
 pub mod cli;
 pub mod config;
 mod daemon;

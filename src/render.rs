@@ -14,8 +14,8 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::store::StoredItem;
 use crate::ingest::text::{clean_text, html_to_text};
+use crate::store::StoredItem;
 
 /// The feed being rendered: a category, or `all`.
 #[derive(Debug, Clone)]

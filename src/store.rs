@@ -13,11 +13,11 @@ use rusqlite::{Connection, OptionalExtension, named_params, params};
 use rusqlite_migration::{M, Migrations};
 use url::Url;
 
-use crate::band_index::{self, BandIndex};
 use crate::config::{ALL, Config};
-use crate::neardup;
 use crate::ingest::normalize::Item;
 use crate::ingest::parse::Enclosure;
+use crate::neardup;
+use crate::neardup::band_index::{self, BandIndex};
 use crate::schedule::Plan;
 
 mod recluster;

@@ -164,6 +164,8 @@ mod tests {
             chrono_tz::Asia::Shanghai,
         );
         let url = Url::parse("https://News.Example.cn/rss.xml").unwrap();
-        crate::ingest::normalize::normalize(&feed, &url, &url).remove(0).key
+        crate::ingest::normalize::normalize(&feed, &url, &url)
+            .remove(0)
+            .key
     }
 }

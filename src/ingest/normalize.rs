@@ -157,7 +157,9 @@ fn normalize_item(it: &parse::Item, base: &Url, doc: &Url, scope: &str) -> Item 
     let html = |h: &Option<String>, own_base: &Option<String>| {
         let b = xml_base_for(own_base);
         h.as_deref()
-            .map(|h| crate::ingest::sanitize::sanitize(&clean_text(h), Some(b.as_ref().unwrap_or(&item_base))))
+            .map(|h| {
+                crate::ingest::sanitize::sanitize(&clean_text(h), Some(b.as_ref().unwrap_or(&item_base)))
+            })
             .filter(|s| !s.trim().is_empty())
     };
     let summary = html(&it.summary, &xb.summary);

@@ -24,10 +24,10 @@ use url::Url;
 
 use crate::config::{Config, Feed};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::schedule::{self, Plan, Policy, Poll};
-use crate::store::{Counts, Refreshed, Store, StoreError};
 use crate::ingest::scrape;
 use crate::neardup;
+use crate::schedule::{self, Plan, Policy, Poll};
+use crate::store::{Counts, Refreshed, Store, StoreError};
 
 pub(crate) use polite::{Politeness, host_key};
 pub(crate) use read::{Pick, fetch_article, pick_articles};

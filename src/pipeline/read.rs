@@ -12,9 +12,9 @@ use url::Url;
 use crate::config::Feed;
 use crate::fetch::{Body, Fetched, Fetcher, Validators};
 use crate::ingest::normalize::{self, Item};
-use crate::store::{Known, SourceMeta};
 use crate::ingest::{decode, parse, scrape};
 use crate::neardup;
+use crate::store::{Known, SourceMeta};
 
 use super::anyhow_like;
 
