@@ -1,0 +1,294 @@
+use super::*;
+
+const RSS: &str = r#"<rss version="2.0"><channel><title>t</title>
+    <item><title>苏州地铁新线开通</title><link>http://a.example.cn/1.html</link>
+    <description>苏州轨道交通新线今日开通运营，沿线设站二十座。</description></item>
+    <item><title>太湖蓝藻监测</title><link>http://a.example.cn/2.html</link>
+    <description>太湖水质监测站报告本周蓝藻密度下降。</description></item>
+    </channel></rss>"#;
+
+fn items(host: &str) -> Vec<Item> {
+    let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
+    let feed = crate::ingest::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
+    crate::ingest::normalize::normalize(&feed, &url, &url)
+}
+
+fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
+    let now = Utc::now();
+    Refreshed {
+        feed_id,
+        meta: SourceMeta::default(),
+        prints: neardup::print_items(&items),
+        items,
+        now,
+        plan: Plan {
+            consecutive_errors: 0,
+            next_due: now,
+        },
+        near: Some(neardup::Settings {
+            params: neardup::Params::default(),
+            window: std::time::Duration::from_secs(72 * 3600),
+        }),
+    }
+}
+
+fn store_with_feeds(dir: &Path) -> (Store, i64, i64) {
+    let cfg = Config::parse(
+        "[storage]\ndatabase = \"h.db\"\n[[category]]\nid = \"c\"\ntitle = \"c\"\n\
+         [[feed]]\nurl = \"http://a.example.cn/feed.xml\"\ncategories = [\"c\"]\n\
+         [[feed]]\nurl = \"http://b.example.cn/feed.xml\"\ncategories = [\"c\"]\n",
+        &dir.join("huiju.toml"),
+    )
+    .unwrap();
+    let mut s = Store::open(&dir.join("h.db")).unwrap();
+    s.sync_config(&cfg).unwrap();
+    let a = s.feed_state("http://a.example.cn/feed.xml").unwrap().unwrap().id;
+    let b = s.feed_state("http://b.example.cn/feed.xml").unwrap().unwrap().id;
+    (s, a, b)
+}
+
+/// Group commit: a refresh that fails in a batch is rolled back alone;
+/// the others of the batch are stored, and the in-memory index still
+/// finds their copies afterwards.
+#[test]
+fn a_failing_refresh_in_a_batch_loses_only_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, a, b) = store_with_feeds(dir.path());
+    let jobs = [
+        job(a, items("a.example.cn")),
+        job(9_999, items("x.example.cn")), // no such feed: foreign key fails
+    ];
+    let r = s.apply_refreshes(&jobs).unwrap();
+    assert_eq!(r[0].as_ref().unwrap().new, 2);
+    assert!(r[1].is_err());
+    assert_eq!(s.item_count().unwrap(), 2);
+    // The same stories under another host's URLs: clustered with feed a's.
+    let r = s
+        .apply_refresh(
+            b,
+            &SourceMeta::default(),
+            &items("b.example.cn"),
+            Utc::now(),
+            jobs[0].plan,
+            jobs[0].near.as_ref(),
+        )
+        .unwrap();
+    assert_eq!((r.new, r.clustered), (2, 2));
+}
+
+/// The lookup table is built from the database when a process starts
+/// (prints read by the items' sort time): copies stored after a restart
+/// join the stories stored before it, in a batch whose first job succeeds
+/// without savepoints.
+#[test]
+fn copies_are_found_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, a, b) = store_with_feeds(dir.path());
+    let r = s.apply_refreshes(&[job(a, items("a.example.cn"))]).unwrap();
+    assert_eq!(r[0].as_ref().unwrap().new, 2);
+    drop(s);
+    let mut s = Store::open(&dir.path().join("h.db")).unwrap();
+    let r = s.apply_refreshes(&[job(b, items("b.example.cn"))]).unwrap();
+    let c = r[0].as_ref().unwrap();
+    assert_eq!((c.new, c.clustered), (2, 2));
+}
+
+/// Items dated long ago are looked up in an index of their span of
+/// time, built once for a run of them: copies of one old story stored
+/// in the same batch, and in the next, still find each other.
+#[test]
+fn old_copies_find_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, a, b) = store_with_feeds(dir.path());
+    let dated = |host: &str, days_ago: i64| {
+        let mut v = items(host);
+        for (n, it) in v.iter_mut().enumerate() {
+            let t = Utc::now() - chrono::Duration::days(days_ago) + chrono::Duration::hours(n as i64);
+            it.published = Some(t.fixed_offset());
+        }
+        v
+    };
+    let r = s
+        .apply_refreshes(&[
+            job(a, dated("a.example.cn", 365)),
+            job(b, dated("b.example.cn", 365)),
+        ])
+        .unwrap();
+    let c = r[1].as_ref().unwrap();
+    assert_eq!((c.new, c.clustered), (2, 2), "copies in one batch");
+    let r = s.apply_refreshes(&[job(a, dated("c.example.cn", 200))]).unwrap();
+    assert_eq!(r[0].as_ref().unwrap().clustered, 0, "nothing of its time to copy");
+    let r = s.apply_refreshes(&[job(b, dated("d.example.cn", 200))]).unwrap();
+    assert_eq!(r[0].as_ref().unwrap().clustered, 2, "copies in the next batch");
+}
+
+/// The status page's counts are of distinct items: one carried by two
+/// feeds of a category counts once there, and once in each category
+/// of its feeds; items of feeds no longer configured are not in `all`.
+#[test]
+fn status_counts_items_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let feed = |host: &str, cats: &str| {
+        format!("[[feed]]\nurl = \"http://{host}/feed.xml\"\ncategories = [{cats}]\n")
+    };
+    let head = "[storage]\ndatabase = \"h.db\"\n[[category]]\nid = \"c\"\ntitle = \"c\"\n\
+                [[category]]\nid = \"d\"\ntitle = \"d\"\n";
+    let text = [
+        head.to_string(),
+        feed("a.example.cn", "\"c\""),
+        feed("b.example.cn", "\"c\""),
+        feed("e.example.cn", "\"d\""),
+        feed("g.example.cn", "\"c\", \"d\""),
+        feed("old.example.cn", "\"d\""),
+    ]
+    .concat();
+    let cfg = Config::parse(&text, &dir.path().join("huiju.toml")).unwrap();
+    let mut s = Store::open(&dir.path().join("h.db")).unwrap();
+    s.sync_config(&cfg).unwrap();
+    let id = |s: &Store, host: &str| {
+        s.feed_state(&format!("http://{host}/feed.xml"))
+            .unwrap()
+            .unwrap()
+            .id
+    };
+    let (a, b, e, g, old) = (
+        id(&s, "a.example.cn"),
+        id(&s, "b.example.cn"),
+        id(&s, "e.example.cn"),
+        id(&s, "g.example.cn"),
+        id(&s, "old.example.cn"),
+    );
+    // Feeds a, b and e carry the same two items (same links); g two of
+    // its own; the feed that leaves the config two more.
+    let jobs = [
+        job(a, items("a.example.cn")),
+        job(b, items("a.example.cn")),
+        job(e, items("a.example.cn")),
+        job(g, items("g.example.cn")),
+        job(old, items("old.example.cn")),
+    ];
+    for r in s.apply_refreshes(&jobs).unwrap() {
+        r.unwrap();
+    }
+    assert_eq!(s.item_count().unwrap(), 6);
+    let status = s.status().unwrap();
+    let counts = &status.categories;
+    assert_eq!((counts["c"], counts["d"], counts["all"]), (4, 6, 6));
+    let items: Vec<i64> = status.feeds.iter().map(|f| f.items).collect();
+    assert_eq!(items, [2, 2, 2, 2, 2], "a, b, e, g, old by URL");
+    let cfg = Config::parse(
+        &text.replace(&feed("old.example.cn", "\"d\""), ""),
+        &dir.path().join("huiju.toml"),
+    )
+    .unwrap();
+    s.sync_config(&cfg).unwrap();
+    let status = s.status().unwrap();
+    let counts = &status.categories;
+    assert_eq!((counts["c"], counts["d"], counts["all"]), (4, 4, 4));
+    assert_eq!(status.feeds.len(), 4, "only active feeds are listed");
+}
+
+/// Output feeds list items newest first, ties by id, by walking
+/// `items_sort` (keyed by time alone since migration 6): never by
+/// sorting the category, which at a million items took seconds.
+#[test]
+fn listings_walk_the_time_index_without_sorting() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("h.db")).unwrap();
+    s.conn
+        .execute_batch(
+            "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+             INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+             VALUES (1, 1, 'a', 't', 0, 100, 0), (2, 1, 'b', 't', 0, 300, 0),
+                    (3, 1, 'c', 't', 0, 100, 0), (4, 1, 'd', 't', 0, 200, 0);",
+        )
+        .unwrap();
+    let sql = "SELECT x.id FROM items x ORDER BY x.sort_time DESC, x.id DESC LIMIT 10";
+    let plan: Vec<String> = s
+        .conn
+        .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .unwrap()
+        .query_map([], |r| r.get(3))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let plan = plan.join("\n");
+    assert!(
+        plan.contains("items_sort") && !plan.contains("TEMP B-TREE"),
+        "{plan}"
+    );
+    let order: Vec<i64> = s
+        .conn
+        .prepare(sql)
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(order, [2, 4, 3, 1]);
+}
+
+/// A database at schema version `version` with one feed, item 7 and
+/// the rows `sql` adds, at `path`.
+fn old_database(path: &Path, version: usize, sql: &str) {
+    let mut c = Connection::open(path).unwrap();
+    Migrations::new(migrations()[..version].to_vec())
+        .to_latest(&mut c)
+        .unwrap();
+    c.execute_batch(&format!(
+        "INSERT INTO feeds (id, url) VALUES (1, 'http://a.example.cn/');
+         INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+             VALUES (7, 1, 'g', 't', 100, 100, 0);
+         {sql}"
+    ))
+    .unwrap();
+}
+
+/// Migration 7 marks the clusters of a database that has some for a
+/// check with the current rule.
+#[test]
+fn clusters_of_an_earlier_rule_are_marked_for_a_recheck() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    old_database(
+        &path,
+        6,
+        "INSERT INTO clusters (id, rep_item, entry_guid, created) VALUES (1, 7, 'g', 100);",
+    );
+    assert!(Store::open(&path).unwrap().clusters_predate_rule().unwrap());
+    let fresh = Store::open(&dir.path().join("new.db")).unwrap();
+    assert!(
+        !fresh.clusters_predate_rule().unwrap(),
+        "a new database has nothing to check"
+    );
+}
+
+/// Migration 3 moves the LSH rows of a version-2 database into prints.
+#[test]
+fn lsh_rows_become_prints() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    old_database(
+        &path,
+        2,
+        "INSERT INTO lsh VALUES (11, 100, 7), (4294967295, 100, 7);",
+    );
+    let s = Store::open(&path).unwrap();
+    let (t, blob): (i64, Vec<u8>) = s
+        .conn
+        .query_row("SELECT t, keys FROM prints WHERE item_id = 7", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(t, 100);
+    let mut keys = band_index::blob_to_keys(&blob);
+    keys.sort();
+    assert_eq!(keys, vec![11, u32::MAX]);
+    let lsh: i64 = s
+        .conn
+        .query_row("SELECT count(*) FROM sqlite_master WHERE name = 'lsh'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(lsh, 0);
+}
