@@ -1,23 +1,38 @@
 //! huiju (汇聚): aggregates RSS/Atom feeds, deduplicates their items and
 //! republishes merged feeds per category.
 //!
-//! The modules follow the data flow:
-//! `config → schedule → fetch → decode → parse → normalize → store → render → serve`,
-//! with [`pipeline`] calling the steps in order, [`daemon`] running them on
-//! cron schedules, and [`cli`] at the edge.
-//! See ARCHITECTURE.md for the invariants.
+//! The modules below are listed in the order data flows through them:
+//! `config → schedule → fetch → ingest (decode, parse, normalize) →
+//! neardup → store → render → serve`, with [`pipeline`] taking one source
+//! through those steps, [`daemon`] running it on cron schedules, and
+//! [`cli`] at the edge. See ARCHITECTURE.md for the code map and the
+//! invariants.
 
-pub mod cli;
+// What to read, and when.
 pub mod config;
-mod daemon;
+pub mod schedule;
+
+// Reading a source: bytes from the network, then items.
 mod fetch;
 pub mod ingest;
-mod metrics;
+
+// One story, one item; then kept.
 pub mod neardup;
-mod opml;
-mod pipeline;
-pub mod render;
-pub mod schedule;
-mod serve;
 pub mod store;
+
+// Merged feeds out, rendered and served over HTTP.
+pub mod render;
+mod serve;
+
+// Served beside them: the feed list as OPML, and metrics.
+mod metrics;
+mod opml;
+
+// One source through all of the above (pipeline); every source, on
+// schedule (daemon).
+mod daemon;
+mod pipeline;
+
+// The edges: the command line, and the process itself.
+pub mod cli;
 mod sys;

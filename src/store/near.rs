@@ -85,12 +85,7 @@ pub(super) fn index_bands(
 /// prints' own time through an index of theirs: the two are equal when an
 /// item is stored (an update that re-dates it moves only the sort time, and
 /// the lookup follows the item), and that index cost a WAL page per item.
-fn load_prints(
-    conn: &Connection,
-    ix: &mut BandIndex,
-    from: i64,
-    to: i64,
-) -> Result<(), StoreError> {
+fn load_prints(conn: &Connection, ix: &mut BandIndex, from: i64, to: i64) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT p.item_id, i.sort_time, p.keys FROM items i JOIN prints p ON p.item_id = i.id
          WHERE i.sort_time >= ?1 AND i.sort_time < ?2",
@@ -110,12 +105,7 @@ const INDEX_MARGIN: i64 = 6 * 3600;
 /// Makes the in-memory index hold every item of the last `window`,
 /// loading it from the database at first use, and trims items too old to
 /// be looked up ([`index_floor`]) at most hourly.
-fn prepare_index(
-    conn: &Connection,
-    index: &mut NearIndex,
-    now: i64,
-    window: i64,
-) -> Result<(), StoreError> {
+fn prepare_index(conn: &Connection, index: &mut NearIndex, now: i64, window: i64) -> Result<(), StoreError> {
     let floor = index_floor(now, window);
     match &mut index.live {
         Some(ix) if ix.from() < floor - 3600 => {
