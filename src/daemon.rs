@@ -28,7 +28,7 @@ use crate::serve::{self, AppState};
 use crate::store::{Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
+pub(crate) enum DaemonError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -253,7 +253,7 @@ async fn warn_if_clusters_predate_rule(store: &Arc<Mutex<Store>>) {
     }
 }
 
-pub async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
+pub(crate) async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>) -> Result<(), DaemonError> {
     let cfg = Arc::new(Config::load(&config_path)?);
     let db = cfg.database.clone();
     let (writer, reader) = tokio::task::spawn_blocking(move || -> Result<_, StoreError> {

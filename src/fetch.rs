@@ -18,7 +18,7 @@ use crate::config;
 /// Why a fetch failed. Messages leave out the URL: they are always shown in
 /// the context of the feed (its tracing span, its line in `huiju fetch`).
 #[derive(Debug, thiserror::Error)]
-pub enum FetchError {
+pub(crate) enum FetchError {
     #[error("HTTP {status}")]
     Status {
         status: StatusCode,
@@ -48,7 +48,7 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             FetchError::Status { status, .. } => Some(status.as_u16()),
             _ => None,
@@ -56,11 +56,11 @@ impl FetchError {
     }
 
     /// True for failures of the network path rather than of the source.
-    pub fn is_connect(&self) -> bool {
+    pub(crate) fn is_connect(&self) -> bool {
         matches!(self, FetchError::Connect(_))
     }
 
-    pub fn retry_after(&self) -> Option<DateTime<Utc>> {
+    pub(crate) fn retry_after(&self) -> Option<DateTime<Utc>> {
         match self {
             FetchError::Status { retry_after, .. } => *retry_after,
             _ => None,
@@ -70,13 +70,13 @@ impl FetchError {
 
 /// Validators from the previous 200 response.
 #[derive(Debug, Clone, Default)]
-pub struct Validators {
+pub(crate) struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
 }
 
 #[derive(Debug)]
-pub enum Fetched {
+pub(crate) enum Fetched {
     /// 304: the source has nothing new.
     NotModified {
         /// Cache-Control max-age, if the source sent one.
@@ -86,7 +86,7 @@ pub enum Fetched {
 }
 
 #[derive(Debug)]
-pub struct Body {
+pub(crate) struct Body {
     pub bytes: Vec<u8>,
     /// `charset` of the Content-Type, if the server sent one.
     pub charset: Option<String>,
@@ -101,14 +101,14 @@ pub struct Body {
 
 /// A configured HTTP client; cheap to clone.
 #[derive(Clone)]
-pub struct Fetcher {
+pub(crate) struct Fetcher {
     client: reqwest::Client,
     timeout: Duration,
     max_body: u64,
 }
 
 impl Fetcher {
-    pub fn new(cfg: &config::Fetch) -> Fetcher {
+    pub(crate) fn new(cfg: &config::Fetch) -> Fetcher {
         // reqwest is built with rustls but no crypto provider (ring builds
         // faster and smaller than aws-lc); it must be installed before use.
         let _ = rustls::crypto::ring::default_provider().install_default();
@@ -133,7 +133,7 @@ impl Fetcher {
     }
 
     /// Fetches `url`, conditionally when `prev` holds validators.
-    pub async fn fetch(&self, url: &Url, prev: &Validators) -> Result<Fetched, FetchError> {
+    pub(crate) async fn fetch(&self, url: &Url, prev: &Validators) -> Result<Fetched, FetchError> {
         if url.scheme() == "file" {
             return self.read_file(url);
         }
@@ -265,7 +265,7 @@ impl Fetcher {
     }
 
     /// Tells a WebSub hub that `topics` changed (`hub.mode=publish`).
-    pub async fn websub_publish(&self, hub: &Url, topics: &[String]) -> Result<(), FetchError> {
+    pub(crate) async fn websub_publish(&self, hub: &Url, topics: &[String]) -> Result<(), FetchError> {
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());
             form.append_pair("hub.mode", "publish");
@@ -369,7 +369,7 @@ fn max_age(h: &HeaderMap) -> Option<Duration> {
 
 /// Reads Retry-After (seconds or an HTTP date), capped at a week so a typo
 /// at the source cannot silence a feed for years.
-pub fn retry_after(h: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+pub(crate) fn retry_after(h: &HeaderMap, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let v = h.get(header::RETRY_AFTER)?.to_str().ok()?.trim();
     let at = match v.parse::<u64>() {
         Ok(secs) => now + chrono::Duration::seconds(secs.min(7 * 86400) as i64),

@@ -21,13 +21,13 @@ struct KindLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct RequestLabel {
+pub(crate) struct RequestLabel {
     pub route: String,
     pub status: u16,
 }
 
 /// All counters of one daemon.
-pub struct Metrics {
+pub(crate) struct Metrics {
     registry: Registry,
     fetches: Family<OutcomeLabel, Counter>,
     items: Family<KindLabel, Counter>,
@@ -110,7 +110,7 @@ impl Metrics {
         }
     }
 
-    pub fn encode(&self) -> String {
+    pub(crate) fn encode(&self) -> String {
         let mut out = String::new();
         prometheus_client::encoding::text::encode(&mut out, &self.registry)
             .expect("writing to a String cannot fail");
@@ -122,7 +122,7 @@ impl Metrics {
 /// text document, as the Prometheus client libraries write it: a counter
 /// family `x` is named `x_total` in its `# HELP` and `# TYPE` lines, as
 /// its samples are; `_created` samples, `# UNIT` lines and `# EOF` go.
-pub fn to_text_format(openmetrics: &str) -> String {
+pub(crate) fn to_text_format(openmetrics: &str) -> String {
     let counters: std::collections::HashSet<&str> = openmetrics
         .lines()
         .filter_map(|l| l.strip_prefix("# TYPE ")?.strip_suffix(" counter"))

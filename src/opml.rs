@@ -23,7 +23,7 @@ const IMPORTED_TITLE: &str = "导入";
 
 /// Why a document could not be imported.
 #[derive(Debug, thiserror::Error)]
-pub enum OpmlError {
+pub(crate) enum OpmlError {
     #[error("not an OPML document: no root element found")]
     NoRoot,
     #[error("not an OPML document: the root element is <{0}>, expected <opml>")]
@@ -34,7 +34,7 @@ pub enum OpmlError {
 
 /// One feed read from an OPML file.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Imported {
+pub(crate) struct Imported {
     /// The `xmlUrl`, trimmed.
     pub url: String,
     /// The outline's `title`, else its `text`.
@@ -50,7 +50,7 @@ fn esc(s: &str) -> String {
 }
 
 /// An OPML 2.0 list of huiju's feeds: `all` first, then each category, as RSS.
-pub fn export(categories: &[Category], base_url: &str, title: &str) -> String {
+pub(crate) fn export(categories: &[Category], base_url: &str, title: &str) -> String {
     let base = base_url.trim_end_matches('/');
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n");
     out.push_str(&format!(
@@ -73,7 +73,7 @@ pub fn export(categories: &[Category], base_url: &str, title: &str) -> String {
 
 /// The feeds of an OPML document, at any depth, in document order, each URL
 /// once (the first wins; URLs are compared as URLs when they parse).
-pub fn import(text: &str) -> Result<Vec<Imported>, OpmlError> {
+pub(crate) fn import(text: &str) -> Result<Vec<Imported>, OpmlError> {
     let doc = xml::parse(text);
     let root = doc.root.ok_or(OpmlError::NoRoot)?;
     if !root.local.eq_ignore_ascii_case("opml") {
@@ -145,7 +145,7 @@ fn toml_str(s: &str) -> String {
 /// Feeds in no folder go to the category `imported`. `existing_titles`
 /// maps category titles to ids, so a folder named like a category's title
 /// (江苏资讯) joins that category (jiangsu).
-pub fn to_toml(
+pub(crate) fn to_toml(
     feeds: &[Imported],
     existing_categories: &[String],
     existing_titles: &std::collections::HashMap<String, String>,

@@ -38,7 +38,7 @@ thread_local! {
 }
 
 /// Sanitizes `html`; relative URLs resolve against `base` (dropped without one).
-pub fn sanitize(html: &str, base: Option<&Url>) -> String {
+pub(crate) fn sanitize(html: &str, base: Option<&Url>) -> String {
     if is_simple_markup(html) {
         return html.to_string();
     }

@@ -108,7 +108,7 @@ pub struct Selectors {
 }
 
 /// Default bound on article fetches per poll.
-pub const ARTICLES_PER_POLL: usize = 10;
+pub(crate) const ARTICLES_PER_POLL: usize = 10;
 
 impl Selectors {
     /// Selectors with only `item` set (the rest default).
@@ -131,7 +131,7 @@ impl Selectors {
 
 /// What a list page yielded.
 #[derive(Debug, Clone)]
-pub struct Listing {
+pub(crate) struct Listing {
     /// Items with a title and an absolute link, in page order
     /// (`format` is [`Format::Html`]).
     pub feed: parse::Feed,
@@ -145,7 +145,7 @@ pub struct Listing {
 impl Listing {
     /// Why this page gave nothing usable, or `None` when it gave items.
     /// The caller decides what that means (`refresh` records a feed error).
-    pub fn problem(&self) -> Option<String> {
+    pub(crate) fn problem(&self) -> Option<String> {
         if self.matched == 0 {
             Some(format!("item selector '{}' matched nothing", self.item_css))
         } else if self.feed.items.is_empty() {
@@ -171,7 +171,7 @@ struct Missing {
 
 /// Reads a list page. `page_url` is where it came from after redirects;
 /// dates without an offset are read in `tz`; `now` places yearless dates.
-pub fn list(text: &str, page_url: &Url, sel: &Selectors, tz: Tz, now: DateTime<Utc>) -> Listing {
+pub(crate) fn list(text: &str, page_url: &Url, sel: &Selectors, tz: Tz, now: DateTime<Utc>) -> Listing {
     let doc = Html::parse_document(text);
     let base = base_url(&doc, page_url);
     let mut warnings = Vec::new();
@@ -346,7 +346,7 @@ pub fn list(text: &str, page_url: &Url, sel: &Selectors, tz: Tz, now: DateTime<U
 
 /// An article page's body.
 #[derive(Debug, Clone, Default)]
-pub struct Article {
+pub(crate) struct Article {
     /// The inner HTML of every element the content selector matched, with
     /// the `remove` selectors' elements taken out. Not yet sanitized.
     pub content: Option<String>,
@@ -357,7 +357,7 @@ pub struct Article {
 }
 
 /// Takes the body out of an article page.
-pub fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
+pub(crate) fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
     let mut doc = Html::parse_document(text);
     let mut out = Article::default();
     for r in remove {
@@ -396,7 +396,7 @@ pub fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
 /// content selector was written for: the same host or a sibling under the
 /// same domain (`news.szdushi.com.cn` and `www.szdushi.com.cn`); for local
 /// files, another local file. Links to other sites are not fetched.
-pub fn same_site(page: &Url, link: &Url) -> bool {
+pub(crate) fn same_site(page: &Url, link: &Url) -> bool {
     if page.scheme() == "file" || link.scheme() == "file" {
         return page.scheme() == link.scheme();
     }
@@ -488,7 +488,7 @@ const COMMON_FORMATS: &[&str] = &[
 /// [`parse::date::parse_date`], else by the common forms. Dates without an
 /// offset are read in `tz`; a format without a year takes the year that
 /// puts the date at most a day after `now`.
-pub fn read_date(
+pub(crate) fn read_date(
     raw: &str,
     format: Option<&str>,
     tz: Tz,
@@ -558,7 +558,7 @@ fn parse_at(s: &str, format: &str, tz: Tz) -> Option<DateTime<FixedOffset>> {
 
 /// Checks a `date_format` for the config: chrono must understand it and it
 /// must be able to read back a date it wrote.
-pub fn check_date_format(format: &str) -> Result<(), String> {
+pub(crate) fn check_date_format(format: &str) -> Result<(), String> {
     use chrono::format::{Item, StrftimeItems};
     if format.trim().is_empty() {
         return Err("date_format is empty".to_string());

@@ -5,7 +5,7 @@
 use crate::ingest::decode::is_forbidden;
 
 /// Removes characters XML forbids (which entities such as `&#1;` can produce).
-pub fn clean_text(s: &str) -> String {
+pub(crate) fn clean_text(s: &str) -> String {
     if crate::ingest::decode::has_forbidden(s) {
         s.chars().filter(|&c| !is_forbidden(c)).collect()
     } else {
@@ -14,13 +14,13 @@ pub fn clean_text(s: &str) -> String {
 }
 
 /// `s` with each run of white space one space, and none at the ends.
-pub fn collapse_ws(s: &str) -> String {
+pub(crate) fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Plain text of an HTML fragment: tags dropped, entities decoded, blank
 /// runs collapsed. Good enough for titles and lengths, not for rendering.
-pub fn html_to_text(html: &str) -> String {
+pub(crate) fn html_to_text(html: &str) -> String {
     let (mut untagged, mut out) = (String::new(), String::new());
     html_to_text_into(html, &mut untagged, &mut out);
     out
@@ -29,7 +29,7 @@ pub fn html_to_text(html: &str) -> String {
 /// [`html_to_text`] into `out`, with `untagged` as scratch space: callers
 /// that convert many fragments (fingerprinting, paragraph by paragraph)
 /// reuse both buffers.
-pub fn html_to_text_into(html: &str, untagged: &mut String, out: &mut String) {
+pub(crate) fn html_to_text_into(html: &str, untagged: &mut String, out: &mut String) {
     untagged.clear();
     // Each tag becomes a space. '<' and '>' are ASCII, so the text between
     // tags is copied by slices; an unclosed tag drops the rest.

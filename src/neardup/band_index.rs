@@ -18,7 +18,7 @@
 /// 50,000 items it copied 8 MB into a new 16 MB, and that moment was the
 /// peak memory of the 1,000-feed cycle (the same cycle with the table
 /// allocated at full size from the start peaked 6.6 MB lower).
-pub struct BandIndex {
+pub(crate) struct BandIndex {
     /// Every stored print with `t >= from` is in the index.
     from: i64,
     /// `(item id, time)` per slot.
@@ -45,7 +45,7 @@ const SEGMENT_START: usize = 16;
 /// Items of the window sharing a band key that make it crowded
 /// ([`BandIndex::candidates`]): a feed of template items (all in the same
 /// buckets) costs a bounded number of candidates, not all of them.
-pub const PER_BAND: usize = 8;
+pub(crate) const PER_BAND: usize = 8;
 
 /// Entries kept per band key: the latest (by time) `PER_KEY` items.
 ///
@@ -60,7 +60,7 @@ pub const PER_BAND: usize = 8;
 /// random read of its item's time: the crowd itself is enough to tell one
 /// in the window of the newest items, and walking twice or four times as
 /// many was the largest cost of ingesting template news.
-pub const PER_KEY: usize = PER_BAND;
+pub(crate) const PER_KEY: usize = PER_BAND;
 
 /// A key's table and the hash bits that place it in the table.
 fn spot(key: u32) -> (usize, usize) {
@@ -145,7 +145,7 @@ impl Segment {
 
 impl BandIndex {
     /// An empty index that claims every item from time `from` on.
-    pub fn new(from: i64) -> BandIndex {
+    pub(crate) fn new(from: i64) -> BandIndex {
         BandIndex {
             from,
             slots: Vec::new(),
@@ -156,17 +156,17 @@ impl BandIndex {
     }
 
     /// Earliest time from which the index holds every item.
-    pub fn from(&self) -> i64 {
+    pub(crate) fn from(&self) -> i64 {
         self.from
     }
 
     /// Says the index now also holds every item from `from` on (after the
     /// caller inserted them).
-    pub fn extend_to(&mut self, from: i64) {
+    pub(crate) fn extend_to(&mut self, from: i64) {
         self.from = self.from.min(from);
     }
 
-    pub fn items(&self) -> usize {
+    pub(crate) fn items(&self) -> usize {
         self.slots.len()
     }
 
@@ -188,7 +188,7 @@ impl BandIndex {
     }
 
     /// Adds item `id` at time `t` under each of its band keys.
-    pub fn insert(&mut self, id: i64, t: i64, keys: &[u32]) {
+    pub(crate) fn insert(&mut self, id: i64, t: i64, keys: &[u32]) {
         let slot = u32::try_from(self.slots.len()).expect("fewer than 4 billion items in the window");
         self.slots.push((id, t));
         self.prefetch(keys);
@@ -203,7 +203,7 @@ impl BandIndex {
 
     /// Drops the items older than `from`, keeping the rest (and shrinking
     /// the tables to fit them).
-    pub fn evict_before(&mut self, from: i64) {
+    pub(crate) fn evict_before(&mut self, from: i64) {
         if from <= self.from {
             return;
         }
@@ -248,7 +248,7 @@ impl BandIndex {
     }
 
     /// [`BandIndex::candidates`] with each one's time: `(id, time)`.
-    pub fn candidates_at(
+    pub(crate) fn candidates_at(
         &self,
         keys: &[u32],
         t: i64,
@@ -312,11 +312,11 @@ impl BandIndex {
 }
 
 /// Band keys as stored in a `prints` row: little-endian `u32`s.
-pub fn keys_to_blob(keys: &[u32]) -> Vec<u8> {
+pub(crate) fn keys_to_blob(keys: &[u32]) -> Vec<u8> {
     keys.iter().flat_map(|k| k.to_le_bytes()).collect()
 }
 
-pub fn blob_to_keys(blob: &[u8]) -> Vec<u32> {
+pub(crate) fn blob_to_keys(blob: &[u8]) -> Vec<u32> {
     blob.chunks_exact(4)
         .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
         .collect()

@@ -25,7 +25,7 @@ use crate::render::{self, Format};
 use crate::store::{Store, StoreError};
 
 /// A rendered output feed with its validators.
-pub struct Rendered {
+pub(crate) struct Rendered {
     pub body: Bytes,
     /// The body gzipped once at render time, for cached documents: feed
     /// readers ask with `Accept-Encoding: gzip`, and compressing 170 KB per
@@ -48,7 +48,7 @@ type Version = (String, DateTime<Utc>);
 type RenderCell = tokio::sync::OnceCell<Arc<Rendered>>;
 
 /// Shared by all requests.
-pub struct AppState {
+pub(crate) struct AppState {
     config: RwLock<Arc<Config>>,
     /// A read connection of its own, so readers never wait for a refresh's
     /// write transaction (WAL).
@@ -64,7 +64,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(config: Arc<Config>, reader: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
+    pub(crate) fn new(config: Arc<Config>, reader: Store, metrics: Arc<Metrics>) -> Arc<AppState> {
         Arc::new(AppState {
             config: RwLock::new(config),
             reader: Mutex::new(reader),
@@ -74,23 +74,23 @@ impl AppState {
         })
     }
 
-    pub fn config(&self) -> Arc<Config> {
+    pub(crate) fn config(&self) -> Arc<Config> {
         self.config.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Installs a new config; every rendered document is dropped.
-    pub fn set_config(&self, config: Arc<Config>) {
+    pub(crate) fn set_config(&self, config: Arc<Config>) {
         *self.config.write().unwrap_or_else(|p| p.into_inner()) = config;
         self.invalidate_all();
     }
 
     /// Drops every rendered document.
-    pub fn invalidate_all(&self) {
+    pub(crate) fn invalidate_all(&self) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 
     /// Proves the database answers (health checks, the watchdog).
-    pub async fn ping(self: &Arc<Self>) -> Result<(), String> {
+    pub(crate) async fn ping(self: &Arc<Self>) -> Result<(), String> {
         self.read(|s| s.ping()).await
     }
 
@@ -188,7 +188,7 @@ impl AppState {
     }
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
+pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(status::page))
         .route("/feeds/{file}", get(feed))
