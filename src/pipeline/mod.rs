@@ -336,20 +336,17 @@ impl Refresher {
         // 5. Read the body on the parsing threads: decode, parse the feed
         // (or scrape the list page), normalize, and fingerprint, unless
         // article pages are still to come.
-        let articles = feed
-            .html
-            .as_ref()
-            .and_then(|s| s.content.as_ref().map(|c| (s, c)));
-        let mut read = match self
-            .read(&cx, body, live.near.is_some() && articles.is_none())
-            .await
-        {
+        let mut read = match self.read(&cx, body, live.near.is_some()).await {
             Ok(read) => read,
             Err(f) => return self.fail(&cx, f).await,
         };
 
         // 6. An HTML source: the article pages of its new items, then its
         // items normalized again with their text, and fingerprinted.
+        let articles = feed
+            .html
+            .as_ref()
+            .and_then(|s| s.content.as_ref().map(|c| (s, c)));
         if let Some((selectors, content)) = articles {
             // Article pages take request slots of their own: holding this
             // one while waiting for them could deadlock a host's slots.
@@ -407,12 +404,7 @@ impl Refresher {
     }
 
     /// Step 5 of a refresh, on the parsing threads: see [`read::read`].
-    async fn read(
-        &self,
-        cx: &Context<'_>,
-        body: crate::fetch::Body,
-        fingerprint: bool,
-    ) -> Result<Read, Failure> {
+    async fn read(&self, cx: &Context<'_>, body: crate::fetch::Body, near: bool) -> Result<Read, Failure> {
         let (feed, span) = (cx.feed.clone(), tracing::Span::current());
         let reading = self.cpu.run(move || {
             let _e = span.enter();
@@ -424,7 +416,7 @@ impl Refresher {
             {
                 panic!("failpoint HUIJU_FAILPOINT_PARSE_PANIC");
             }
-            read::read(&feed, body, fingerprint)
+            read::read(&feed, body, near)
         });
         match reading.await {
             Ok(Ok(read)) => Ok(read),
@@ -468,7 +460,9 @@ impl Refresher {
                         read.warnings += 1;
                         warn!("article {url}: {w}; stored with its list summary");
                     }
-                    read.source.items[i].content = article.content;
+                    if let Some(source) = &mut read.source {
+                        source.items[i].content = article.content;
+                    }
                 }
                 Err(e) => {
                     read.warnings += 1;
