@@ -266,7 +266,7 @@ fn source_url(source: &str) -> Option<Url> {
 }
 
 fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
-    use crate::ingest::scrape::{self, Sel, Selectors};
+    use crate::ingest::scrape::{self, Sel};
     let cfg = if config_path.exists() {
         Config::load(config_path)
             .inspect_err(|e| eprintln!("huiju: note: not using the config: {e}"))
@@ -291,55 +291,7 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
             a.source
         ),
     };
-    let parse_sel = |css: &str, flag: &str| Sel::parse(css).map_err(|e| anyhow::anyhow!("--{flag}: {e}"));
-    let mut sel = match (
-        feed_cfg.as_ref().and_then(|f| f.html.as_deref().cloned()),
-        &a.item,
-    ) {
-        (_, Some(item)) => {
-            let base = feed_cfg.as_ref().and_then(|f| f.html.as_deref().cloned());
-            let item = parse_sel(item, "item")?;
-            match base {
-                Some(b) => Selectors { item, ..b },
-                None => Selectors::new(item),
-            }
-        }
-        (Some(s), None) => s,
-        (None, None) if feed_cfg.is_some() => bail!(
-            "{url} is an RSS/Atom feed in the config, not kind = \"html\" (see `huiju inspect`); \
-             give --item to read it as a page"
-        ),
-        (None, None) => {
-            bail!("{url} is not an html source in the config: give at least --item (one element per item)")
-        }
-    };
-    let opt = |v: &Option<String>, flag: &str| v.as_deref().map(|c| parse_sel(c, flag)).transpose();
-    if a.title.is_some() {
-        sel.title = opt(&a.title, "title")?;
-    }
-    if a.link.is_some() {
-        sel.link = opt(&a.link, "link")?;
-    }
-    if a.date.is_some() {
-        sel.date = opt(&a.date, "date")?;
-    }
-    if let Some(f) = &a.date_format {
-        scrape::check_date_format(f).map_err(|e| anyhow::anyhow!("--date-format: {e}"))?;
-        sel.date_format = Some(f.clone());
-    }
-    if a.summary.is_some() {
-        sel.summary = opt(&a.summary, "summary")?;
-    }
-    if a.content.is_some() {
-        sel.content = opt(&a.content, "content")?;
-    }
-    if !a.remove.is_empty() {
-        sel.remove = a
-            .remove
-            .iter()
-            .map(|r| parse_sel(r, "remove"))
-            .collect::<anyhow::Result<_>>()?;
-    }
+    let sel = preview_selectors(feed_cfg.as_ref(), a, &url)?;
     let fetch_cfg = cfg
         .as_ref()
         .map(|c| c.fetch.clone())
@@ -373,57 +325,17 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
         warnings.push(p);
     }
 
-    // Article pages of the first items, chosen and fetched as a poll does
-    // (same site only, one request at a time with the gap to their host).
-    let mut bodies: Vec<Option<String>> = vec![None; listing.feed.items.len()];
-    let mut notes: Vec<&str> = vec!["-"; listing.feed.items.len()];
-    if let Some(content) = &sel.content {
-        let polite = pipeline::Politeness::new(1, 1);
-        let mut unused: Option<Vec<String>> = None;
-        let items = &listing.feed.items;
-        for (i, pick) in pipeline::pick_articles(items, &body.final_url, 0..items.len(), articles) {
-            let link = match pick {
-                pipeline::Pick::Fetch(link) => link,
-                pipeline::Pick::NoLink => continue,
-                pipeline::Pick::OtherSite => {
-                    notes[i] = "- (not fetched: another site)";
-                    continue;
-                }
-                pipeline::Pick::BeyondCap => {
-                    notes[i] = "- (not fetched: beyond --articles)";
-                    continue;
-                }
-            };
-            let fetched = rt.block_on(async {
-                let _permits = polite.acquire(pipeline::host_key(&link)).await;
-                pipeline::fetch_article(&fetcher, &link, content, &sel.remove, forced).await
-            });
-            match fetched {
-                Ok(art) => {
-                    for w in &art.warnings {
-                        warnings.push(format!("article {link}: {w}"));
-                    }
-                    unused = Some(match unused {
-                        None => art.unused_remove.clone(),
-                        Some(u) => u.into_iter().filter(|r| art.unused_remove.contains(r)).collect(),
-                    });
-                    if art.content.is_none() {
-                        notes[i] = "- (content selector matched nothing)";
-                    }
-                    bodies[i] = art.content;
-                }
-                Err(e) => {
-                    notes[i] = "- (article fetch failed)";
-                    warnings.push(format!("article {link}: {e}"));
-                }
-            }
-        }
-        for r in unused.unwrap_or_default() {
-            warnings.push(format!(
-                "remove selector '{r}' matched nothing in the articles fetched"
-            ));
-        }
-    }
+    // Article pages of the first items, chosen and fetched as a poll does.
+    let (bodies, notes) = preview_articles(
+        &rt,
+        &fetcher,
+        &listing.feed.items,
+        &body.final_url,
+        &sel,
+        articles,
+        forced,
+        &mut warnings,
+    );
 
     let mut out = String::new();
     let s = |o: &Option<Sel>| o.as_ref().map_or("-".to_string(), |s| format!("'{s}'"));
@@ -507,6 +419,128 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// The selectors `preview` reads a page with: the configured source's,
+/// with those given on the command line in their place.
+fn preview_selectors(
+    feed_cfg: Option<&crate::config::Feed>,
+    a: &PreviewArgs,
+    url: &Url,
+) -> anyhow::Result<crate::ingest::scrape::Selectors> {
+    use crate::ingest::scrape::{self, Sel, Selectors};
+    let parse_sel = |css: &str, flag: &str| Sel::parse(css).map_err(|e| anyhow::anyhow!("--{flag}: {e}"));
+    let mut sel = match (feed_cfg.and_then(|f| f.html.as_deref().cloned()), &a.item) {
+        (_, Some(item)) => {
+            let base = feed_cfg.and_then(|f| f.html.as_deref().cloned());
+            let item = parse_sel(item, "item")?;
+            match base {
+                Some(b) => Selectors { item, ..b },
+                None => Selectors::new(item),
+            }
+        }
+        (Some(s), None) => s,
+        (None, None) if feed_cfg.is_some() => bail!(
+            "{url} is an RSS/Atom feed in the config, not kind = \"html\" (see `huiju inspect`); \
+             give --item to read it as a page"
+        ),
+        (None, None) => {
+            bail!("{url} is not an html source in the config: give at least --item (one element per item)")
+        }
+    };
+    let opt = |v: &Option<String>, flag: &str| v.as_deref().map(|c| parse_sel(c, flag)).transpose();
+    if a.title.is_some() {
+        sel.title = opt(&a.title, "title")?;
+    }
+    if a.link.is_some() {
+        sel.link = opt(&a.link, "link")?;
+    }
+    if a.date.is_some() {
+        sel.date = opt(&a.date, "date")?;
+    }
+    if let Some(f) = &a.date_format {
+        scrape::check_date_format(f).map_err(|e| anyhow::anyhow!("--date-format: {e}"))?;
+        sel.date_format = Some(f.clone());
+    }
+    if a.summary.is_some() {
+        sel.summary = opt(&a.summary, "summary")?;
+    }
+    if a.content.is_some() {
+        sel.content = opt(&a.content, "content")?;
+    }
+    if !a.remove.is_empty() {
+        sel.remove = a
+            .remove
+            .iter()
+            .map(|r| parse_sel(r, "remove"))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    Ok(sel)
+}
+
+/// The article pages of the first `max` items of `items` on `page`'s
+/// site, fetched one at a time with the gap to their host, as a poll
+/// does: each item's text, or a note saying why there is none.
+#[allow(clippy::too_many_arguments)]
+fn preview_articles(
+    rt: &tokio::runtime::Runtime,
+    fetcher: &Fetcher,
+    items: &[crate::ingest::parse::Item],
+    page: &Url,
+    sel: &crate::ingest::scrape::Selectors,
+    max: usize,
+    forced: Option<&'static encoding_rs::Encoding>,
+    warnings: &mut Vec<String>,
+) -> (Vec<Option<String>>, Vec<&'static str>) {
+    let mut bodies: Vec<Option<String>> = vec![None; items.len()];
+    let mut notes: Vec<&'static str> = vec!["-"; items.len()];
+    if let Some(content) = &sel.content {
+        let polite = pipeline::Politeness::new(1, 1);
+        let mut unused: Option<Vec<String>> = None;
+        for (i, pick) in pipeline::pick_articles(items, page, 0..items.len(), max) {
+            let link = match pick {
+                pipeline::Pick::Fetch(link) => link,
+                pipeline::Pick::NoLink => continue,
+                pipeline::Pick::OtherSite => {
+                    notes[i] = "- (not fetched: another site)";
+                    continue;
+                }
+                pipeline::Pick::BeyondCap => {
+                    notes[i] = "- (not fetched: beyond --articles)";
+                    continue;
+                }
+            };
+            let fetched = rt.block_on(async {
+                let _permits = polite.acquire(pipeline::host_key(&link)).await;
+                pipeline::fetch_article(fetcher, &link, content, &sel.remove, forced).await
+            });
+            match fetched {
+                Ok(art) => {
+                    for w in &art.warnings {
+                        warnings.push(format!("article {link}: {w}"));
+                    }
+                    unused = Some(match unused {
+                        None => art.unused_remove.clone(),
+                        Some(u) => u.into_iter().filter(|r| art.unused_remove.contains(r)).collect(),
+                    });
+                    if art.content.is_none() {
+                        notes[i] = "- (content selector matched nothing)";
+                    }
+                    bodies[i] = art.content;
+                }
+                Err(e) => {
+                    notes[i] = "- (article fetch failed)";
+                    warnings.push(format!("article {link}: {e}"));
+                }
+            }
+        }
+        for r in unused.unwrap_or_default() {
+            warnings.push(format!(
+                "remove selector '{r}' matched nothing in the articles fetched"
+            ));
+        }
+    }
+    (bodies, notes)
 }
 
 fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode> {
