@@ -396,6 +396,16 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // A new database gives pages freed by `prune` back to the file
+        // system (`PRAGMA incremental_vacuum` after each prune); this can
+        // only be chosen before the first table exists, and before WAL.
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if tables == 0 {
+            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+                .map_err(open_err)?;
+        }
         // No mmap: near-duplicate lookups are answered in memory now, and
         // mapped pages would count in the daemon's RSS as the file grows.
         // temp_store in memory: savepoints (a batch stored again after a

@@ -248,7 +248,17 @@ impl Store {
             if !may_go(&s, id, plan) {
                 continue;
             }
-            let keys = if plan.dry_run {
+            // Decision: an item only removed feeds carried leaves no
+            // tombstones. Readers stopped seeing it when its feed left; a
+            // feed put back later shows what it lists then, and an output
+            // guid is the same as before, so readers that kept it know it.
+            let keys = if !s.carried {
+                if !plan.dry_run {
+                    tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
+                        .execute([id])?;
+                }
+                0
+            } else if plan.dry_run {
                 tx.prepare_cached("SELECT COUNT(*) FROM item_keys WHERE item_id = ?1")?
                     .query_row([id], |r| r.get::<_, i64>(0))? as usize
             } else {
@@ -364,7 +374,10 @@ impl Store {
     fn give_back_space(&mut self) -> Result<(), StoreError> {
         let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
         if auto_vacuum == 2 {
-            self.conn.execute_batch("PRAGMA incremental_vacuum")?;
+            // One row per page freed: stepped to the end, or it frees one.
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
         }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
