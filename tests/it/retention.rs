@@ -251,3 +251,41 @@ fn the_database_file_shrinks_after_a_prune() {
         0
     );
 }
+
+/// The daemon prunes on `[retention] schedule` through the same code, logs
+/// a summary line, and its feeds stop showing what went.
+#[test]
+fn the_daemon_prunes_on_its_schedule() {
+    use crate::daemon::{config, free_port, start, wait_until};
+    let srv = FixtureServer::start();
+    serve(
+        &srv,
+        "/a.rss",
+        rss(&[
+            ("old1", "旧闻1", "Mon, 01 Jun 2020 09:00:00 +0800"),
+            ("old2", "旧闻2", "Tue, 02 Jun 2020 09:00:00 +0800"),
+        ]),
+    );
+    let url = srv.url("/a.rss");
+    let port = free_port();
+    // Polled by `huiju fetch` below, not by the daemon (no poll in years).
+    let cfg = config(port, "0 0 0 1 1 * 2099").feed(&url, &["misc"]);
+    let env = Env::empty();
+    env.write_config(&format!(
+        "{cfg}\n[retention]\nkeep_min = 0\nschedule = \"*/2 * * * * *\"\n"
+    ));
+    env.huiju(&["fetch"]).ok();
+    std::thread::sleep(Duration::from_millis(1100));
+    serve(&srv, "/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
+    env.huiju(&["fetch"]).ok();
+
+    let d = start(&env, port);
+    assert!(d.feed("/feeds/all.json").body.contains("旧闻1"));
+    wait_until(20, "a prune", || d.log().contains("pruned"));
+    let log = d.log();
+    let line = log.lines().find(|l| l.contains("pruned")).unwrap();
+    assert!(line.contains("items=2"), "{log}");
+    let body = d.feed("/feeds/all.json").body;
+    assert!(!body.contains("旧闻1") && body.contains("新闻一"), "{body}");
+    assert_eq!(d.terminate(), 0);
+}
