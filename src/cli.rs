@@ -64,8 +64,11 @@ pub enum Command {
     /// Remove what [retention] lets go: old items, and the items of feeds removed from the config.
     Prune {
         /// Show what would go without changing anything.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "vacuum")]
         dry_run: bool,
+        /// Then rewrite the database once so that later prunes shrink the file (databases made before retention; slow, see the README).
+        #[arg(long)]
+        vacuum: bool,
     },
     /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
     ImportOpml {
@@ -211,7 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportOpml { file, write } => import_opml(&cli.config, &file, write),
         Command::Explain { url } => explain(&cli.config, &url),
         Command::Recluster { dry_run } => recluster(&cli.config, dry_run),
-        Command::Prune { dry_run } => prune(&cli.config, dry_run),
+        Command::Prune { dry_run, vacuum } => prune(&cli.config, dry_run, vacuum),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -740,7 +743,7 @@ fn recluster(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<Exi
 }
 
 /// `huiju prune`: what `[retention]` lets go, per feed, then totals.
-fn prune(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<ExitCode> {
+fn prune(config_path: &std::path::Path, dry_run: bool, vacuum: bool) -> anyhow::Result<ExitCode> {
     let cfg = Config::load(config_path)?;
     // Synced first: a feed just removed from the config starts its grace
     // period now, not at the daemon's next reload.
@@ -748,7 +751,20 @@ fn prune(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<ExitCod
     let report = store
         .prune(&cfg.retention, chrono::Utc::now(), dry_run)
         .with_context(|| format!("cannot prune {}", cfg.database.display()))?;
-    emit(&format_prune(&report))?;
+    let mut out = format_prune(&report);
+    if vacuum {
+        let (before, after) = store
+            .vacuum()
+            .with_context(|| format!("cannot vacuum {}", cfg.database.display()))?;
+        let mb = |b: u64| b as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "vacuum: {:.1} MB -> {:.1} MB; later prunes give freed space back (auto_vacuum = incremental)",
+            mb(before),
+            mb(after)
+        );
+    }
+    emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -210,6 +210,8 @@ impl Pruner {
         self.running.store(false, Ordering::SeqCst);
         match pruned {
             Ok(Ok(r)) => {
+                self.app.metrics.pruned_items.inc_by(r.items as u64);
+                self.app.metrics.last_prune.set(Utc::now().timestamp());
                 if r.items > 0 {
                     self.app.invalidate_all();
                 }

@@ -369,6 +369,41 @@ impl Store {
         Ok(plan.report)
     }
 
+    /// Rewrites the database with `auto_vacuum = INCREMENTAL`, so that a
+    /// database made before it gives pages freed by later prunes back to
+    /// the file system; a database that has it only has its free pages
+    /// returned. Returns the file's size before and after, in bytes.
+    ///
+    /// A one-time `VACUUM`: it copies every live page (the file's size
+    /// again in temporary disk space, a minute or so per GB on a small
+    /// VPS) and holds the database's write lock throughout, so a running
+    /// daemon's polls wait (and fail after 10 s).
+    pub fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
+        let r = self.vacuum_inner();
+        self.writing(r)
+    }
+
+    fn vacuum_inner(&mut self) -> Result<(u64, u64), StoreError> {
+        let size = |c: &Connection| -> Result<u64, StoreError> {
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            Ok((pages * page) as u64)
+        };
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let before = size(&self.conn)?;
+        let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        if auto_vacuum == 2 {
+            self.give_back_space()?;
+        } else {
+            self.conn
+                .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok((before, size(&self.conn)?))
+    }
+
     /// Returns freed pages to the file system when the database allows it
     /// (`auto_vacuum = INCREMENTAL`), and empties the write-ahead log.
     fn give_back_space(&mut self) -> Result<(), StoreError> {

@@ -287,5 +287,73 @@ fn the_daemon_prunes_on_its_schedule() {
     assert!(line.contains("items=2"), "{log}");
     let body = d.feed("/feeds/all.json").body;
     assert!(!body.contains("旧闻1") && body.contains("新闻一"), "{body}");
+    let metrics = d.feed("/metrics").body;
+    assert!(metrics.contains("\nhuiju_pruned_items_total 2\n"), "{metrics}");
+    assert!(
+        !metrics.contains("\nhuiju_last_prune_timestamp_seconds 0\n"),
+        "{metrics}"
+    );
     assert_eq!(d.terminate(), 0);
+}
+
+/// A database made before retention (no auto_vacuum) keeps its size after
+/// a prune; `huiju prune --vacuum` rewrites it once, and it shrinks.
+#[test]
+fn prune_vacuum_shrinks_an_older_database() {
+    let srv = FixtureServer::start();
+    let body = "本报讯　".repeat(400);
+    let items: Vec<(String, String, String)> = (0..200)
+        .map(|i| {
+            (
+                format!("v{i}"),
+                format!("稿件{i}{body}"),
+                "Mon, 01 Jun 2020 09:00:00 +0800".to_string(),
+            )
+        })
+        .collect();
+    let v: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    serve(&srv, "/big.rss", rss(&v));
+    let cfg = ConfigText::new()
+        .categories(&[("misc", "其他")])
+        .feed(&srv.url("/big.rss"), &["misc"]);
+    let env = Env::empty();
+    env.write_config(&format!("{cfg}\n[retention]\nkeep_min = 0\n"));
+    env.huiju(&["fetch"]).ok();
+    {
+        // As a database made before retention: auto_vacuum off.
+        let c = rusqlite::Connection::open(db(&env)).unwrap();
+        c.execute_batch("PRAGMA auto_vacuum = NONE; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+        let mode: i64 = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+        assert_eq!(mode, 0);
+    }
+    let full = std::fs::metadata(db(&env)).unwrap().len();
+    std::thread::sleep(Duration::from_millis(1100));
+    serve(&srv, "/big.rss", rss(&[("s1", "小", &days_ago(1))]));
+    env.huiju(&["fetch"]).ok();
+    assert!(
+        env.huiju(&["prune"])
+            .ok()
+            .stdout
+            .contains("total: 200 items went")
+    );
+    let pruned = std::fs::metadata(db(&env)).unwrap().len();
+    assert!(
+        pruned * 10 > full * 9,
+        "freed pages stay in the file: {full} → {pruned}"
+    );
+    let run = env.huiju(&["prune", "--vacuum"]).ok();
+    assert!(run.stdout.contains("vacuum: "), "{}", run.stdout);
+    let after = std::fs::metadata(db(&env)).unwrap().len();
+    assert!(
+        after * 2 < full,
+        "{full} bytes before, {after} after:\n{}",
+        run.stdout
+    );
+    let c = rusqlite::Connection::open(db(&env)).unwrap();
+    let mode: i64 = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
+    assert_eq!(mode, 2, "incremental from now on");
 }
