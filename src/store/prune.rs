@@ -375,8 +375,8 @@ impl Store {
     /// returned. Returns the file's size before and after, in bytes.
     ///
     /// A one-time `VACUUM`: it copies every live page (the file's size
-    /// again in temporary disk space, a minute or so per GB on a small
-    /// VPS) and holds the database's write lock throughout, so a running
+    /// again in temporary disk space; 0.3 s for 33 MB with a warm page
+    /// cache) and holds the database's write lock throughout, so a running
     /// daemon's polls wait (and fail after 10 s).
     pub fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
         let r = self.vacuum_inner();
