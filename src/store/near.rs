@@ -338,8 +338,10 @@ fn near_matches(
             found.push((cand, sim));
         }
     }
-    // A match from memory ([`RecentPrints`]) may have been pruned since:
-    // matches are few (most items have none), so each is checked.
+    // A match from memory ([`RecentPrints`]) may have been pruned since
+    // (by another process). Unchecked, its missing row failed the whole
+    // batch, which was then stored again with the memory dropped. Matches
+    // are few (most items have none), so each is checked.
     if !found.is_empty() {
         let mut exists = conn.prepare_cached("SELECT 1 FROM items WHERE id = ?1")?;
         let mut kept = Vec::with_capacity(found.len());

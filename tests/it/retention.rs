@@ -94,13 +94,13 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
     };
     serve(&srv, "/a.rss", as_refs(&first));
     let url = srv.url("/a.rss");
+    // keep_min 3: the feed's newest three are kept, one of them from 2020.
     let cfg = ConfigText::new()
+        .retention("max_age", "90d")
+        .retention("keep_min", 3)
         .categories(&[("jiangsu", "江苏")])
         .feed(&url, &["jiangsu"]);
     let env = Env::with(&cfg);
-    // keep_min 3: the feed's newest three are kept, one of them from 2020.
-    let cfg_text = format!("{cfg}\n[retention]\nmax_age = \"90d\"\nkeep_min = 3\n");
-    env.write_config(&cfg_text);
     assert!(env.huiju(&["fetch"]).ok().line_for(&url).contains("7 new"));
 
     // Everything is still listed: nothing goes, however old.
@@ -190,7 +190,7 @@ fn a_removed_feeds_items_go_after_the_grace_period_and_not_before() {
     let only_a = ConfigText::new()
         .categories(&[("misc", "其他")])
         .feed(&a, &["misc"]);
-    let grace = |d: &str| format!("{only_a}\n[retention]\nremoved_feeds_after = \"{d}\"\n");
+    let grace = |d: &str| only_a.clone().retention("removed_feeds_after", d);
 
     env.write_config(&grace("30d"));
     let run = env.huiju(&["prune"]).ok();
@@ -229,12 +229,11 @@ fn the_database_file_shrinks_after_a_prune() {
     }
     doc.push_str("</channel></rss>");
     serve(&srv, "/big.rss", doc.into_bytes());
-    serve(&srv, "/small.rss", rss(&[("s1", "小", &days_ago(1))]));
     let cfg = ConfigText::new()
+        .retention("keep_min", 0)
         .categories(&[("misc", "其他")])
         .feed(&srv.url("/big.rss"), &["misc"]);
-    let env = Env::empty();
-    env.write_config(&format!("{cfg}\n[retention]\nkeep_min = 0\n"));
+    let env = Env::with(&cfg);
     env.huiju(&["fetch"]).ok();
     env.huiju(&["prune"]).ok(); // empties the WAL: the file holds everything
     let full = std::fs::metadata(db(&env)).unwrap().len();
@@ -269,11 +268,11 @@ fn the_daemon_prunes_on_its_schedule() {
     let url = srv.url("/a.rss");
     let port = free_port();
     // Polled by `huiju fetch` below, not by the daemon (no poll in years).
-    let cfg = config(port, "0 0 0 1 1 * 2099").feed(&url, &["misc"]);
-    let env = Env::empty();
-    env.write_config(&format!(
-        "{cfg}\n[retention]\nkeep_min = 0\nschedule = \"*/2 * * * * *\"\n"
-    ));
+    let cfg = config(port, "0 0 0 1 1 * 2099")
+        .retention("keep_min", 0)
+        .retention("schedule", "*/2 * * * * *")
+        .feed(&url, &["misc"]);
+    let env = Env::with(&cfg);
     env.huiju(&["fetch"]).ok();
     std::thread::sleep(Duration::from_millis(1100));
     serve(&srv, "/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
@@ -317,10 +316,10 @@ fn prune_vacuum_shrinks_an_older_database() {
         .collect();
     serve(&srv, "/big.rss", rss(&v));
     let cfg = ConfigText::new()
+        .retention("keep_min", 0)
         .categories(&[("misc", "其他")])
         .feed(&srv.url("/big.rss"), &["misc"]);
-    let env = Env::empty();
-    env.write_config(&format!("{cfg}\n[retention]\nkeep_min = 0\n"));
+    let env = Env::with(&cfg);
     env.huiju(&["fetch"]).ok();
     {
         // As a database made before retention: auto_vacuum off.
