@@ -280,6 +280,16 @@ impl Store {
             e.0 += 1;
             e.1 += keys;
             gone += 1;
+            // Fault injection for the test of a prune killed midway: the
+            // process dies in the second batch, its transaction open;
+            // debug builds only.
+            #[cfg(debug_assertions)]
+            if gone == 100
+                && plan.report.batches == 1
+                && std::env::var_os("HUIJU_FAILPOINT_PRUNE_ABORT").is_some()
+            {
+                std::process::abort();
+            }
         }
         if !plan.dry_run {
             for c in clusters {

@@ -356,3 +356,57 @@ fn prune_vacuum_shrinks_an_older_database() {
     let mode: i64 = c.query_row("PRAGMA auto_vacuum", [], |r| r.get(0)).unwrap();
     assert_eq!(mode, 2, "incremental from now on");
 }
+
+/// A prune killed in the middle of a batch loses that batch's work only:
+/// the database is consistent, what the first batch removed stays removed,
+/// and the next prune finishes the job.
+#[test]
+fn a_prune_killed_midway_leaves_a_consistent_database() {
+    let srv = FixtureServer::start();
+    let items: Vec<(String, String)> = (0..700).map(|i| (format!("k{i}"), format!("稿件{i}"))).collect();
+    let v: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str(), "Mon, 01 Jun 2020 09:00:00 +0800"))
+        .collect();
+    serve(&srv, "/a.rss", rss(&v));
+    let cfg = ConfigText::new()
+        .dedup("enabled", false)
+        .retention("keep_min", 0)
+        .categories(&[("misc", "其他")])
+        .feed(&srv.url("/a.rss"), &["misc"]);
+    let env = Env::with(&cfg);
+    env.huiju(&["fetch"]).ok();
+    std::thread::sleep(Duration::from_millis(1100));
+    serve(&srv, "/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
+    env.huiju(&["fetch"]).ok();
+
+    let mut cmd = env.command(&["prune"]);
+    cmd.env("HUIJU_FAILPOINT_PRUNE_ABORT", "1");
+    let run = crate::support::run(cmd);
+    assert_ne!(run.code, 0, "the failpoint ends the process: {run:?}");
+
+    let c = rusqlite::Connection::open(db(&env)).unwrap();
+    let ok: String = c.query_row("PRAGMA integrity_check", [], |r| r.get(0)).unwrap();
+    assert_eq!(ok, "ok");
+    let broken = c
+        .prepare("PRAGMA foreign_key_check")
+        .unwrap()
+        .query_map([], |_| Ok(()))
+        .unwrap()
+        .count();
+    assert_eq!(broken, 0);
+    drop(c);
+    let counts: std::collections::HashMap<String, i64> = rows(&env).into_iter().collect();
+    assert_eq!(
+        counts["items"],
+        701 - 500,
+        "the first batch went; the second rolled back"
+    );
+    assert_eq!(counts["item_feeds"], 201);
+    assert_eq!(counts["tombstones"], 500 * 2);
+
+    let run = env.huiju(&["prune"]).ok();
+    assert!(run.stdout.contains("total: 200 items went"), "{}", run.stdout);
+    let shown = titles(&env);
+    assert!(shown.contains("新闻一") && !shown.contains("旧稿"), "{shown}");
+}
