@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Remove what [retention] lets go: old items, and the items of feeds removed from the config.
+    Prune {
+        /// Show what would go without changing anything.
+        #[arg(long, conflicts_with = "vacuum")]
+        dry_run: bool,
+        /// Then rewrite the database once so that later prunes shrink the file (databases made before retention; slow, see the README).
+        #[arg(long)]
+        vacuum: bool,
+    },
     /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
     ImportOpml {
         file: PathBuf,
@@ -205,6 +214,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportOpml { file, write } => import_opml(&cli.config, &file, write),
         Command::Explain { url } => explain(&cli.config, &url),
         Command::Recluster { dry_run } => recluster(&cli.config, dry_run),
+        Command::Prune { dry_run, vacuum } => prune(&cli.config, dry_run, vacuum),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -730,6 +740,60 @@ fn recluster(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<Exi
     }
     emit(&out)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// `huiju prune`: what `[retention]` lets go, per feed, then totals.
+fn prune(config_path: &std::path::Path, dry_run: bool, vacuum: bool) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(config_path)?;
+    // Synced first: a feed just removed from the config starts its grace
+    // period now, not at the daemon's next reload.
+    let mut store = open_store(&cfg)?;
+    let report = store
+        .prune(&cfg.retention, chrono::Utc::now(), dry_run)
+        .with_context(|| format!("cannot prune {}", cfg.database.display()))?;
+    let mut out = format_prune(&report);
+    if vacuum {
+        let (before, after) = store
+            .vacuum()
+            .with_context(|| format!("cannot vacuum {}", cfg.database.display()))?;
+        let mb = |b: u64| b as f64 / 1e6;
+        let _ = writeln!(
+            out,
+            "vacuum: {:.1} MB -> {:.1} MB; later prunes give freed space back (auto_vacuum = incremental)",
+            mb(before),
+            mb(after)
+        );
+    }
+    emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn format_prune(report: &crate::store::PruneReport) -> String {
+    let mut out = String::new();
+    let verb = if report.dry_run { "would go" } else { "went" };
+    for f in &report.feeds {
+        let _ = writeln!(
+            out,
+            "{}{}  {} items {verb}, {} tombstones",
+            f.url,
+            if f.active {
+                ""
+            } else {
+                " (removed from the config)"
+            },
+            f.items,
+            f.tombstones
+        );
+    }
+    let _ = writeln!(
+        out,
+        "total: {} items {verb}, leaving {} tombstones; {} expired tombstones {verb}",
+        report.items, report.tombstones, report.tombstones_expired
+    );
+    if report.dry_run {
+        let _ = writeln!(out, "dry run: nothing changed; run `huiju prune` to apply");
+    }
+    out
 }
 
 /// Completes on SIGTERM or SIGINT.

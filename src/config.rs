@@ -47,6 +47,35 @@ pub struct Config {
     pub feeds: Vec<Feed>,
     /// Near-duplicate detection; `None` when `[dedup] enabled = false`.
     pub dedup: Option<crate::neardup::Settings>,
+    pub retention: Retention,
+}
+
+/// `[retention]`: how long stored items are kept (see `store::prune`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Retention {
+    /// Items older than this by their sort time may go; `None`: kept forever.
+    pub max_age: Option<Duration>,
+    /// A feed never loses its newest this many items to `max_age`.
+    pub keep_min: usize,
+    /// Items that only feeds removed from the config carry go this long
+    /// after their removal; `None`: kept forever.
+    pub removed_feeds_after: Option<Duration>,
+    /// When the daemon prunes: cron with seconds, in `[fetch] timezone`.
+    pub schedule: String,
+}
+
+const DAY: u64 = 24 * 3600;
+
+impl Default for Retention {
+    /// The one home of the defaults: validation fills in from here.
+    fn default() -> Retention {
+        Retention {
+            max_age: Some(Duration::from_secs(180 * DAY)),
+            keep_min: 50,
+            removed_feeds_after: Some(Duration::from_secs(30 * DAY)),
+            schedule: "0 0 4 * * *".to_string(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -228,6 +257,81 @@ struct RawConfig {
     feeds: Vec<RawFeed>,
     #[serde(default)]
     dedup: RawDedup,
+    #[serde(default)]
+    retention: RawRetention,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    max_age: Option<Spanned<String>>,
+    keep_min: Option<Spanned<i64>>,
+    removed_feeds_after: Option<Spanned<String>>,
+    schedule: Option<Spanned<String>>,
+}
+
+impl RawRetention {
+    fn validate(self, ctx: &Ctx) -> Result<Retention, ConfigError> {
+        let defaults = Retention::default();
+        let age = |v: &Option<Spanned<String>>, name: &str, default: Option<Duration>| match v {
+            Some(s) => parse_age(s.get_ref()).map_err(|m| ctx.at(s, format!("retention.{name}: {m}"))),
+            None => Ok(default),
+        };
+        let keep_min = match &self.keep_min {
+            Some(n) => usize::try_from(*n.get_ref())
+                .map_err(|_| ctx.at(n, "retention.keep_min must be 0 or more"))?,
+            None => defaults.keep_min,
+        };
+        let schedule = match self.schedule {
+            Some(s) => {
+                validate_cron(s.get_ref()).map_err(|m| ctx.at(&s, format!("retention.schedule: {m}")))?;
+                s.into_inner()
+            }
+            None => defaults.schedule,
+        };
+        Ok(Retention {
+            max_age: age(&self.max_age, "max_age", defaults.max_age)?,
+            removed_feeds_after: age(
+                &self.removed_feeds_after,
+                "removed_feeds_after",
+                defaults.removed_feeds_after,
+            )?,
+            keep_min,
+            schedule,
+        })
+    }
+}
+
+/// A retention duration: a whole number and a unit, `s`, `m`, `h`, `d` or
+/// `w` (`"90d"`); `"0"` (with or without a unit) means forever, `None`.
+///
+/// Decision: a string with a unit, not integer seconds as `[fetch]` has:
+/// retention is counted in days, and `"90d"` is what the other readers'
+/// settings and the users write.
+fn parse_age(t: &str) -> Result<Option<Duration>, String> {
+    let t = t.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || {
+        format!("bad duration '{t}': use a number and a unit, e.g. \"90d\", \"12h\" (\"0\" keeps forever)")
+    };
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let mult = match unit.trim() {
+        "" if n == 0 => 1,
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => DAY,
+        "w" => 7 * DAY,
+        _ => return Err(bad()),
+    };
+    if n == 0 {
+        return Ok(None);
+    }
+    n.checked_mul(mult)
+        .filter(|s| *s <= 100 * 365 * DAY)
+        .map(|s| Some(Duration::from_secs(s)))
+        .ok_or_else(|| format!("bad duration '{t}': more than 100 years"))
 }
 
 #[derive(Deserialize, Default)]
@@ -602,7 +706,9 @@ impl RawConfig {
                 window: Duration::from_secs(hours * 3600),
             })
         };
+        let retention = self.retention.validate(ctx)?;
         Ok(Config {
+            retention,
             dedup,
             path: ctx.path.to_owned(),
             server: Server {
@@ -969,6 +1075,52 @@ remove = [".share-bar", "p.editor"]
         let html_only = format!("{MINIMAL}{}", &HTML[..HTML.find("[feed.html]").unwrap()]);
         let e = err(&html_only);
         assert!(e.contains("has no [feed.html] table"), "{e}");
+    }
+
+    #[test]
+    fn retention_defaults_and_mistakes() {
+        let c = Config::parse(MINIMAL, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert_eq!(c.retention, Retention::default());
+        assert_eq!(c.retention.max_age, Some(Duration::from_secs(180 * DAY)));
+        let c = Config::parse(
+            &format!("[retention]\nmax_age = \"0\"\nkeep_min = 5\nremoved_feeds_after = \"12h\"\n{MINIMAL}"),
+            Path::new("/etc/huiju/huiju.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.retention.max_age, None);
+        assert_eq!(c.retention.keep_min, 5);
+        assert_eq!(
+            c.retention.removed_feeds_after,
+            Some(Duration::from_secs(12 * 3600))
+        );
+        let e = err(&format!("[retention]\nmax_age = \"90 days\"\n{MINIMAL}"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:2:11: retention.max_age: bad duration '90 days'"),
+            "{e}"
+        );
+        let e = err(&format!("[retention]\nkeep_min = -1\n{MINIMAL}"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:2:12: retention.keep_min must be 0 or more"),
+            "{e}"
+        );
+        let e = err(&format!("[retention]\nschedule = \"0 4 * * *\"\n{MINIMAL}"));
+        assert!(
+            e.contains(":2:12: retention.schedule: bad cron expression"),
+            "{e}"
+        );
+        let e = err(&format!("[retention]\nmax_items = 3\n{MINIMAL}"));
+        assert!(e.contains("unknown field `max_items`"), "{e}");
+    }
+
+    #[test]
+    fn ages() {
+        assert_eq!(parse_age("90d").unwrap(), Some(Duration::from_secs(90 * DAY)));
+        assert_eq!(parse_age("2w").unwrap(), Some(Duration::from_secs(14 * DAY)));
+        assert_eq!(parse_age("0d").unwrap(), None);
+        assert_eq!(parse_age("0").unwrap(), None);
+        assert!(parse_age("90").is_err(), "a unit is needed but for 0");
+        assert!(parse_age("d").is_err());
+        assert!(parse_age("99999999999w").is_err());
     }
 
     #[test]

@@ -21,11 +21,11 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use tracing::{error, info, warn};
 use uuid::Uuid;
 
-use crate::config::{ALL, Config, ConfigError, Feed};
+use crate::config::{ALL, Config, ConfigError, Feed, Retention};
 use crate::metrics::Metrics;
 use crate::pipeline::{Refresher, Report, Starts, anyhow_like};
 use crate::serve::{self, AppState};
-use crate::store::{Store, StoreError};
+use crate::store::{PruneReport, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DaemonError {
@@ -187,11 +187,70 @@ impl Poller {
     }
 }
 
+/// Prunes what `[retention]` lets go, on its schedule (see `store::prune`).
+struct Pruner {
+    /// The writer's store: its lock is taken per batch, so refreshes are
+    /// stored between batches, and its near-duplicate index learns of the
+    /// prune.
+    store: Arc<Mutex<Store>>,
+    app: Arc<AppState>,
+    /// A prune still running makes the next tick skip.
+    running: AtomicBool,
+}
+
+impl Pruner {
+    async fn tick(self: Arc<Self>) {
+        if self.running.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cfg = self.app.config();
+        let started = std::time::Instant::now();
+        let this = self.clone();
+        let pruned = tokio::task::spawn_blocking(move || this.prune(&cfg.database, &cfg.retention)).await;
+        self.running.store(false, Ordering::SeqCst);
+        match pruned {
+            Ok(Ok(r)) => {
+                self.app.metrics.pruned_items.inc_by(r.items as u64);
+                self.app.metrics.last_prune.set(Utc::now().timestamp());
+                if r.items > 0 {
+                    self.app.invalidate_all();
+                }
+                info!(
+                    items = r.items,
+                    feeds = r.feeds.len(),
+                    tombstones = r.tombstones,
+                    tombstones_expired = r.tombstones_expired,
+                    batches = r.batches,
+                    ms = started.elapsed().as_millis() as u64,
+                    "pruned"
+                );
+            }
+            Ok(Err(e)) => error!("prune failed: {}", anyhow_like(&e)),
+            Err(e) => error!("prune failed: {e}"),
+        }
+    }
+
+    /// On a blocking thread.
+    fn prune(&self, db: &Path, retention: &Retention) -> Result<PruneReport, StoreError> {
+        // Decision: planned on a connection of its own, without the
+        // writer's lock: the plan reads every old item, which may take a
+        // second on a large database, and polls would wait for it.
+        let plan = Store::open(db)?.prune_plan(retention, Utc::now(), false)?;
+        let lock = || self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let mut plan = plan;
+        while lock().prune_step(&mut plan)? {}
+        lock().prune_finish(plan)
+    }
+}
+
 /// Cron jobs, one per distinct schedule expression.
 struct Jobs {
     scheduler: JobScheduler,
     /// (expression, zone it is read in) → job.
     by_schedule: HashMap<(String, chrono_tz::Tz), Uuid>,
+    pruner: Arc<Pruner>,
+    /// The prune job, by its schedule and zone.
+    prune: Option<((String, chrono_tz::Tz), Uuid)>,
 }
 
 impl Jobs {
@@ -230,6 +289,29 @@ impl Jobs {
                 .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
             self.by_schedule.insert(key, id);
         }
+        self.sync_prune(cfg).await
+    }
+
+    /// The prune job follows `[retention] schedule`.
+    async fn sync_prune(&mut self, cfg: &Config) -> Result<(), DaemonError> {
+        let key = (cfg.retention.schedule.clone(), cfg.fetch.timezone);
+        if self.prune.as_ref().is_some_and(|(k, _)| *k == key) {
+            return Ok(());
+        }
+        if let Some((old, id)) = self.prune.take()
+            && let Err(e) = self.scheduler.remove(&id).await
+        {
+            warn!(schedule = old.0, "cannot remove the prune job: {e}");
+        }
+        let pruner = self.pruner.clone();
+        let job = Job::new_async_tz(key.0.as_str(), key.1, move |_, _| Box::pin(pruner.clone().tick()))
+            .map_err(|e| DaemonError::Scheduler(format!("retention schedule '{}': {e}", key.0)))?;
+        let id = self
+            .scheduler
+            .add(job)
+            .await
+            .map_err(|e| DaemonError::Scheduler(e.to_string()))?;
+        self.prune = Some((key, id));
         Ok(())
     }
 }
@@ -325,6 +407,12 @@ pub(crate) async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>
     let mut jobs = Jobs {
         scheduler,
         by_schedule: HashMap::new(),
+        pruner: Arc::new(Pruner {
+            store: store.clone(),
+            app: app.clone(),
+            running: AtomicBool::new(false),
+        }),
+        prune: None,
     };
     jobs.sync(&cfg, &poller).await?;
     jobs.scheduler

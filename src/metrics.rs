@@ -37,6 +37,10 @@ pub(crate) struct Metrics {
     pub requests: Family<RequestLabel, Counter>,
     /// Output documents rendered (cache misses and filtered requests).
     pub renders: Counter,
+    /// Items removed by the daemon's prunes.
+    pub pruned_items: Counter,
+    /// When the daemon's last prune ended, unix seconds (0: none yet).
+    pub last_prune: Gauge,
 }
 
 impl Default for Metrics {
@@ -74,7 +78,21 @@ impl Default for Metrics {
             "Output feeds rendered from the database (cached ones are not counted)",
             renders.clone(),
         );
+        let pruned_items = Counter::default();
+        registry.register(
+            "pruned_items",
+            "Items removed by the daemon's prunes ([retention])",
+            pruned_items.clone(),
+        );
+        let last_prune = Gauge::default();
+        registry.register(
+            "last_prune_timestamp_seconds",
+            "When the daemon's last prune ended, unix seconds",
+            last_prune.clone(),
+        );
         Metrics {
+            pruned_items,
+            last_prune,
             renders,
             registry,
             fetches,

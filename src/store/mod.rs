@@ -21,10 +21,12 @@ use crate::neardup::band_index::{self, BandIndex};
 use crate::schedule::Plan;
 
 mod near;
+mod prune;
 mod queries;
 mod recluster;
 
 use near::*;
+pub use prune::*;
 pub use queries::*;
 
 /// What to tell a user whose clusters an earlier rule made.
@@ -45,6 +47,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0005_no_item_keys_index.sql")),
         M::up(include_str!("../../migrations/0006_items_sort_on_time.sql")),
         M::up(include_str!("../../migrations/0007_dedup_rule.sql")),
+        M::up(include_str!("../../migrations/0008_retention.sql")),
     ]
 }
 
@@ -192,8 +195,14 @@ fn apply_one(
         let mut origin_of = tx.prepare_cached("SELECT origin_feed, content_hash FROM items WHERE id = ?1")?;
         let mut add_key =
             tx.prepare_cached("INSERT OR IGNORE INTO item_keys (key, item_id) VALUES (?1, ?2)")?;
-        let mut add_feed =
-            tx.prepare_cached("INSERT OR IGNORE INTO item_feeds (item_id, feed_id) VALUES (?1, ?2)")?;
+        let mut add_feed = tx.prepare_cached(
+            "INSERT OR IGNORE INTO item_feeds (item_id, feed_id, last_seen) VALUES (?1, ?2, ?3)",
+        )?;
+        // Every listed item is marked seen by this fetch: what its source
+        // still lists is never pruned (see `prune`).
+        let mut seen =
+            tx.prepare_cached("UPDATE item_feeds SET last_seen = ?3 WHERE item_id = ?1 AND feed_id = ?2")?;
+        let mut buried = tx.prepare_cached("SELECT 1 FROM tombstones WHERE key = ?1")?;
         // Positional parameters and no RETURNING: the insert runs for every
         // new item in the one writing thread, and binding by name looked up
         // each of the 14 names in turn (5 % of that thread's time).
@@ -235,10 +244,12 @@ fn apply_one(
                     if let Some(lk) = &it.link_key {
                         add_key.execute(params![lk, id])?;
                     }
-                    if add_feed.execute(params![id, feed_id])? > 0 {
+                    if add_feed.execute(params![id, feed_id, now_s])? > 0 {
                         // Already stored, but new to this feed: it now
                         // shows in this feed's categories too.
                         counts.linked += 1;
+                    } else {
+                        seen.execute(params![id, feed_id, now_s])?;
                     }
                     let (origin, hash): (i64, i64) =
                         origin_of.query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -257,6 +268,14 @@ fn apply_one(
                         counts.unchanged += 1;
                     }
                 }
+                // Pruned before: its source listed it again (it had dropped
+                // it, or it was kept only by a feed since removed). Not new
+                // to readers, who saw it once: counted as unchanged.
+                //
+                // Decision: only the identity key is looked up, as a live
+                // item is. A tombstoned link key would also hold back new
+                // items of a feed that gives several items one link.
+                None if buried.exists([&it.key])? => counts.unchanged += 1,
                 None => {
                     let t = published.unwrap_or(now_s);
                     let near = near.zip(prints.get(i));
@@ -295,7 +314,7 @@ fn apply_one(
                     if let Some(lk) = &it.link_key {
                         add_key.execute(params![lk, id])?;
                     }
-                    add_feed.execute(params![id, feed_id])?;
+                    add_feed.execute(params![id, feed_id, now_s])?;
                     counts.new += 1;
                     if let Some((cluster, _)) = joined {
                         elect_representative(tx, cluster)?;
@@ -329,7 +348,7 @@ fn apply_one(
     tx.prepare_cached(
         "UPDATE feeds SET source_title = ?2, site_link = ?3, etag = ?4, last_modified = ?5,
                     last_attempt = ?6, last_success = ?6, last_status = 200, consecutive_errors = 0,
-                    last_error = NULL, retry_after = NULL, next_due = ?7
+                    last_error = NULL, retry_after = NULL, next_due = ?7, last_listed = ?6
              WHERE id = ?1",
     )?
     .execute(params![
@@ -377,6 +396,16 @@ impl Store {
         let mut conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(open_err)?;
+        // A new database gives pages freed by `prune` back to the file
+        // system (`PRAGMA incremental_vacuum` after each prune); this can
+        // only be chosen before the first table exists, and before WAL.
+        let tables: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_schema", [], |r| r.get(0))
+            .map_err(open_err)?;
+        if tables == 0 {
+            conn.execute_batch("PRAGMA auto_vacuum = INCREMENTAL")
+                .map_err(open_err)?;
+        }
         // No mmap: near-duplicate lookups are answered in memory now, and
         // mapped pages would count in the daemon's RSS as the file grows.
         // temp_store in memory: savepoints (a batch stored again after a
@@ -620,14 +649,21 @@ impl Store {
     /// The body of [`Store::sync_config`], whose errors name the database.
     fn sync_config_inner(&mut self, cfg: &Config) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE feeds SET active = 0", [])?;
+        // A feed leaving the config is stamped once; one coming back is not
+        // removed any more.
+        tx.execute(
+            "UPDATE feeds SET active = 0,
+                 removed_at = CASE WHEN active = 1 THEN ?1 ELSE removed_at END",
+            [Utc::now().timestamp()],
+        )?;
         tx.execute("DELETE FROM feed_categories", [])?;
         {
             // Prepared once, not per feed: 15,000 feeds made 30,000
             // prepares (5 % of an all-304 cycle's CPU), at every reload too.
             let mut upsert = tx.prepare(
                 "INSERT INTO feeds (url, title, active, priority) VALUES (?1, ?2, 1, ?3)
-                 ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1, priority = excluded.priority
+                 ON CONFLICT(url) DO UPDATE SET title = excluded.title, active = 1, priority = excluded.priority,
+                     removed_at = NULL
                  RETURNING id",
             )?;
             let mut categorize =

@@ -309,8 +309,20 @@ fn near_matches(
                     None => {}
                 }
                 loads += 1;
-                let (title, content, summary): (String, Option<String>, Option<String>) =
-                    text.query_row([cand], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                // Pruned since the index was built (by `huiju prune`, which
+                // cannot reach this process's index): no longer a candidate.
+                let Some((title, content, summary)) = text
+                    .query_row([cand], |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                        ))
+                    })
+                    .optional()?
+                else {
+                    continue;
+                };
                 loaded = neardup::item_fingerprint_with(
                     &mut index.scratch,
                     &title,
@@ -325,6 +337,20 @@ fn near_matches(
         if sim.is_duplicate(&settings.params) {
             found.push((cand, sim));
         }
+    }
+    // A match from memory ([`RecentPrints`]) may have been pruned since
+    // (by another process). Unchecked, its missing row failed the whole
+    // batch, which was then stored again with the memory dropped. Matches
+    // are few (most items have none), so each is checked.
+    if !found.is_empty() {
+        let mut exists = conn.prepare_cached("SELECT 1 FROM items WHERE id = ?1")?;
+        let mut kept = Vec::with_capacity(found.len());
+        for m in found {
+            if exists.exists([m.0])? {
+                kept.push(m);
+            }
+        }
+        found = kept;
     }
     // Best first; ties to the earlier ranked (stable sort).
     found.sort_by(|a, b| b.1.score().total_cmp(&a.1.score()));

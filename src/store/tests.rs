@@ -7,13 +7,13 @@ const RSS: &str = r#"<rss version="2.0"><channel><title>t</title>
     <description>太湖水质监测站报告本周蓝藻密度下降。</description></item>
     </channel></rss>"#;
 
-fn items(host: &str) -> Vec<Item> {
+pub(super) fn items(host: &str) -> Vec<Item> {
     let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
     let feed = crate::ingest::parse::parse(&RSS.replace("a.example.cn", host), chrono_tz::Asia::Shanghai);
     crate::ingest::normalize::normalize(&feed, &url, &url)
 }
 
-fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
+pub(super) fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
     let now = Utc::now();
     Refreshed {
         feed_id,
@@ -32,7 +32,7 @@ fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
     }
 }
 
-fn store_with_feeds(dir: &Path) -> (Store, i64, i64) {
+pub(super) fn store_with_feeds(dir: &Path) -> (Store, i64, i64) {
     let cfg = Config::parse(
         "[storage]\ndatabase = \"h.db\"\n[[category]]\nid = \"c\"\ntitle = \"c\"\n\
          [[feed]]\nurl = \"http://a.example.cn/feed.xml\"\ncategories = [\"c\"]\n\

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::support::{ConfigText, Env, FixtureServer, Route, count, feedparser_entries};
 
 /// A running daemon; killed if a test ends without stopping it.
-struct Daemon {
+pub(crate) struct Daemon {
     child: Child,
     port: u16,
     log: std::path::PathBuf,
@@ -21,7 +21,7 @@ impl Drop for Daemon {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -31,7 +31,7 @@ fn free_port() -> u16 {
 
 /// Polls `cond` every 100 ms for up to `secs` seconds.
 #[track_caller]
-fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while Instant::now() < deadline {
         if cond() {
@@ -43,10 +43,10 @@ fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) {
 }
 
 /// A raw HTTP/1.1 response.
-struct Resp {
+pub(crate) struct Resp {
     status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
     bytes: Vec<u8>,
 }
 
@@ -90,7 +90,7 @@ fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
 const CATEGORIES: &[(&str, &str)] = &[("jiangsu", "江苏资讯"), ("misc", "其他")];
 
 /// A daemon serving on `port` that polls on `schedule`, with no feeds yet.
-fn config(port: u16, schedule: &str) -> ConfigText {
+pub(crate) fn config(port: u16, schedule: &str) -> ConfigText {
     ConfigText::new()
         .server("listen", format!("127.0.0.1:{port}"))
         .server("base_url", format!("http://127.0.0.1:{port}"))
@@ -98,7 +98,7 @@ fn config(port: u16, schedule: &str) -> ConfigText {
         .categories(CATEGORIES)
 }
 
-fn start(env: &Env, port: u16) -> Daemon {
+pub(crate) fn start(env: &Env, port: u16) -> Daemon {
     start_with(env, port, &[])
 }
 
@@ -125,7 +125,7 @@ fn start_with(env: &Env, port: u16, vars: &[(&str, &std::ffi::OsStr)]) -> Daemon
 }
 
 impl Daemon {
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
@@ -138,12 +138,12 @@ impl Daemon {
         assert!(ok, "kill {sig}");
     }
 
-    fn feed(&self, path: &str) -> Resp {
+    pub(crate) fn feed(&self, path: &str) -> Resp {
         get(self.port, path, &[]).unwrap_or_else(|| panic!("GET {path} failed"))
     }
 
     /// SIGTERM, then the exit code (within 10 s).
-    fn terminate(mut self) -> i32 {
+    pub(crate) fn terminate(mut self) -> i32 {
         self.signal("-TERM");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {

@@ -11,5 +11,6 @@ mod html;
 mod inspect;
 mod neardup;
 mod pipeline;
+mod retention;
 mod support;
 mod wild;

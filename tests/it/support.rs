@@ -296,6 +296,7 @@ pub struct ConfigText {
     server: Table,
     fetch: Table,
     dedup: Table,
+    retention: Table,
     categories: Vec<Table>,
     feeds: Vec<FeedText>,
 }
@@ -317,6 +318,7 @@ impl ConfigText {
             server: Table::new(),
             fetch: Table::new(),
             dedup: Table::new(),
+            retention: Table::new(),
             categories: Vec::new(),
             feeds: Vec::new(),
         }
@@ -340,6 +342,11 @@ impl ConfigText {
 
     pub fn dedup(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
         set(&mut self.dedup, key, value);
+        self
+    }
+
+    pub fn retention(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.retention, key, value);
         self
     }
 
@@ -419,6 +426,7 @@ impl std::fmt::Display for ConfigText {
             ("[server]", &self.server),
             ("[fetch]", &self.fetch),
             ("[dedup]", &self.dedup),
+            ("[retention]", &self.retention),
         ] {
             if !keys.is_empty() {
                 tables.push((header, keys));

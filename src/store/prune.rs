@@ -1,0 +1,587 @@
+//! Retention: the items readers no longer need leave the database, with
+//! their keys, feed links, prints and cluster membership, and leave their
+//! keys behind as tombstones so that they never come back as new.
+//!
+//! A prune is planned once (which items may go), then carried out in
+//! batches of [`BATCH`] items, one transaction each, so that the writer is
+//! never held for long: the daemon takes the store's lock per batch, and
+//! refreshes are stored between them. Each batch checks its items again,
+//! since a refresh between two batches may have listed one of them again.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::*;
+use crate::config::Retention;
+
+/// Items deleted per transaction.
+///
+/// Decision: a count, not a time budget: a batch's cost is its items' rows
+/// and index entries (about 10 per item), and 500 items is a few tens of
+/// milliseconds on a small VPS's disk, well within a poll's patience.
+const BATCH: usize = 500;
+
+/// Expired tombstones deleted per statement, for the same reason.
+const TOMBSTONE_BATCH: i64 = 5000;
+
+/// What a prune removed, or would remove (`dry_run`).
+#[derive(Debug, Clone, Default)]
+pub struct PruneReport {
+    pub dry_run: bool,
+    /// Per feed the items came from (their origin), in URL order.
+    pub feeds: Vec<FeedPruned>,
+    /// Items removed.
+    pub items: usize,
+    /// Keys of removed items left behind as tombstones.
+    pub tombstones: usize,
+    /// Tombstones older than 2 × `max_age`, removed.
+    pub tombstones_expired: usize,
+    /// Transactions the items were removed in.
+    pub batches: usize,
+}
+
+/// One feed's share of a [`PruneReport`].
+#[derive(Debug, Clone, Default)]
+pub struct FeedPruned {
+    pub url: String,
+    pub title: Option<String>,
+    /// False for a feed no longer in the config.
+    pub active: bool,
+    pub items: usize,
+    pub tombstones: usize,
+}
+
+/// A prune in progress: what may go, and what went so far.
+pub struct PrunePlan {
+    retention: Retention,
+    now: i64,
+    dry_run: bool,
+    /// Items that may go, checked again batch by batch; ascending ids.
+    candidates: Vec<i64>,
+    done: usize,
+    /// Items among the newest `keep_min` of a feed in the config.
+    ///
+    /// Decision: computed once, not per batch. Items stored since only push
+    /// older ones further from a feed's newest, and a feed that starts
+    /// carrying an old item lists it, which each batch checks again.
+    keep: HashSet<i64>,
+    /// Per origin feed id: (items, tombstones).
+    by_feed: BTreeMap<i64, (usize, usize)>,
+    report: PruneReport,
+}
+
+/// Unix seconds `d` before `now`; `None` (forever) is before every time.
+fn cutoff(now: i64, d: Option<std::time::Duration>) -> i64 {
+    match d {
+        Some(d) => now.saturating_sub(i64::try_from(d.as_secs()).unwrap_or(i64::MAX)),
+        None => i64::MIN,
+    }
+}
+
+/// What one item's feeds say about it.
+struct Standing {
+    origin: i64,
+    sort_time: i64,
+    cluster: Option<i64>,
+    /// A feed in the config carries it.
+    carried: bool,
+    /// A feed in the config listed it in its latest successful fetch (or
+    /// has had none since the schema recorded listings).
+    listed: bool,
+    /// A feed removed from the config less than `removed_feeds_after` ago
+    /// carries it.
+    in_grace: bool,
+}
+
+/// Whether an item may go, by the rules of `[retention]`.
+fn may_go(s: &Standing, id: i64, plan: &PrunePlan) -> bool {
+    let r = &plan.retention;
+    if s.listed {
+        return false;
+    }
+    if s.carried {
+        r.max_age.is_some() && s.sort_time < cutoff(plan.now, r.max_age) && !plan.keep.contains(&id)
+    } else {
+        // Only removed feeds carry it: their grace period alone decides,
+        // so that a feed put back in time finds all its items.
+        r.removed_feeds_after.is_some() && !s.in_grace
+    }
+}
+
+fn standing(conn: &Connection, id: i64, grace_cutoff: i64) -> Result<Option<Standing>, StoreError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT i.origin_feed, i.sort_time, i.cluster_id,
+                EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
+                        WHERE f.item_id = i.id AND d.active = 1),
+                EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
+                        WHERE f.item_id = i.id AND d.active = 1
+                          AND (d.last_listed IS NULL OR f.last_seen >= d.last_listed)),
+                EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
+                        WHERE f.item_id = i.id AND d.active = 0
+                          AND (d.removed_at IS NULL OR d.removed_at > ?2))
+             FROM items i WHERE i.id = ?1",
+        )?
+        .query_row(params![id, grace_cutoff], |r| {
+            Ok(Standing {
+                origin: r.get(0)?,
+                sort_time: r.get(1)?,
+                cluster: r.get(2)?,
+                carried: r.get(3)?,
+                listed: r.get(4)?,
+                in_grace: r.get(5)?,
+            })
+        })
+        .optional()?)
+}
+
+impl Store {
+    /// Removes (or with `dry_run` only counts) what `[retention]` lets go,
+    /// as of `now`: [`Store::prune_plan`], then [`Store::prune_step`] until
+    /// done, then [`Store::prune_finish`].
+    pub fn prune(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<PruneReport, StoreError> {
+        let mut plan = self.prune_plan(retention, now, dry_run)?;
+        while self.prune_step(&mut plan)? {}
+        self.prune_finish(plan)
+    }
+
+    /// Which items may go: read only, in one read transaction.
+    pub fn prune_plan(
+        &mut self,
+        retention: &Retention,
+        now: DateTime<Utc>,
+        dry_run: bool,
+    ) -> Result<PrunePlan, StoreError> {
+        let now = now.timestamp();
+        let tx = self.conn.transaction()?;
+        let mut keep = HashSet::new();
+        let mut candidates = BTreeSet::new();
+        if let Some(max_age) = retention.max_age {
+            if retention.keep_min > 0 {
+                let mut stmt = tx.prepare(
+                    "SELECT item_id FROM (
+                         SELECT f.item_id, ROW_NUMBER() OVER (
+                             PARTITION BY f.feed_id ORDER BY i.sort_time DESC, i.id DESC) AS n
+                         FROM item_feeds f JOIN feeds d ON d.id = f.feed_id JOIN items i ON i.id = f.item_id
+                         WHERE d.active = 1)
+                     WHERE n <= ?1",
+                )?;
+                let keep_min = i64::try_from(retention.keep_min).unwrap_or(i64::MAX);
+                for id in stmt.query_map([keep_min], |r| r.get::<_, i64>(0))? {
+                    keep.insert(id?);
+                }
+            }
+            let mut stmt = tx.prepare("SELECT id FROM items WHERE sort_time < ?1")?;
+            for id in stmt.query_map([cutoff(now, Some(max_age))], |r| r.get::<_, i64>(0))? {
+                let id = id?;
+                if !keep.contains(&id) {
+                    candidates.insert(id);
+                }
+            }
+        }
+        if retention.removed_feeds_after.is_some() {
+            let mut stmt = tx.prepare(
+                "SELECT f.item_id FROM feeds d JOIN item_feeds f ON f.feed_id = d.id
+                 WHERE d.active = 0 AND d.removed_at <= ?1",
+            )?;
+            for id in stmt.query_map([cutoff(now, retention.removed_feeds_after)], |r| {
+                r.get::<_, i64>(0)
+            })? {
+                candidates.insert(id?);
+            }
+        }
+        drop(tx);
+        Ok(PrunePlan {
+            retention: retention.clone(),
+            now,
+            dry_run,
+            candidates: candidates.into_iter().collect(),
+            done: 0,
+            keep,
+            by_feed: BTreeMap::new(),
+            report: PruneReport {
+                dry_run,
+                ..PruneReport::default()
+            },
+        })
+    }
+
+    /// Removes (or counts) the next batch of the plan, in one transaction;
+    /// false once nothing is left.
+    pub fn prune_step(&mut self, plan: &mut PrunePlan) -> Result<bool, StoreError> {
+        let r = self.prune_step_inner(plan);
+        if r.is_err() {
+            // Its transaction rolled back: so did the batch's counts.
+            self.forget_unsaved();
+        }
+        self.writing(r)
+    }
+
+    fn prune_step_inner(&mut self, plan: &mut PrunePlan) -> Result<bool, StoreError> {
+        if plan.done >= plan.candidates.len() {
+            return Ok(false);
+        }
+        let end = (plan.done + BATCH).min(plan.candidates.len());
+        let grace_cutoff = cutoff(plan.now, plan.retention.removed_feeds_after);
+        // Immediate: the write lock is taken (waiting for the writer) before
+        // the batch reads what it checks, so nothing changes in between. A
+        // dry run only reads, and rolls back.
+        let tx = self.conn.transaction_with_behavior(if plan.dry_run {
+            rusqlite::TransactionBehavior::Deferred
+        } else {
+            rusqlite::TransactionBehavior::Immediate
+        })?;
+        // The representative of a cluster may go before the cluster is
+        // given another: the foreign key is checked at the commit.
+        tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
+        let mut batch = BTreeMap::<i64, (usize, usize)>::new();
+        let mut clusters = BTreeSet::new();
+        let mut gone = 0;
+        for &id in &plan.candidates[plan.done..end] {
+            let Some(s) = standing(&tx, id, grace_cutoff)? else {
+                continue;
+            };
+            if !may_go(&s, id, plan) {
+                continue;
+            }
+            // Decision: an item only removed feeds carried leaves no
+            // tombstones. Readers stopped seeing it when its feed left; a
+            // feed put back later shows what it lists then, and an output
+            // guid is the same as before, so readers that kept it know it.
+            let keys = if !s.carried {
+                if !plan.dry_run {
+                    tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
+                        .execute([id])?;
+                }
+                0
+            } else if plan.dry_run {
+                tx.prepare_cached("SELECT COUNT(*) FROM item_keys WHERE item_id = ?1")?
+                    .query_row([id], |r| r.get::<_, i64>(0))? as usize
+            } else {
+                let keys = tx
+                    .prepare_cached(
+                        "INSERT OR REPLACE INTO tombstones (key, pruned)
+                         SELECT key, ?2 FROM item_keys WHERE item_id = ?1",
+                    )?
+                    .execute(params![id, plan.now])?;
+                // Keys, feed links and the print go by the foreign keys' cascade.
+                tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
+                    .execute([id])?;
+                keys
+            };
+            if let Some(c) = s.cluster {
+                clusters.insert(c);
+            }
+            let e = batch.entry(s.origin).or_default();
+            e.0 += 1;
+            e.1 += keys;
+            gone += 1;
+            // Fault injection for the test of a prune killed midway: the
+            // process dies in the second batch, its transaction open;
+            // debug builds only.
+            #[cfg(debug_assertions)]
+            if gone == 100
+                && plan.report.batches == 1
+                && std::env::var_os("HUIJU_FAILPOINT_PRUNE_ABORT").is_some()
+            {
+                std::process::abort();
+            }
+        }
+        if !plan.dry_run {
+            for c in clusters {
+                // A cluster keeps its output id while any copy remains.
+                let left: bool = tx
+                    .prepare_cached("SELECT EXISTS (SELECT 1 FROM items WHERE cluster_id = ?1)")?
+                    .query_row([c], |r| r.get(0))?;
+                if left {
+                    elect_representative(&tx, c)?;
+                } else {
+                    tx.prepare_cached("DELETE FROM clusters WHERE id = ?1")?
+                        .execute([c])?;
+                }
+            }
+            tx.commit()?;
+        }
+        plan.done = end;
+        if gone > 0 {
+            plan.report.batches += 1;
+        }
+        for (feed, (items, keys)) in batch {
+            let e = plan.by_feed.entry(feed).or_default();
+            e.0 += items;
+            e.1 += keys;
+            plan.report.items += items;
+            plan.report.tombstones += keys;
+        }
+        Ok(plan.done < plan.candidates.len())
+    }
+
+    /// Expires old tombstones, names the feeds of the report, and gives the
+    /// freed space back to the system.
+    pub fn prune_finish(&mut self, plan: PrunePlan) -> Result<PruneReport, StoreError> {
+        let r = self.prune_finish_inner(plan);
+        self.writing(r)
+    }
+
+    fn prune_finish_inner(&mut self, mut plan: PrunePlan) -> Result<PruneReport, StoreError> {
+        // Tombstones outlive their items by as long again as items live;
+        // with items kept forever, so are they.
+        if let Some(max_age) = plan.retention.max_age {
+            let horizon = cutoff(plan.now, Some(max_age.saturating_mul(2)));
+            if plan.dry_run {
+                plan.report.tombstones_expired = self.conn.query_row(
+                    "SELECT COUNT(*) FROM tombstones WHERE pruned < ?1",
+                    [horizon],
+                    |r| r.get::<_, i64>(0),
+                )? as usize;
+            } else {
+                loop {
+                    let n = self.conn.execute(
+                        "DELETE FROM tombstones WHERE key IN
+                             (SELECT key FROM tombstones WHERE pruned < ?1 LIMIT ?2)",
+                        params![horizon, TOMBSTONE_BATCH],
+                    )?;
+                    plan.report.tombstones_expired += n;
+                    if n == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+        {
+            let mut feed = self
+                .conn
+                .prepare_cached("SELECT url, title, active FROM feeds WHERE id = ?1")?;
+            for (&id, &(items, tombstones)) in &plan.by_feed {
+                let (url, title, active) = feed.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+                plan.report.feeds.push(FeedPruned {
+                    url,
+                    title,
+                    active,
+                    items,
+                    tombstones,
+                });
+            }
+        }
+        plan.report.feeds.sort_by(|a, b| a.url.cmp(&b.url));
+        let changed = plan.report.items > 0 || plan.report.tombstones_expired > 0;
+        if !plan.dry_run && changed {
+            // The in-memory near-duplicate index may hold pruned items:
+            // built again at the next lookup (daily, a few milliseconds
+            // per thousand recent items), rather than taught to forget.
+            self.forget_unsaved();
+            self.give_back_space()?;
+        }
+        Ok(plan.report)
+    }
+
+    /// Rewrites the database with `auto_vacuum = INCREMENTAL`, so that a
+    /// database made before it gives pages freed by later prunes back to
+    /// the file system; a database that has it only has its free pages
+    /// returned. Returns the file's size before and after, in bytes.
+    ///
+    /// A one-time `VACUUM`: it copies every live page (the file's size
+    /// again in temporary disk space; 0.3 s for 33 MB with a warm page
+    /// cache) and holds the database's write lock throughout, so a running
+    /// daemon's polls wait (and fail after 10 s).
+    pub fn vacuum(&mut self) -> Result<(u64, u64), StoreError> {
+        let r = self.vacuum_inner();
+        self.writing(r)
+    }
+
+    fn vacuum_inner(&mut self) -> Result<(u64, u64), StoreError> {
+        let size = |c: &Connection| -> Result<u64, StoreError> {
+            let pages: i64 = c.query_row("PRAGMA page_count", [], |r| r.get(0))?;
+            let page: i64 = c.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+            Ok((pages * page) as u64)
+        };
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        let before = size(&self.conn)?;
+        let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        if auto_vacuum == 2 {
+            self.give_back_space()?;
+        } else {
+            self.conn
+                .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
+            self.conn
+                .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok((before, size(&self.conn)?))
+    }
+
+    /// Returns freed pages to the file system when the database allows it
+    /// (`auto_vacuum = INCREMENTAL`), and empties the write-ahead log.
+    fn give_back_space(&mut self) -> Result<(), StoreError> {
+        let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
+        if auto_vacuum == 2 {
+            // One row per page freed: stepped to the end, or it frees one.
+            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut rows = stmt.query([])?;
+            while rows.next()?.is_some() {}
+        }
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::{items, job, store_with_feeds};
+    use super::*;
+
+    fn count(s: &Store, sql: &str) -> i64 {
+        s.conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    /// A fetch of `feed` that lists nothing, a second after the others
+    /// (listings are told apart by the second).
+    fn lists_nothing(s: &mut Store, feed: i64) {
+        let mut j = job(feed, Vec::new());
+        j.now += chrono::Duration::seconds(1);
+        s.apply_refreshes(&[j]).unwrap();
+    }
+
+    fn retention(keep_min: usize) -> Retention {
+        Retention {
+            max_age: Some(std::time::Duration::from_secs(24 * 3600)),
+            keep_min,
+            ..Retention::default()
+        }
+    }
+
+    /// Two feeds carry copies of two stories; the first stops listing its
+    /// copies. A prune a year on takes them (and nothing the second still
+    /// lists), the clusters keep their output ids with the second's copies
+    /// as representatives, and the first listing them again stores nothing.
+    #[test]
+    fn pruned_copies_leave_their_clusters_and_do_not_come_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, b) = store_with_feeds(dir.path());
+        s.apply_refreshes(&[job(a, items("a.example.cn"))]).unwrap();
+        s.apply_refreshes(&[job(b, items("b.example.cn"))]).unwrap();
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM clusters"), 2);
+        let guids = count(
+            &s,
+            "SELECT COUNT(*) FROM clusters c JOIN items i ON i.id = c.rep_item WHERE i.origin_feed = 1",
+        );
+        let entry_ids: Vec<String> = s
+            .conn
+            .prepare("SELECT entry_guid FROM clusters ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(guids, 2, "feed a's copies came first and represent the stories");
+        // Feed a now lists nothing of these.
+        lists_nothing(&mut s, a);
+        let later = Utc::now() + chrono::Duration::days(365);
+
+        let dry = s.prune(&retention(0), later, true).unwrap();
+        assert_eq!((dry.items, dry.tombstones), (2, 2), "{dry:?}");
+        assert_eq!(s.item_count().unwrap(), 4, "a dry run changes nothing");
+
+        // Pruned by another process (`huiju prune` beside the daemon): this
+        // store's in-memory index and recent prints still hold the items.
+        let mut other = Store::open(&dir.path().join("h.db")).unwrap();
+        let r = other.prune(&retention(0), later, false).unwrap();
+        assert_eq!((r.items, r.tombstones, r.batches), (2, 2, 1), "{r:?}");
+        assert_eq!(r.feeds.len(), 1);
+        assert_eq!(r.feeds[0].url, "http://a.example.cn/feed.xml");
+        assert_eq!(s.item_count().unwrap(), 2);
+        for (table, left) in [
+            ("item_keys", 2),
+            ("item_feeds", 2),
+            ("prints", 2),
+            ("tombstones", 2),
+        ] {
+            assert_eq!(
+                count(&s, &format!("SELECT COUNT(*) FROM {table}")),
+                left,
+                "{table}"
+            );
+        }
+        let after: Vec<(String, i64)> = s
+            .conn
+            .prepare("SELECT c.entry_guid, i.origin_feed FROM clusters c JOIN items i ON i.id = c.rep_item ORDER BY c.id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(after.iter().map(|x| x.0.clone()).collect::<Vec<_>>(), entry_ids);
+        assert!(after.iter().all(|x| x.1 == b), "{after:?}");
+        let mut check = s.conn.prepare("PRAGMA foreign_key_check").unwrap();
+        assert!(
+            check.query([]).unwrap().next().unwrap().is_none(),
+            "foreign keys hold"
+        );
+        drop(check);
+
+        // A third copy is matched with what remains, not with what went.
+        s.conn
+            .execute(
+                "INSERT INTO feeds (url) VALUES ('http://c.example.cn/feed.xml')",
+                [],
+            )
+            .unwrap();
+        let c = s.conn.last_insert_rowid();
+        let counts = s
+            .apply_refreshes(&[job(c, items("c.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!((counts.new, counts.clustered), (2, 2));
+        assert_eq!(s.item_count().unwrap(), 4);
+        // Listed again: not new.
+        let c = s
+            .apply_refreshes(&[job(a, items("a.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.new, c.unchanged), (0, 2));
+        assert_eq!(s.item_count().unwrap(), 4);
+        // Copies again, through the in-memory index that held the pruned items.
+        let c = s
+            .apply_refreshes(&[job(b, items("b.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.new, c.unchanged), (0, 2));
+    }
+
+    /// keep_min, and what a source still lists, outweigh max_age.
+    #[test]
+    fn keep_min_and_listing_protect() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, _) = store_with_feeds(dir.path());
+        s.apply_refreshes(&[job(a, items("a.example.cn"))]).unwrap();
+        let later = Utc::now() + chrono::Duration::days(365);
+        assert_eq!(
+            s.prune(&retention(0), later, false).unwrap().items,
+            0,
+            "still listed"
+        );
+        lists_nothing(&mut s, a);
+        assert_eq!(
+            s.prune(&retention(2), later, false).unwrap().items,
+            0,
+            "the newest 2"
+        );
+        assert_eq!(s.prune(&retention(1), later, false).unwrap().items, 1);
+        assert_eq!(s.prune(&retention(0), later, false).unwrap().items, 1);
+        // Expired tombstones go too.
+        let much_later = later + chrono::Duration::days(3);
+        let r = s.prune(&retention(0), much_later, false).unwrap();
+        assert_eq!(r.tombstones_expired, 2, "{r:?}");
+    }
+}
