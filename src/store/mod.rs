@@ -171,12 +171,25 @@ pub struct SourceMeta {
     pub last_modified: Option<String>,
 }
 
+/// Whether any item was ever pruned (and may come back): asked once per
+/// batch, inside its transaction, so that a prune by another process
+/// counts from the next batch on.
+///
+/// Decision: the tombstone lookup of every new item is skipped while there
+/// are none. That lookup made storing the 1,000-feed cycle's 50,000 new
+/// items several per cent slower on a database never pruned.
+fn any_tombstones(tx: &Connection) -> Result<bool, StoreError> {
+    Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM tombstones)", [], |r| r.get(0))?)
+}
+
 /// Stores one refresh (the body of [`Store::apply_refreshes`] per job).
+/// `buried`: whether tombstones exist ([`any_tombstones`]).
 fn apply_one(
     tx: &Connection,
     index: &mut NearIndex,
     recent: &mut RecentPrints,
     job: &Refreshed,
+    buried: bool,
 ) -> Result<Counts, StoreError> {
     let Refreshed {
         feed_id,
@@ -202,7 +215,7 @@ fn apply_one(
         // still lists is never pruned (see `prune`).
         let mut seen =
             tx.prepare_cached("UPDATE item_feeds SET last_seen = ?3 WHERE item_id = ?1 AND feed_id = ?2")?;
-        let mut buried = tx.prepare_cached("SELECT 1 FROM tombstones WHERE key = ?1")?;
+        let mut tombstone = tx.prepare_cached("SELECT 1 FROM tombstones WHERE key = ?1")?;
         // Positional parameters and no RETURNING: the insert runs for every
         // new item in the one writing thread, and binding by name looked up
         // each of the 14 names in turn (5 % of that thread's time).
@@ -275,7 +288,7 @@ fn apply_one(
                 // Decision: only the identity key is looked up, as a live
                 // item is. A tombstoned link key would also hold back new
                 // items of a feed that gives several items one link.
-                None if buried.exists([&it.key])? => counts.unchanged += 1,
+                None if buried && tombstone.exists([&it.key])? => counts.unchanged += 1,
                 None => {
                     let t = published.unwrap_or(now_s);
                     let near = near.zip(prints.get(i));
@@ -585,9 +598,10 @@ impl Store {
             conn, index, recent, ..
         } = self;
         let tx = conn.transaction()?;
+        let buried = any_tombstones(&tx)?;
         let counts = jobs
             .iter()
-            .map(|job| apply_one(&tx, index, recent, job))
+            .map(|job| apply_one(&tx, index, recent, job, buried))
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(counts)
@@ -602,10 +616,11 @@ impl Store {
             conn, index, recent, ..
         } = self;
         let mut tx = conn.transaction()?;
+        let buried = any_tombstones(&tx)?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             let sp = tx.savepoint()?;
-            match apply_one(&sp, index, recent, job) {
+            match apply_one(&sp, index, recent, job, buried) {
                 Ok(counts) => {
                     sp.commit()?;
                     results.push(Ok(counts));
