@@ -70,6 +70,13 @@ pub enum Command {
         #[arg(long)]
         vacuum: bool,
     },
+    /// Copy the database to FILE while the daemon may be writing to it (a consistent snapshot, renamed into place when complete).
+    Backup {
+        file: PathBuf,
+        /// Replace FILE if it exists.
+        #[arg(long)]
+        force: bool,
+    },
     /// Turn a feed reader's OPML export into [[feed]] entries (printed, or appended with --write).
     ImportOpml {
         file: PathBuf,
@@ -215,6 +222,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain { url } => explain(&cli.config, &url),
         Command::Recluster { dry_run } => recluster(&cli.config, dry_run),
         Command::Prune { dry_run, vacuum } => prune(&cli.config, dry_run, vacuum),
+        Command::Backup { file, force } => backup(&cli.config, &file, force),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -739,6 +747,22 @@ fn recluster(config_path: &std::path::Path, dry_run: bool) -> anyhow::Result<Exi
         let _ = writeln!(out, "dry run: nothing changed; run `huiju recluster` to apply");
     }
     emit(&out)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `huiju backup FILE`: a snapshot of the database, then its size and items.
+fn backup(config_path: &std::path::Path, file: &std::path::Path, force: bool) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(config_path)?;
+    let started = std::time::Instant::now();
+    let report = crate::store::backup(&cfg.database, file, force)?;
+    emit(&format!(
+        "backup: {} ({:.1} MB, {} items) from {} in {:.1} s\n",
+        report.path.display(),
+        report.bytes as f64 / 1e6,
+        report.items,
+        cfg.database.display(),
+        started.elapsed().as_secs_f64()
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -41,6 +41,19 @@ pub(crate) struct Metrics {
     pub pruned_items: Counter,
     /// When the daemon's last prune ended, unix seconds (0: none yet).
     pub last_prune: Gauge,
+    /// The database's sizes, set from it just before each scrape.
+    db_bytes: Family<FileLabel, Gauge>,
+    db_rows: Family<TableLabel, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FileLabel {
+    file: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TableLabel {
+    table: &'static str,
 }
 
 impl Default for Metrics {
@@ -90,7 +103,21 @@ impl Default for Metrics {
             "When the daemon's last prune ended, unix seconds",
             last_prune.clone(),
         );
+        let db_bytes = Family::<FileLabel, Gauge>::default();
+        registry.register(
+            "database_size_bytes",
+            "Size on disk of the database (file=\"main\") and of its write-ahead log (file=\"wal\")",
+            db_bytes.clone(),
+        );
+        let db_rows = Family::<TableLabel, Gauge>::default();
+        registry.register(
+            "database_rows",
+            "Rows in the database's largest tables (items, tombstones, prints)",
+            db_rows.clone(),
+        );
         Metrics {
+            db_bytes,
+            db_rows,
             pruned_items,
             last_prune,
             renders,
@@ -125,6 +152,24 @@ impl Metrics {
         self.fetches.get_or_create(&OutcomeLabel { outcome }).inc();
         if let Some(d) = r.fetch_time {
             self.fetch_seconds.observe(d.as_secs_f64());
+        }
+    }
+
+    /// Sets the database gauges.
+    pub(crate) fn set_sizes(&self, s: &crate::store::Sizes) {
+        let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        self.db_bytes
+            .get_or_create(&FileLabel { file: "main" })
+            .set(clamp(s.file));
+        self.db_bytes
+            .get_or_create(&FileLabel { file: "wal" })
+            .set(clamp(s.wal));
+        for (table, n) in [
+            ("items", s.items),
+            ("tombstones", s.tombstones),
+            ("prints", s.prints),
+        ] {
+            self.db_rows.get_or_create(&TableLabel { table }).set(n);
         }
     }
 
@@ -181,6 +226,13 @@ mod tests {
         let m = Metrics::default();
         m.renders.inc();
         m.feeds_in_error.set(2);
+        m.set_sizes(&crate::store::Sizes {
+            file: 4096,
+            wal: 0,
+            items: 3,
+            tombstones: 1,
+            prints: 3,
+        });
         let open = m.encode();
         assert!(open.ends_with("# EOF\n"), "{open}");
         let text = to_text_format(&open);
@@ -190,6 +242,14 @@ mod tests {
         assert!(text.contains("\nhuiju_renders_total 1\n"), "{text}");
         assert!(
             text.contains("# TYPE huiju_feeds_in_error gauge\nhuiju_feeds_in_error 2\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("huiju_database_size_bytes{file=\"main\"} 4096\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("huiju_database_rows{table=\"items\"} 3\n"),
             "{text}"
         );
         assert!(

@@ -362,6 +362,9 @@ async fn metrics(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Resp
     if let Ok(n) = state.read(|s| s.feeds_in_error()).await {
         state.metrics.feeds_in_error.set(n);
     }
+    if let Ok(sizes) = state.read(|s| s.sizes()).await {
+        state.metrics.set_sizes(&sizes);
+    }
     let openmetrics = headers
         .get_all(header::ACCEPT)
         .iter()

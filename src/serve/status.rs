@@ -28,13 +28,51 @@ fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
     )
 }
 
+/// Bytes as a person reads them (1 MB = 10^6 bytes, as `huiju backup` says).
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.0} kB", b as f64 / 1e3),
+    }
+}
+
+/// The database section: sizes, rows, and the daemon's last prune.
+fn database(h: &mut String, s: &crate::store::Sizes, m: &crate::metrics::Metrics, tz: Tz) {
+    let _ = write!(
+        h,
+        "<h2 id=\"database\">数据库 Database</h2><table>\
+         <tr><th>文件 File</th><td>{}</td></tr><tr><th>预写日志 WAL</th><td>{}</td></tr>\
+         <tr><th>条目 Items</th><td>{}</td></tr><tr><th>墓碑 Tombstones</th><td>{}</td></tr>\
+         <tr><th>指纹 Prints</th><td>{}</td></tr>",
+        size(s.file),
+        size(s.wal),
+        s.items,
+        s.tombstones,
+        s.prints
+    );
+    let last = m.last_prune.get();
+    if last > 0 {
+        let _ = write!(
+            h,
+            "<tr><th>上次清理 Last prune</th><td>{}，清除 {} 条（自启动以来）</td></tr>",
+            when(DateTime::from_timestamp(last, 0), tz),
+            m.pruned_items.get()
+        );
+    }
+    h.push_str("</table>");
+}
+
 pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
     let cfg = state.config();
-    let data = state.read(|s| s.status()).await;
-    let crate::store::Status {
-        categories: counts,
-        mut feeds,
-    } = match data {
+    let data = state.read(|s| Ok((s.status()?, s.sizes()?))).await;
+    let (
+        crate::store::Status {
+            categories: counts,
+            mut feeds,
+        },
+        sizes,
+    ) = match data {
         Ok(d) => d,
         Err(e) => return (StatusCode::SERVICE_UNAVAILABLE, format!("database: {e}\n")).into_response(),
     };
@@ -123,6 +161,8 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
             when(f.next_due.filter(|d| *d > Utc::now()), tz).replace('—', "下一个周期"),
         );
     }
-    h.push_str("</table></body></html>\n");
+    h.push_str("</table>");
+    database(&mut h, &sizes, &state.metrics, tz);
+    h.push_str("</body></html>\n");
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h).into_response()
 }

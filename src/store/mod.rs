@@ -20,11 +20,13 @@ use crate::neardup;
 use crate::neardup::band_index::{self, BandIndex};
 use crate::schedule::Plan;
 
+mod backup;
 mod near;
 mod prune;
 mod queries;
 mod recluster;
 
+pub use backup::*;
 use near::*;
 pub use prune::*;
 pub use queries::*;

@@ -1,6 +1,7 @@
 //! Integration tests: the real `huiju` binary against a real HTTP server on
 //! 127.0.0.1 and a real SQLite file in a temporary folder.
 
+mod backup;
 mod check;
 // The generated corpora and feed writers the benchmarks use.
 #[path = "../../benches/common/mod.rs"]
