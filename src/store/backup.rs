@@ -21,6 +21,8 @@ use super::Store;
 pub enum BackupError {
     #[error("backup file {0} exists; pass --force to replace it")]
     Exists(PathBuf),
+    #[error("backup file {0} is the database itself")]
+    SameFile(PathBuf),
     #[error("cannot read database {path}")]
     Source {
         path: PathBuf,
@@ -56,6 +58,12 @@ pub struct BackupReport {
 pub fn backup(db: &Path, dest: &Path, force: bool) -> Result<BackupReport, BackupError> {
     if !force && dest.exists() {
         return Err(BackupError::Exists(dest.to_owned()));
+    }
+    // `--force` must not replace the live database.
+    if let (Ok(a), Ok(b)) = (dest.canonicalize(), db.canonicalize())
+        && a == b
+    {
+        return Err(BackupError::SameFile(dest.to_owned()));
     }
     let src_err = |source| BackupError::Source {
         path: db.to_owned(),
@@ -150,10 +158,12 @@ impl Store {
     ///
     /// Decision: exact `COUNT(*)`s. `items` is counted on its smallest
     /// index (`items_sort`, one integer per row), tombstones are short
-    /// keys; `prints` has no index and is read whole. Measured at 50,000
-    /// rows each, warm cache: items < 0.1 ms, tombstones 1 ms, prints 7 ms,
-    /// so a scrape every 15 s costs nothing worth an estimate that would
-    /// drift once prunes leave holes in the ids (`MAX(rowid)`).
+    /// keys; `prints` has no index and is read whole (84 bytes of keys a
+    /// row). Measured on tables of this shape with 50,000 rows each (a
+    /// 114 MB file, warm cache): items < 0.1 ms, tombstones 0.8 ms, prints
+    /// 1.6 ms, so about 3 ms per scrape, which is not worth an estimate
+    /// that drifts once prunes leave holes in the ids (`MAX(rowid)`).
+    /// Linear in rows: some 60 ms at a million items.
     pub fn sizes(&self) -> Result<Sizes, super::StoreError> {
         let len = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
         let mut wal = self.path.clone().into_os_string();

@@ -178,6 +178,13 @@ fn backup_refuses_to_overwrite_and_names_the_path_it_cannot_write() {
     assert_eq!(integrity(&dest), "ok");
     assert_eq!(item_ids(&dest).len(), 12);
 
+    // Not even `--force` replaces the database itself.
+    let live = db(&env);
+    let out = env.huiju(&["backup", "--force", live.to_str().unwrap()]);
+    assert_ne!(out.code, 0, "{out:?}");
+    assert!(out.stderr.contains("is the database itself"), "{}", out.stderr);
+    assert_eq!(item_ids(&live).len(), 12);
+
     // A folder that does not exist, and one that is a file (root can write
     // anywhere, so permissions would not test this).
     let blocker = env.dir.path().join("not-a-folder");
