@@ -174,3 +174,34 @@ fn check_names_the_line_of_a_bad_host_table() {
     std::fs::write(env.config(), format!("{base}{good}")).unwrap();
     env.huiju(&["check"]).ok();
 }
+
+/// A reload's `[[host]]` tables apply to the requests that start after it.
+#[test]
+fn host_tables_follow_a_reload() {
+    use crate::daemon::{config, free_port, start, wait_until};
+    let srv = FixtureServer::start();
+    srv.feed("/a.rss", "xinhua.rss").feed("/b.rdf", "tiyu.rdf");
+    let port = free_port();
+    let one = config(port, "0 0 3 * * *").feed(&srv.url("/a.rss"), &["jiangsu"]);
+    let env = Env::with(&one);
+    let d = start(&env, port);
+    wait_until(20, "the first poll", || !srv.requests("/a.rss").is_empty());
+    assert!(!srv.requests("/a.rss")[0].headers.contains_key("referer"));
+
+    // A new table and a new feed (polled at once): the new request has it.
+    let mut headers = toml::Table::new();
+    headers.insert("Referer".into(), value("https://portal.example/"));
+    let two = one
+        .host("127.0.0.1", &[("headers", toml::Value::Table(headers))])
+        .feed(&srv.url("/b.rdf"), &["misc"]);
+    env.write_config(&two);
+    wait_until(20, "the added feed's poll", || !srv.requests("/b.rdf").is_empty());
+    let seen = &srv.requests("/b.rdf")[0];
+    assert_eq!(
+        seen.headers.get("referer").map(String::as_str),
+        Some("https://portal.example/"),
+        "{}",
+        d.log()
+    );
+    assert_eq!(d.terminate(), 0);
+}
