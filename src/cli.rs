@@ -529,7 +529,7 @@ fn preview_articles(
                 }
             };
             let fetched = rt.block_on(async {
-                let _permits = polite.acquire(pipeline::host_key(&link)).await;
+                let _permits = polite.acquire(pipeline::host_key(&link), None).await;
                 pipeline::fetch_article(fetcher, &link, content, &sel.remove, forced).await
             });
             match fetched {

@@ -105,6 +105,65 @@ pub struct Fetch {
     /// Requests at once, in all and to one host.
     pub concurrency: usize,
     pub per_host: usize,
+    /// `[[host]]` tables: politeness and request headers per host.
+    pub hosts: HostRules,
+}
+
+/// One `[[host]]` table: what requests to a host (or a domain and its
+/// subdomains) get instead of the `[fetch]` defaults.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostRule {
+    /// Lowercase; `example.com` (that host only) or `*.example.com` (the
+    /// domain itself and every subdomain).
+    pub pattern: String,
+    /// Request slots for one host (each matching host has its own).
+    pub per_host: Option<usize>,
+    /// Pause between the starts of two requests to one host.
+    pub gap: Option<Duration>,
+    pub user_agent: Option<String>,
+    /// Extra request headers, names and values checked valid.
+    pub headers: Vec<(String, String)>,
+}
+
+/// Every `[[host]]` table; [`HostRules::find`] picks the one for a host.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostRules(Vec<HostRule>);
+
+impl HostRules {
+    /// The most specific rule matching `host`: an exact name over any
+    /// wildcard, a longer wildcard over a shorter one.
+    pub fn find(&self, host: &str) -> Option<&HostRule> {
+        let host = host.trim_end_matches('.');
+        let mut best: Option<(usize, &HostRule)> = None;
+        for r in &self.0 {
+            let score = match r.pattern.strip_prefix("*.") {
+                None if r.pattern.eq_ignore_ascii_case(host) => usize::MAX,
+                None => continue,
+                Some(domain) => {
+                    let matches = host.eq_ignore_ascii_case(domain)
+                        || (host.len() > domain.len()
+                            && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+                            && host[host.len() - domain.len()..].eq_ignore_ascii_case(domain));
+                    if !matches {
+                        continue;
+                    }
+                    domain.len()
+                }
+            };
+            if best.is_none_or(|(b, _)| score > b) {
+                best = Some((score, r));
+            }
+        }
+        best.map(|(_, r)| r)
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -259,6 +318,131 @@ struct RawConfig {
     dedup: RawDedup,
     #[serde(default)]
     retention: RawRetention,
+    #[serde(default, rename = "host")]
+    hosts: Vec<RawHost>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHost {
+    #[serde(rename = "match")]
+    pattern: Spanned<String>,
+    per_host: Option<Spanned<usize>>,
+    gap: Option<Spanned<String>>,
+    user_agent: Option<Spanned<String>>,
+    #[serde(default)]
+    headers: Option<Spanned<std::collections::BTreeMap<String, Spanned<String>>>>,
+}
+
+/// Headers huiju sets itself, refused in `[[host]] headers`.
+const OWN_HEADERS: [&str; 6] = [
+    "host",
+    "if-none-match",
+    "if-modified-since",
+    "content-length",
+    "accept-encoding",
+    "user-agent",
+];
+
+fn validate_hosts(raw: Vec<RawHost>, ctx: &Ctx) -> Result<HostRules, ConfigError> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut rules = Vec::with_capacity(raw.len());
+    for h in raw {
+        let pattern = h
+            .pattern
+            .get_ref()
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let domain = pattern.strip_prefix("*.").unwrap_or(&pattern);
+        if domain.is_empty() || domain.contains(['*', '/', ':', ' ']) || url::Host::parse(domain).is_err() {
+            return Err(ctx.at(
+                &h.pattern,
+                format!(
+                    "host match '{}': need a host name (\"example.com\") or \"*.example.com\" \
+                     (the domain and its subdomains)",
+                    h.pattern.get_ref()
+                ),
+            ));
+        }
+        let line = line_col(ctx.text, h.pattern.span().start).0;
+        if let Some(first) = seen.insert(pattern.clone(), line) {
+            return Err(ctx.at(
+                &h.pattern,
+                format!("duplicate host match '{pattern}' (first at line {first})"),
+            ));
+        }
+        let per_host = match h.per_host {
+            Some(n) if *n.get_ref() == 0 => return Err(ctx.at(&n, "host per_host must be at least 1")),
+            Some(n) => Some(n.into_inner()),
+            None => None,
+        };
+        let gap = match h.gap {
+            Some(g) => Some(parse_gap(g.get_ref()).map_err(|m| ctx.at(&g, format!("host gap: {m}")))?),
+            None => None,
+        };
+        let user_agent = match h.user_agent {
+            Some(u)
+                if u.get_ref().trim().is_empty()
+                    || reqwest::header::HeaderValue::from_str(u.get_ref()).is_err() =>
+            {
+                return Err(ctx.at(&u, "host user_agent must be a non-empty, valid header value"));
+            }
+            Some(u) => Some(u.into_inner()),
+            None => None,
+        };
+        let mut headers = Vec::new();
+        if let Some(table) = h.headers {
+            let at = table.span();
+            for (name, value) in table.into_inner() {
+                if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                    return Err(ctx.err(Some(at.clone()), format!("invalid header name '{name}'")));
+                }
+                if OWN_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+                    let hint = if name.eq_ignore_ascii_case("user-agent") {
+                        "; use user_agent"
+                    } else {
+                        ""
+                    };
+                    return Err(ctx.err(
+                        Some(at.clone()),
+                        format!("header '{name}' is set by huiju itself{hint}"),
+                    ));
+                }
+                if reqwest::header::HeaderValue::from_str(value.get_ref()).is_err() {
+                    return Err(ctx.at(&value, format!("invalid value for header '{name}'")));
+                }
+                headers.push((name, value.into_inner()));
+            }
+        }
+        rules.push(HostRule {
+            pattern,
+            per_host,
+            gap,
+            user_agent,
+            headers,
+        });
+    }
+    Ok(HostRules(rules))
+}
+
+/// A `[[host]] gap`: a whole number and a unit, `ms`, `s` or `m`
+/// (`"0ms"`, `"250ms"`, `"2s"`); at most an hour.
+fn parse_gap(t: &str) -> Result<Duration, String> {
+    let t = t.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let bad = || format!("bad duration '{t}': use a number and a unit, e.g. \"0ms\", \"250ms\", \"2s\"");
+    let n: u64 = num.parse().map_err(|_| bad())?;
+    let ms = match unit.trim() {
+        "ms" => Some(n),
+        "s" => n.checked_mul(1000),
+        "m" => n.checked_mul(60_000),
+        _ => return Err(bad()),
+    };
+    ms.filter(|ms| *ms <= 3_600_000)
+        .map(Duration::from_millis)
+        .ok_or_else(|| format!("bad duration '{t}': more than an hour"))
 }
 
 #[derive(Deserialize, Default)]
@@ -537,7 +721,8 @@ impl RawConfig {
             if p.is_absolute() { p } else { ctx.dir().join(p) }
         };
 
-        let fetch = self.fetch.validate(ctx)?;
+        let mut fetch = self.fetch.validate(ctx)?;
+        fetch.hosts = validate_hosts(self.hosts, ctx)?;
 
         let mut categories: Vec<Category> = Vec::new();
         let mut cat_ids: HashMap<String, usize> = HashMap::new();
@@ -789,6 +974,7 @@ impl RawFetch {
                 .unwrap_or_else(|| DEFAULT_USER_AGENT.to_string()),
             max_body,
             items_per_feed,
+            hosts: HostRules::default(),
         })
     }
 }
@@ -1110,6 +1296,48 @@ remove = [".share-bar", "p.editor"]
         );
         let e = err(&format!("[retention]\nmax_items = 3\n{MINIMAL}"));
         assert!(e.contains("unknown field `max_items`"), "{e}");
+    }
+
+    #[test]
+    fn the_most_specific_host_table_wins() {
+        let c = Config::parse(
+            &format!(
+                "{MINIMAL}\n[[host]]\nmatch = \"*.example.com\"\ngap = \"2s\"\n\
+                 [[host]]\nmatch = \"*.news.example.com\"\ngap = \"1s\"\n\
+                 [[host]]\nmatch = \"rss.news.example.com\"\ngap = \"0ms\"\nper_host = 16\n"
+            ),
+            Path::new("huiju.toml"),
+        )
+        .unwrap();
+        let gap = |h: &str| c.fetch.hosts.find(h).and_then(|r| r.gap).map(|d| d.as_millis());
+        assert_eq!(gap("rss.news.example.com"), Some(0));
+        assert_eq!(gap("RSS.news.example.com."), Some(0));
+        assert_eq!(gap("a.news.example.com"), Some(1000));
+        assert_eq!(
+            gap("news.example.com"),
+            Some(1000),
+            "a wildcard matches its domain too"
+        );
+        assert_eq!(gap("example.com"), Some(2000));
+        assert_eq!(gap("www.example.com"), Some(2000));
+        assert_eq!(gap("badexample.com"), None);
+        assert_eq!(gap("example.org"), None);
+        assert_eq!(
+            c.fetch.hosts.find("rss.news.example.com").unwrap().per_host,
+            Some(16)
+        );
+    }
+
+    #[test]
+    fn gaps() {
+        assert_eq!(parse_gap("0ms"), Ok(Duration::ZERO));
+        assert_eq!(parse_gap("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_gap(" 2s "), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_gap("1m"), Ok(Duration::from_secs(60)));
+        assert!(parse_gap("2").is_err());
+        assert!(parse_gap("-1s").is_err());
+        assert!(parse_gap("2h").is_err());
+        assert!(parse_gap("61m").unwrap_err().contains("more than an hour"));
     }
 
     #[test]

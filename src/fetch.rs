@@ -105,6 +105,8 @@ pub(crate) struct Fetcher {
     client: reqwest::Client,
     timeout: Duration,
     max_body: u64,
+    /// `[[host]]` tables: their user agent and headers.
+    hosts: std::sync::Arc<config::HostRules>,
 }
 
 impl Fetcher {
@@ -129,6 +131,7 @@ impl Fetcher {
             client,
             timeout: cfg.timeout,
             max_body: cfg.max_body,
+            hosts: std::sync::Arc::new(cfg.hosts.clone()),
         }
     }
 
@@ -149,6 +152,22 @@ impl Fetcher {
             header::ACCEPT,
             "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.8",
         );
+        // The host's `[[host]]` headers replace huiju's own of the same
+        // name (Accept); the validators come after and are never replaced.
+        if let Some(rule) = url.host_str().and_then(|h| self.hosts.find(h)) {
+            let mut extra = HeaderMap::new();
+            let pairs = rule.headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            for (name, value) in pairs.chain(rule.user_agent.as_deref().map(|u| ("user-agent", u))) {
+                // Checked by the config; a bad one is left out, not fatal.
+                if let (Ok(n), Ok(v)) = (
+                    header::HeaderName::from_bytes(name.as_bytes()),
+                    header::HeaderValue::from_str(value),
+                ) {
+                    extra.insert(n, v);
+                }
+            }
+            req = req.headers(extra);
+        }
         if let Some(etag) = &prev.etag {
             req = req.header(header::IF_NONE_MATCH, etag);
         }

@@ -175,7 +175,7 @@ impl HostHolds {
 /// (19 MB of a 41 MB heap). Waiting here costs a queue entry instead.
 ///
 /// At most `limit` polls run at once, and at most `per_host` of them for
-/// one host: the request slots and the gap between requests to a host
+/// one host (or the host's own limit, given with each poll offered): the request slots and the gap between requests to a host
 /// (in `refresh`) still pace the requests themselves; this only decides
 /// which refreshes exist. Decision: hosts take turns rather than the feeds
 /// going in config order, so a host with hundreds of feeds (an RSSHub
@@ -193,6 +193,8 @@ pub struct StartQueue<J> {
 
 #[derive(Debug)]
 struct HostQueue<J> {
+    /// Places for this host: the limit its latest poll was offered with.
+    limit: usize,
     running: usize,
     waiting: VecDeque<J>,
     /// Whether the host is in `turns` (at most once).
@@ -212,22 +214,32 @@ impl<J> StartQueue<J> {
 
     /// Offers a poll of `host`: it comes back if it may start now (it then
     /// counts as running until [`StartQueue::finish`]), else it waits.
-    pub fn push(&mut self, host: &str, job: J) -> Option<J> {
+    /// `host_limit` (places for this host, 0 for the queue's `per_host`)
+    /// replaces the host's earlier one: a reloaded limit takes effect with
+    /// the next poll offered.
+    pub fn push(&mut self, host: &str, host_limit: usize, job: J) -> Option<J> {
+        let limit = if host_limit == 0 {
+            self.per_host
+        } else {
+            host_limit
+        };
         let h = self.hosts.entry(host.to_string()).or_insert_with(|| HostQueue {
+            limit,
             running: 0,
             waiting: VecDeque::new(),
             in_turns: false,
         });
+        h.limit = limit;
         // Nothing of this host waits ahead of it (else it would have no room
         // or be in turn), and while anything waits in turn every place is
         // taken: a new poll never overtakes a waiting one.
-        if self.running < self.limit && h.running < self.per_host {
+        if self.running < self.limit && h.running < h.limit {
             h.running += 1;
             self.running += 1;
             return Some(job);
         }
         h.waiting.push_back(job);
-        if h.running < self.per_host && !h.in_turns {
+        if h.running < h.limit && !h.in_turns {
             h.in_turns = true;
             self.turns.push_back(host.to_string());
         }
@@ -240,7 +252,7 @@ impl<J> StartQueue<J> {
         self.running = self.running.saturating_sub(1);
         if let Some(h) = self.hosts.get_mut(host) {
             h.running = h.running.saturating_sub(1);
-            if !h.waiting.is_empty() && !h.in_turns {
+            if !h.waiting.is_empty() && !h.in_turns && h.running < h.limit {
                 h.in_turns = true;
                 self.turns.push_back(host.to_string());
             }
@@ -264,7 +276,7 @@ impl<J> StartQueue<J> {
         let job = h.waiting.pop_front().expect("a host in turn has a waiting poll");
         h.running += 1;
         self.running += 1;
-        h.in_turns = !h.waiting.is_empty() && h.running < self.per_host;
+        h.in_turns = !h.waiting.is_empty() && h.running < h.limit;
         if h.in_turns {
             self.turns.push_back(host.clone());
         }
@@ -414,7 +426,7 @@ mod tests {
 
     /// Polls started by pushing `jobs` (host, id) in order.
     fn push_all(q: &mut StartQueue<u32>, jobs: &[(&str, u32)]) -> Vec<u32> {
-        jobs.iter().filter_map(|&(h, j)| q.push(h, j)).collect()
+        jobs.iter().filter_map(|&(h, j)| q.push(h, 0, j)).collect()
     }
 
     #[test]
@@ -443,7 +455,7 @@ mod tests {
             "places are free, but not for a third poll of a"
         );
         // Another host is not held back by a's queue.
-        assert_eq!(q.push("b", 9), Some(9));
+        assert_eq!(q.push("b", 0, 9), Some(9));
         assert_eq!(q.finish("b"), None);
         assert_eq!(q.finish("a"), Some(("a".to_string(), 2)));
         assert_eq!(q.finish("a"), Some(("a".to_string(), 3)));

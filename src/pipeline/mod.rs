@@ -97,6 +97,9 @@ pub(crate) struct Live {
     pub(crate) policy: Policy,
     /// Near-duplicate detection (`[dedup]`), if enabled.
     pub(crate) near: Option<neardup::Settings>,
+    /// `[[host]]` tables: slots and gap per host (the fetcher applies
+    /// their headers).
+    pub(crate) hosts: crate::config::HostRules,
 }
 
 impl Live {
@@ -108,6 +111,7 @@ impl Live {
                 ..Policy::default()
             },
             near: cfg.dedup,
+            hosts: cfg.fetch.hosts.clone(),
         }
     }
 }
@@ -191,7 +195,8 @@ pub(crate) struct Refresher {
 impl Refresher {
     /// A refresher for `cfg`'s sources, writing into `store`. Its
     /// politeness limits (`[fetch] concurrency`, `per_host`) stay until
-    /// the process ends; everything else follows [`Refresher::reload`].
+    /// the process ends; everything else, `[[host]]` tables included,
+    /// follows [`Refresher::reload`].
     pub(crate) fn new(store: SharedStore, cfg: &Config) -> Refresher {
         let concurrency = cfg.fetch.concurrency.max(1);
         Refresher {
@@ -213,6 +218,11 @@ impl Refresher {
     /// start from now on.
     pub(crate) fn reload(&self, cfg: &Config) {
         *self.live.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(Live::of(cfg));
+    }
+
+    /// Request slots for `host` under the live `[[host]]` tables.
+    pub(crate) fn host_slots(&self, host: &str) -> usize {
+        self.polite.slots(self.live().hosts.find(host))
     }
 
     /// The settings refreshes start with now.
@@ -296,7 +306,7 @@ impl Refresher {
             last_modified: state.last_modified,
         };
         let request = async {
-            let permits = self.polite.acquire(&cx.host).await;
+            let permits = self.polite.acquire(&cx.host, live.hosts.find(&cx.host)).await;
             let started = Instant::now();
             let fetched = Box::pin(live.fetcher.fetch(&feed.url, &validators)).await;
             (fetched, started.elapsed(), permits)
@@ -443,7 +453,8 @@ impl Refresher {
             let mut stopping = self.stopping.subscribe();
             let got = tokio::select! {
                 r = async {
-                    let _permits = self.polite.acquire(host_key(&url)).await;
+                    let host = host_key(&url);
+                    let _permits = self.polite.acquire(host, live.hosts.find(host)).await;
                     fetch_article(&live.fetcher, &url, content, &selectors.remove, cx.feed.encoding).await
                 } => r,
                 _ = stopping.wait_for(|s| *s) => break,

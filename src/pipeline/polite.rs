@@ -1,7 +1,8 @@
 //! Politeness, shared by every request huiju makes to a source: at most
 //! `[fetch] concurrency` requests at once, `[fetch] per_host` to one host
-//! with [`HOST_GAP`] between the starts of two, and Retry-After held per
-//! feed (and per host when several feeds of it say so).
+//! with [`HOST_GAP`] between the starts of two (both overridden per host
+//! by `[[host]]` tables), and Retry-After held per feed (and per host when
+//! several feeds of it say so).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use url::Url;
 
+use crate::config::HostRule;
 use crate::fetch::FetchError;
 use crate::schedule::{HostHolds, NetHealth, Policy};
 
@@ -19,13 +21,17 @@ pub(crate) fn host_key(url: &Url) -> &str {
     url.host_str().unwrap_or("")
 }
 
-/// Pause between the starts of two requests to the same host.
+/// Pause between the starts of two requests to the same host, unless its
+/// `[[host]]` table sets a `gap`.
 pub(crate) const HOST_GAP: Duration = Duration::from_millis(250);
 
 #[derive(Default)]
 struct HostSlot {
-    permits: Option<Arc<Semaphore>>,
-    next_start: Option<Instant>,
+    /// The host's request slots, and how many it was made with.
+    permits: Option<(usize, Arc<Semaphore>)>,
+    /// When the latest request to the host started (or will, once its
+    /// wait ends); the next starts a gap after it.
+    last_start: Option<Instant>,
 }
 
 /// Request slots held for one request (and what follows it, see
@@ -64,15 +70,32 @@ impl Politeness {
         }
     }
 
-    /// Waits for a request slot for `host`, keeping [`HOST_GAP`] between
-    /// requests to it.
-    pub(crate) async fn acquire(&self, host: &str) -> Permits {
+    /// The request slots of `host` under `rule` (its `[[host]]` table,
+    /// if any), else the `[fetch] per_host` this was made with.
+    pub(crate) fn slots(&self, rule: Option<&HostRule>) -> usize {
+        rule.and_then(|r| r.per_host).unwrap_or(self.per_host).max(1)
+    }
+
+    /// Waits for a request slot for `host`, keeping its gap ([`HOST_GAP`]
+    /// or its `[[host]]` table's) between requests to it.
+    ///
+    /// A reload that changes a host's `per_host` gives it new slots: the
+    /// requests still holding old ones finish uncounted by the new, so for
+    /// their duration the host may see both counts at once.
+    pub(crate) async fn acquire(&self, host: &str, rule: Option<&HostRule>) -> Permits {
+        let size = self.slots(rule);
+        let gap = rule.and_then(|r| r.gap).unwrap_or(HOST_GAP);
         let sem = {
             let mut hosts = self.hosts.lock().expect("hosts lock");
             let slot = hosts.entry(host.to_string()).or_default();
-            slot.permits
-                .get_or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
+            match &slot.permits {
+                Some((n, sem)) if *n == size => sem.clone(),
+                _ => {
+                    let sem = Arc::new(Semaphore::new(size));
+                    slot.permits = Some((size, sem.clone()));
+                    sem
+                }
+            }
         };
         let host_permit = sem.acquire_owned().await.expect("semaphore never closed");
         let global = self
@@ -88,8 +111,10 @@ impl Politeness {
             let mut hosts = self.hosts.lock().expect("hosts lock");
             let slot = hosts.entry(host.to_string()).or_default();
             let now = Instant::now();
-            let start = slot.next_start.map_or(now, |t| t.max(now));
-            slot.next_start = Some(start + HOST_GAP);
+            // The gap is added here, not when the previous request
+            // started: a reloaded gap applies to the next request at once.
+            let start = slot.last_start.map_or(now, |t| (t + gap).max(now));
+            slot.last_start = Some(start);
             start - now
         };
         if !wait.is_zero() {

@@ -28,8 +28,9 @@ pub(crate) struct Starts {
 impl Starts {
     /// Room for every request slot four times over (refreshes also wait
     /// for the store, and for the gap between requests to their host), and
-    /// for each host twice its own slots, so the next refresh of a host is
-    /// ready when a request slot frees.
+    /// for each host twice its own slots (`per_host`, or its `[[host]]`
+    /// table's, as the refresher has them when a poll is offered), so the
+    /// next refresh of a host is ready when a request slot frees.
     pub(crate) fn new(refresher: Arc<Refresher>, concurrency: usize, per_host: usize) -> Arc<Starts> {
         Arc::new(Starts {
             refresher,
@@ -53,7 +54,8 @@ impl Starts {
                 Err(start)
             } else {
                 let host = host_key(&start.feed.url).to_string();
-                Ok(queue.push(&host, start))
+                let places = self.refresher.host_slots(&host) * 2;
+                Ok(queue.push(&host, places, start))
             }
         };
         match now {

@@ -8,6 +8,7 @@ mod check;
 mod common;
 mod daemon;
 mod hostile;
+mod hosts;
 mod html;
 mod inspect;
 mod neardup;

@@ -40,6 +40,8 @@ pub struct Seen {
     pub path: String,
     pub if_none_match: Option<String>,
     pub user_agent: Option<String>,
+    /// Every header, names lowercase.
+    pub headers: HashMap<String, String>,
     /// When it arrived (to order requests across servers).
     pub at: std::time::Instant,
 }
@@ -48,6 +50,10 @@ pub struct Seen {
 struct Shared {
     routes: HashMap<String, Route>,
     seen: Vec<Seen>,
+    /// Every answer waits this long first.
+    delay: Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 /// A fixture HTTP server on `127.0.0.1:0` (or another loopback address,
@@ -125,6 +131,17 @@ impl FixtureServer {
         )
     }
 
+    /// Every answer is held this long (to see requests overlap).
+    pub fn delay(&self, d: Duration) -> &Self {
+        self.shared.lock().unwrap().delay = d;
+        self
+    }
+
+    /// The most requests that were being answered at once.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.lock().unwrap().max_in_flight
+    }
+
     pub fn requests(&self, path: &str) -> Vec<Seen> {
         self.shared
             .lock()
@@ -145,15 +162,30 @@ async fn handle(State(shared): State<Arc<Mutex<Shared>>>, req: Request) -> Respo
     let get = |name: header::HeaderName| h.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let if_none_match = get(header::IF_NONE_MATCH);
     let user_agent = get(header::USER_AGENT);
+    let headers = h
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
     let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let delay = {
+        let mut s = shared.lock().unwrap();
+        s.in_flight += 1;
+        s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        s.delay
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     let route = {
         let mut s = shared.lock().unwrap();
+        s.in_flight -= 1;
         s.seen.push(Seen {
             method,
             body: String::from_utf8_lossy(&body).into_owned(),
             path: path.clone(),
             if_none_match: if_none_match.clone(),
             user_agent,
+            headers,
             at: std::time::Instant::now(),
         });
         s.routes.get(&path).cloned()
@@ -299,6 +331,7 @@ pub struct ConfigText {
     retention: Table,
     categories: Vec<Table>,
     feeds: Vec<FeedText>,
+    hosts: Vec<Table>,
 }
 
 type Table = Vec<(String, toml::Value)>;
@@ -321,6 +354,7 @@ impl ConfigText {
             retention: Table::new(),
             categories: Vec::new(),
             feeds: Vec::new(),
+            hosts: Vec::new(),
         }
     }
 
@@ -368,6 +402,17 @@ impl ConfigText {
             .find(|c| c.iter().any(|(k, v)| k == "id" && *v == id))
             .unwrap_or_else(|| panic!("no category {id}"));
         set(category, name, value);
+        self
+    }
+
+    /// A `[[host]]` table: `match = pattern` and these keys (`headers`
+    /// given as a `toml::Table` value).
+    pub fn host(mut self, pattern: &str, keys: &[(&str, toml::Value)]) -> Self {
+        let mut table = vec![key("match", pattern)];
+        for (k, v) in keys {
+            set(&mut table, k, v.clone());
+        }
+        self.hosts.push(table);
         self
     }
 
@@ -433,6 +478,7 @@ impl std::fmt::Display for ConfigText {
             }
         }
         tables.extend(self.categories.iter().map(|c| ("[[category]]", c)));
+        tables.extend(self.hosts.iter().map(|h| ("[[host]]", h)));
         for feed in &self.feeds {
             tables.push(("[[feed]]", &feed.keys));
             if !feed.html.is_empty() {
