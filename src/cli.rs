@@ -352,6 +352,7 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
         &sel,
         articles,
         forced,
+        &fetch_cfg.hosts,
         &mut warnings,
     );
 
@@ -508,6 +509,7 @@ fn preview_articles(
     sel: &crate::ingest::scrape::Selectors,
     max: usize,
     forced: Option<&'static encoding_rs::Encoding>,
+    hosts: &crate::config::HostRules,
     warnings: &mut Vec<String>,
 ) -> (Vec<Option<String>>, Vec<&'static str>) {
     let mut bodies: Vec<Option<String>> = vec![None; items.len()];
@@ -529,7 +531,8 @@ fn preview_articles(
                 }
             };
             let fetched = rt.block_on(async {
-                let _permits = polite.acquire(pipeline::host_key(&link), None).await;
+                let host = pipeline::host_key(&link);
+                let _permits = polite.acquire(host, hosts.find(host)).await;
                 pipeline::fetch_article(fetcher, &link, content, &sel.remove, forced).await
             });
             match fetched {
