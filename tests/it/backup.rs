@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use crate::daemon::{config, free_port, start, wait_until};
-use crate::support::{ConfigText, Env, FixtureServer, Route};
+use crate::support::{ConfigText, Env, FixtureServer};
 
 /// An RSS document of items `from..to` of feed `feed`, dated now.
 fn rss(feed: usize, from: usize, to: usize) -> Vec<u8> {
@@ -27,17 +27,6 @@ fn rss(feed: usize, from: usize, to: usize) -> Vec<u8> {
     }
     doc.push_str("</channel></rss>\n");
     doc.into_bytes()
-}
-
-fn serve(srv: &FixtureServer, path: &str, bytes: Vec<u8>) {
-    srv.route(
-        path,
-        Route::Body {
-            bytes,
-            content_type: "application/rss+xml",
-            etag: None,
-        },
-    );
 }
 
 fn db(env: &Env) -> PathBuf {
@@ -67,7 +56,7 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_complete() {
     const FEEDS: usize = 3;
     let srv = Arc::new(FixtureServer::start());
     for f in 0..FEEDS {
-        serve(&srv, &format!("/f{f}.xml"), rss(f, 0, 40));
+        srv.rss(&format!("/f{f}.xml"), rss(f, 0, 40));
     }
     let port = free_port();
     let mut cfg = config(port, "* * * * * *");
@@ -89,7 +78,7 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_complete() {
             while !stop.load(Ordering::Relaxed) {
                 n += 30;
                 for f in 0..FEEDS {
-                    serve(&srv, &format!("/f{f}.xml"), rss(f, n.saturating_sub(200), n));
+                    srv.rss(&format!("/f{f}.xml"), rss(f, n.saturating_sub(200), n));
                 }
                 std::thread::sleep(Duration::from_millis(300));
             }
@@ -157,7 +146,7 @@ fn a_backup_taken_while_the_daemon_writes_is_consistent_and_complete() {
 #[test]
 fn backup_refuses_to_overwrite_and_names_the_path_it_cannot_write() {
     let srv = FixtureServer::start();
-    serve(&srv, "/f.xml", rss(0, 0, 12));
+    srv.rss("/f.xml", rss(0, 0, 12));
     let env = Env::with(
         &ConfigText::new()
             .categories(&[("misc", "其他")])
@@ -215,7 +204,7 @@ fn backup_refuses_to_overwrite_and_names_the_path_it_cannot_write() {
 #[test]
 fn metrics_and_the_status_page_show_the_database_size() {
     let srv = FixtureServer::start();
-    serve(&srv, "/f.xml", rss(0, 0, 15));
+    srv.rss("/f.xml", rss(0, 0, 15));
     let port = free_port();
     let env = Env::with(&config(port, "* * * * * *").feed(&srv.url("/f.xml"), &["jiangsu"]));
     let daemon = start(&env, port);

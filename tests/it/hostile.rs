@@ -194,20 +194,7 @@ fn fetch_with_a_panic(var: &str) -> (FixtureServer, Env) {
 #[test]
 fn a_panicking_parser_fails_one_feed_and_backs_it_off() {
     let (srv, env) = fetch_with_a_panic("HUIJU_FAILPOINT_PARSE_PANIC");
-    let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
-    let (errors, last_error, due_in): (i64, Option<String>, i64) = db
-        .query_row(
-            "SELECT consecutive_errors, last_error, next_due - unixepoch() FROM feeds WHERE url = ?1",
-            [srv.url("/bug.rss")],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    assert_eq!(errors, 1);
-    assert!(
-        last_error.as_deref().is_some_and(|e| e.contains("panicked")),
-        "{last_error:?}"
-    );
-    assert!(due_in > 0, "backed off: due in {due_in} s");
+    crate::support::assert_panic_recorded_and_backed_off(&env, &srv.url("/bug.rss"));
 }
 
 /// A bug that panics the refresh task itself (outside the parsing threads)

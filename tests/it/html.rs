@@ -549,20 +549,7 @@ fn a_list_page_whose_reading_panics_is_recorded_and_backed_off() {
         "{}",
         run.stdout
     );
-    let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
-    let (errors, last_error, due_in): (i64, Option<String>, i64) = db
-        .query_row(
-            "SELECT consecutive_errors, last_error, next_due - unixepoch() FROM feeds WHERE url = ?1",
-            [&list],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    assert_eq!(errors, 1);
-    assert!(
-        last_error.as_deref().is_some_and(|e| e.contains("panicked")),
-        "{last_error:?}"
-    );
-    assert!(due_in > 0, "backed off: due in {due_in} s");
+    crate::support::assert_panic_recorded_and_backed_off(&env, &list);
     // No article page was asked for.
     assert!(srv.requests("/news/202304/170123.html").is_empty());
 }

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::support::{ConfigText, Env, FixtureServer, Route};
+use crate::support::{ConfigText, Env, FixtureServer};
 
 /// An RSS document of `(guid, title, pubDate)` items.
 fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
@@ -21,17 +21,6 @@ fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
     }
     doc.push_str("</channel></rss>\n");
     doc.into_bytes()
-}
-
-fn serve(srv: &FixtureServer, path: &str, bytes: Vec<u8>) {
-    srv.route(
-        path,
-        Route::Body {
-            bytes,
-            content_type: "application/rss+xml",
-            etag: None,
-        },
-    );
 }
 
 /// A date `days` before now, as RSS writes it.
@@ -92,7 +81,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
             .collect();
         rss(&v)
     };
-    serve(&srv, "/a.rss", as_refs(&first));
+    srv.rss("/a.rss", as_refs(&first));
     let url = srv.url("/a.rss");
     // keep_min 3: the feed's newest three are kept, one of them from 2020.
     let cfg = ConfigText::new()
@@ -115,7 +104,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
         first[6].clone(),
         ("new2".to_string(), "新闻二".to_string(), days_ago(0)),
     ];
-    serve(&srv, "/a.rss", as_refs(&second));
+    srv.rss("/a.rss", as_refs(&second));
     assert!(env.huiju(&["fetch"]).ok().line_for(&url).contains("1 new"));
 
     // A dry run says what would go, and changes nothing.
@@ -157,7 +146,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
     std::thread::sleep(Duration::from_millis(1100));
     let mut again = first.clone();
     again.push(second[1].clone());
-    serve(&srv, "/a.rss", as_refs(&again));
+    srv.rss("/a.rss", as_refs(&again));
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&url).ends_with("0 new, 0 updated, 8 unchanged"),
@@ -174,9 +163,8 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
 #[test]
 fn a_removed_feeds_items_go_after_the_grace_period_and_not_before() {
     let srv = FixtureServer::start();
-    serve(&srv, "/a.rss", rss(&[("a1", "甲一", &days_ago(1))]));
-    serve(
-        &srv,
+    srv.rss("/a.rss", rss(&[("a1", "甲一", &days_ago(1))]));
+    srv.rss(
         "/b.rss",
         rss(&[("b1", "乙一", &days_ago(1)), ("b2", "乙二", &days_ago(2))]),
     );
@@ -228,7 +216,7 @@ fn the_database_file_shrinks_after_a_prune() {
         ));
     }
     doc.push_str("</channel></rss>");
-    serve(&srv, "/big.rss", doc.into_bytes());
+    srv.rss("/big.rss", doc.into_bytes());
     let cfg = ConfigText::new()
         .retention("keep_min", 0)
         .categories(&[("misc", "其他")])
@@ -239,7 +227,7 @@ fn the_database_file_shrinks_after_a_prune() {
     let full = std::fs::metadata(db(&env)).unwrap().len();
     // The source moves on; its 2020 stories are no longer listed.
     std::thread::sleep(Duration::from_millis(1100));
-    serve(&srv, "/big.rss", rss(&[("s1", "小", &days_ago(1))]));
+    srv.rss("/big.rss", rss(&[("s1", "小", &days_ago(1))]));
     env.huiju(&["fetch"]).ok();
     let run = env.huiju(&["prune"]).ok();
     assert!(run.stdout.contains("total: 300 items went"), "{}", run.stdout);
@@ -257,8 +245,7 @@ fn the_database_file_shrinks_after_a_prune() {
 fn the_daemon_prunes_on_its_schedule() {
     use crate::daemon::{config, free_port, start, wait_until};
     let srv = FixtureServer::start();
-    serve(
-        &srv,
+    srv.rss(
         "/a.rss",
         rss(&[
             ("old1", "旧闻1", "Mon, 01 Jun 2020 09:00:00 +0800"),
@@ -275,7 +262,7 @@ fn the_daemon_prunes_on_its_schedule() {
     let env = Env::with(&cfg);
     env.huiju(&["fetch"]).ok();
     std::thread::sleep(Duration::from_millis(1100));
-    serve(&srv, "/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
+    srv.rss("/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
     env.huiju(&["fetch"]).ok();
 
     let d = start(&env, port);
@@ -314,7 +301,7 @@ fn prune_vacuum_shrinks_an_older_database() {
         .iter()
         .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
         .collect();
-    serve(&srv, "/big.rss", rss(&v));
+    srv.rss("/big.rss", rss(&v));
     let cfg = ConfigText::new()
         .retention("keep_min", 0)
         .categories(&[("misc", "其他")])
@@ -331,7 +318,7 @@ fn prune_vacuum_shrinks_an_older_database() {
     }
     let full = std::fs::metadata(db(&env)).unwrap().len();
     std::thread::sleep(Duration::from_millis(1100));
-    serve(&srv, "/big.rss", rss(&[("s1", "小", &days_ago(1))]));
+    srv.rss("/big.rss", rss(&[("s1", "小", &days_ago(1))]));
     env.huiju(&["fetch"]).ok();
     assert!(
         env.huiju(&["prune"])
@@ -368,7 +355,7 @@ fn a_prune_killed_midway_leaves_a_consistent_database() {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str(), "Mon, 01 Jun 2020 09:00:00 +0800"))
         .collect();
-    serve(&srv, "/a.rss", rss(&v));
+    srv.rss("/a.rss", rss(&v));
     let cfg = ConfigText::new()
         .dedup("enabled", false)
         .retention("keep_min", 0)
@@ -377,7 +364,7 @@ fn a_prune_killed_midway_leaves_a_consistent_database() {
     let env = Env::with(&cfg);
     env.huiju(&["fetch"]).ok();
     std::thread::sleep(Duration::from_millis(1100));
-    serve(&srv, "/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
+    srv.rss("/a.rss", rss(&[("new1", "新闻一", &days_ago(0))]));
     env.huiju(&["fetch"]).ok();
 
     let mut cmd = env.command(&["prune"]);

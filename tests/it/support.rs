@@ -131,6 +131,18 @@ impl FixtureServer {
         )
     }
 
+    /// Serves `bytes` at `path` as an RSS document, without an ETag.
+    pub fn rss(&self, path: &str, bytes: Vec<u8>) -> &Self {
+        self.route(
+            path,
+            Route::Body {
+                bytes,
+                content_type: "application/rss+xml",
+                etag: None,
+            },
+        )
+    }
+
     /// Every answer is held this long (to see requests overlap).
     pub fn delay(&self, d: Duration) -> &Self {
         self.shared.lock().unwrap().delay = d;
@@ -527,4 +539,23 @@ pub fn feedparser_entries(doc: &str) -> usize {
 /// Occurrences of `needle` in `hay`.
 pub fn count(hay: &str, needle: &str) -> usize {
     hay.matches(needle).count()
+}
+
+/// Asserts what a user sees of a source whose refresh panicked once: one
+/// error in a row, recorded as a panic, and the next poll backed off.
+pub fn assert_panic_recorded_and_backed_off(env: &Env, url: &str) {
+    let db = rusqlite::Connection::open(env.config().with_file_name("huiju.db")).unwrap();
+    let (errors, last_error, due_in): (i64, Option<String>, i64) = db
+        .query_row(
+            "SELECT consecutive_errors, last_error, next_due - unixepoch() FROM feeds WHERE url = ?1",
+            [url],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(errors, 1);
+    assert!(
+        last_error.as_deref().is_some_and(|e| e.contains("panicked")),
+        "{last_error:?}"
+    );
+    assert!(due_in > 0, "backed off: due in {due_in} s");
 }
