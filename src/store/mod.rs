@@ -447,12 +447,17 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Store {
+        Ok(Store::on(conn, path))
+    }
+
+    /// A store on an open connection to the database at `path`.
+    fn on(conn: Connection, path: &Path) -> Store {
+        Store {
             conn,
             path: path.to_owned(),
             index: NearIndex::default(),
             recent: RecentPrints::default(),
-        })
+        }
     }
 
     /// Names the database in errors of writes.
@@ -500,12 +505,7 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
-        Ok(Store {
-            conn,
-            path: path.to_owned(),
-            index: NearIndex::default(),
-            recent: RecentPrints::default(),
-        })
+        Ok(Store::on(conn, path))
     }
 
     /// Makes the feeds table and category membership match the config.
