@@ -759,9 +759,9 @@ fn backup(config_path: &std::path::Path, file: &std::path::Path, force: bool) ->
     let started = std::time::Instant::now();
     let report = crate::store::backup(&cfg.database, file, force)?;
     emit(&format!(
-        "backup: {} ({:.1} MB, {} items) from {} in {:.1} s\n",
+        "backup: {} ({}, {} items) from {} in {:.1} s\n",
         report.path.display(),
-        report.bytes as f64 / 1e6,
+        crate::store::human_size(report.bytes),
         report.items,
         cfg.database.display(),
         started.elapsed().as_secs_f64()
@@ -783,12 +783,11 @@ fn prune(config_path: &std::path::Path, dry_run: bool, vacuum: bool) -> anyhow::
         let (before, after) = store
             .vacuum()
             .with_context(|| format!("cannot vacuum {}", cfg.database.display()))?;
-        let mb = |b: u64| b as f64 / 1e6;
         let _ = writeln!(
             out,
-            "vacuum: {:.1} MB -> {:.1} MB; later prunes give freed space back (auto_vacuum = incremental)",
-            mb(before),
-            mb(after)
+            "vacuum: {} -> {}; later prunes give freed space back (auto_vacuum = incremental)",
+            crate::store::human_size(before),
+            crate::store::human_size(after)
         );
     }
     emit(&out)?;
@@ -796,12 +795,13 @@ fn prune(config_path: &std::path::Path, dry_run: bool, vacuum: bool) -> anyhow::
 }
 
 fn format_prune(report: &crate::store::PruneReport) -> String {
+    use crate::store::human_size;
     let mut out = String::new();
     let verb = if report.dry_run { "would go" } else { "went" };
     for f in &report.feeds {
         let _ = writeln!(
             out,
-            "{}{}  {} items {verb}, {} tombstones",
+            "{}{}  {} items ({}) {verb}, {} tombstones",
             f.url,
             if f.active {
                 ""
@@ -809,13 +809,27 @@ fn format_prune(report: &crate::store::PruneReport) -> String {
                 " (removed from the config)"
             },
             f.items,
+            human_size(f.bytes),
             f.tombstones
+        );
+    }
+    for c in &report.categories {
+        let _ = writeln!(
+            out,
+            "category {}  {} items ({}) {verb}, {} tombstones",
+            c.id,
+            c.items,
+            human_size(c.bytes),
+            c.tombstones
         );
     }
     let _ = writeln!(
         out,
-        "total: {} items {verb}, leaving {} tombstones; {} expired tombstones {verb}",
-        report.items, report.tombstones, report.tombstones_expired
+        "total: {} items ({} of text) {verb}, leaving {} tombstones; {} expired tombstones {verb}",
+        report.items,
+        human_size(report.bytes),
+        report.tombstones,
+        report.tombstones_expired
     );
     if report.dry_run {
         let _ = writeln!(out, "dry run: nothing changed; run `huiju prune` to apply");

@@ -4,7 +4,7 @@
 //! Errors name the file and, where the TOML parser or a span tells us, the
 //! line and column, so `huiju check` reads like a compiler message.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -53,15 +53,73 @@ pub struct Config {
 /// `[retention]`: how long stored items are kept (see `store::prune`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Retention {
-    /// Items older than this by their sort time may go; `None`: kept forever.
-    pub max_age: Option<Duration>,
-    /// A feed never loses its newest this many items to `max_age`.
-    pub keep_min: usize,
+    /// What feeds without their own `retention` keep.
+    pub keep: Keep,
     /// Items that only feeds removed from the config carry go this long
     /// after their removal; `None`: kept forever.
     pub removed_feeds_after: Option<Duration>,
     /// When the daemon prunes: cron with seconds, in `[fetch] timezone`.
     pub schedule: String,
+    /// Feeds whose `[[category]]` or `[[feed]]` retention makes their
+    /// policy differ from `keep`, by feed URL.
+    pub feeds: BTreeMap<String, Keep>,
+}
+
+/// How long one feed's items are kept: `[retention]`, overridden per
+/// `[[category]]`, overridden per `[[feed]]` (the most specific wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Keep {
+    /// Items older than this by their sort time may go; `None`: kept forever.
+    pub max_age: Option<Duration>,
+    /// Only the feed's newest this many items are kept; `None`: no cap.
+    /// A cap: `keep_min` does not protect items beyond it.
+    pub max_items: Option<usize>,
+    /// A feed never loses its newest this many items to `max_age`.
+    pub keep_min: usize,
+}
+
+impl Keep {
+    /// The policy that keeps whatever either keeps: a feed in two
+    /// categories keeps its items as long as the more patient one does.
+    ///
+    /// Decision: the longest, not the first category's: an item shown in
+    /// a category must stay for as long as that category promises.
+    fn longest(self, other: Keep) -> Keep {
+        Keep {
+            max_age: self.max_age.zip(other.max_age).map(|(a, b)| a.max(b)),
+            max_items: self.max_items.zip(other.max_items).map(|(a, b)| a.max(b)),
+            keep_min: self.keep_min.max(other.keep_min),
+        }
+    }
+
+    /// The fields `over` sets, the others from `self`.
+    fn with(self, over: &KeepOverride) -> Keep {
+        Keep {
+            max_age: over.max_age.unwrap_or(self.max_age),
+            max_items: over.max_items.unwrap_or(self.max_items),
+            keep_min: over.keep_min.unwrap_or(self.keep_min),
+        }
+    }
+}
+
+impl Retention {
+    /// The policy of the feed at `url`.
+    pub fn keep_for(&self, url: &str) -> Keep {
+        self.feeds.get(url).copied().unwrap_or(self.keep)
+    }
+
+    /// Every policy in use.
+    pub fn policies(&self) -> impl Iterator<Item = Keep> + '_ {
+        std::iter::once(self.keep).chain(self.feeds.values().copied())
+    }
+}
+
+/// A `retention = { … }` table of a category or a feed: the fields it sets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct KeepOverride {
+    max_age: Option<Option<Duration>>,
+    max_items: Option<Option<usize>>,
+    keep_min: Option<usize>,
 }
 
 const DAY: u64 = 24 * 3600;
@@ -70,10 +128,14 @@ impl Default for Retention {
     /// The one home of the defaults: validation fills in from here.
     fn default() -> Retention {
         Retention {
-            max_age: Some(Duration::from_secs(180 * DAY)),
-            keep_min: 50,
+            keep: Keep {
+                max_age: Some(Duration::from_secs(180 * DAY)),
+                max_items: None,
+                keep_min: 50,
+            },
             removed_feeds_after: Some(Duration::from_secs(30 * DAY)),
             schedule: "0 0 4 * * *".to_string(),
+            feeds: BTreeMap::new(),
         }
     }
 }
@@ -449,23 +511,53 @@ fn parse_gap(t: &str) -> Result<Duration, String> {
 #[serde(deny_unknown_fields)]
 struct RawRetention {
     max_age: Option<Spanned<String>>,
+    max_items: Option<Spanned<i64>>,
     keep_min: Option<Spanned<i64>>,
     removed_feeds_after: Option<Spanned<String>>,
     schedule: Option<Spanned<String>>,
 }
 
+/// `retention = { … }` in a `[[category]]` or a `[[feed]]`: what one
+/// feed keeps; the schedule and removed feeds are global.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawKeep {
+    max_age: Option<Spanned<String>>,
+    max_items: Option<Spanned<i64>>,
+    keep_min: Option<Spanned<i64>>,
+}
+
+impl RawKeep {
+    /// `owner` names the table in messages (`retention`, `category 'x' retention`).
+    fn validate(&self, owner: &str, ctx: &Ctx) -> Result<KeepOverride, ConfigError> {
+        let max_age = match &self.max_age {
+            Some(s) => Some(parse_age(s.get_ref()).map_err(|m| ctx.at(s, format!("{owner}.max_age: {m}")))?),
+            None => None,
+        };
+        let count = |v: &Spanned<i64>, name: &str| {
+            usize::try_from(*v.get_ref()).map_err(|_| ctx.at(v, format!("{owner}.{name} must be 0 or more")))
+        };
+        Ok(KeepOverride {
+            max_age,
+            // 0: no cap, as "0" is forever for max_age.
+            max_items: match &self.max_items {
+                Some(n) => Some(Some(count(n, "max_items")?).filter(|&n| n > 0)),
+                None => None,
+            },
+            keep_min: self.keep_min.as_ref().map(|n| count(n, "keep_min")).transpose()?,
+        })
+    }
+}
+
 impl RawRetention {
     fn validate(self, ctx: &Ctx) -> Result<Retention, ConfigError> {
         let defaults = Retention::default();
-        let age = |v: &Option<Spanned<String>>, name: &str, default: Option<Duration>| match v {
-            Some(s) => parse_age(s.get_ref()).map_err(|m| ctx.at(s, format!("retention.{name}: {m}"))),
-            None => Ok(default),
-        };
-        let keep_min = match &self.keep_min {
-            Some(n) => usize::try_from(*n.get_ref())
-                .map_err(|_| ctx.at(n, "retention.keep_min must be 0 or more"))?,
-            None => defaults.keep_min,
-        };
+        let keep = RawKeep {
+            max_age: self.max_age,
+            max_items: self.max_items,
+            keep_min: self.keep_min,
+        }
+        .validate("retention", ctx)?;
         let schedule = match self.schedule {
             Some(s) => {
                 validate_cron(s.get_ref()).map_err(|m| ctx.at(&s, format!("retention.schedule: {m}")))?;
@@ -473,15 +565,16 @@ impl RawRetention {
             }
             None => defaults.schedule,
         };
+        let removed_feeds_after = match &self.removed_feeds_after {
+            Some(s) => parse_age(s.get_ref())
+                .map_err(|m| ctx.at(s, format!("retention.removed_feeds_after: {m}")))?,
+            None => defaults.removed_feeds_after,
+        };
         Ok(Retention {
-            max_age: age(&self.max_age, "max_age", defaults.max_age)?,
-            removed_feeds_after: age(
-                &self.removed_feeds_after,
-                "removed_feeds_after",
-                defaults.removed_feeds_after,
-            )?,
-            keep_min,
+            keep: defaults.keep.with(&keep),
+            removed_feeds_after,
             schedule,
+            feeds: BTreeMap::new(),
         })
     }
 }
@@ -575,6 +668,7 @@ struct RawCategory {
     /// `false` shows every copy in this category.
     dedup: Option<bool>,
     dedup_threshold: Option<Spanned<f64>>,
+    retention: Option<RawKeep>,
 }
 
 #[derive(Deserialize)]
@@ -591,6 +685,7 @@ struct RawFeed {
     /// `"feed"` (the default) or `"html"`.
     kind: Option<Spanned<String>>,
     html: Option<Spanned<RawHtml>>,
+    retention: Option<RawKeep>,
 }
 
 /// `[feed.html]`: how to read a web page as a feed.
@@ -724,8 +819,11 @@ impl RawConfig {
         let mut fetch = self.fetch.validate(ctx)?;
         fetch.hosts = validate_hosts(self.hosts, ctx)?;
 
+        let mut retention = self.retention.validate(ctx)?;
         let mut categories: Vec<Category> = Vec::new();
         let mut cat_ids: HashMap<String, usize> = HashMap::new();
+        // What each category's feeds keep, when the category says.
+        let mut cat_keep: HashMap<String, Keep> = HashMap::new();
         for c in self.categories {
             let id = c.id.get_ref();
             if id == ALL {
@@ -759,6 +857,10 @@ impl RawConfig {
                 (_, Some(t)) => Some(threshold(t, ctx)?),
                 _ => None,
             };
+            if let Some(r) = &c.retention {
+                let over = r.validate(&format!("category '{id}' retention"), ctx)?;
+                cat_keep.insert(id.clone(), retention.keep.with(&over));
+            }
             let title = c.title.into_inner();
             categories.push(Category {
                 dedup_threshold,
@@ -859,6 +961,19 @@ impl RawConfig {
                 (_, Some(h)) => Some(Box::new(h.into_inner().validate(ctx)?)),
                 (_, None) => None,
             };
+            // Most specific wins: the feed's own table over its categories'
+            // (the longest of those) over `[retention]`.
+            let mut keep = cats
+                .iter()
+                .map(|c| cat_keep.get(c).copied().unwrap_or(retention.keep))
+                .reduce(Keep::longest)
+                .unwrap_or(retention.keep);
+            if let Some(r) = &f.retention {
+                keep = keep.with(&r.validate(&format!("feed '{url}' retention"), ctx)?);
+            }
+            if keep != retention.keep {
+                retention.feeds.insert(url.to_string(), keep);
+            }
             feeds.push(Feed {
                 html,
                 priority: f.priority,
@@ -891,7 +1006,6 @@ impl RawConfig {
                 window: Duration::from_secs(hours * 3600),
             })
         };
-        let retention = self.retention.validate(ctx)?;
         Ok(Config {
             retention,
             dedup,
@@ -1267,14 +1381,14 @@ remove = [".share-bar", "p.editor"]
     fn retention_defaults_and_mistakes() {
         let c = Config::parse(MINIMAL, Path::new("/etc/huiju/huiju.toml")).unwrap();
         assert_eq!(c.retention, Retention::default());
-        assert_eq!(c.retention.max_age, Some(Duration::from_secs(180 * DAY)));
+        assert_eq!(c.retention.keep.max_age, Some(Duration::from_secs(180 * DAY)));
         let c = Config::parse(
             &format!("[retention]\nmax_age = \"0\"\nkeep_min = 5\nremoved_feeds_after = \"12h\"\n{MINIMAL}"),
             Path::new("/etc/huiju/huiju.toml"),
         )
         .unwrap();
-        assert_eq!(c.retention.max_age, None);
-        assert_eq!(c.retention.keep_min, 5);
+        assert_eq!(c.retention.keep.max_age, None);
+        assert_eq!(c.retention.keep.keep_min, 5);
         assert_eq!(
             c.retention.removed_feeds_after,
             Some(Duration::from_secs(12 * 3600))
@@ -1294,8 +1408,60 @@ remove = [".share-bar", "p.editor"]
             e.contains(":2:12: retention.schedule: bad cron expression"),
             "{e}"
         );
-        let e = err(&format!("[retention]\nmax_items = 3\n{MINIMAL}"));
-        assert!(e.contains("unknown field `max_items`"), "{e}");
+        let e = err(&format!("[retention]\nmax_item = 3\n{MINIMAL}"));
+        assert!(e.contains("unknown field `max_item`"), "{e}");
+    }
+
+    /// A feed's policy: its own table over its categories' (the longest
+    /// keep of those) over `[retention]`, field by field.
+    #[test]
+    fn retention_cascades_from_global_to_category_to_feed() {
+        let text = "[retention]\nmax_age = \"90d\"\nkeep_min = 10\n\
+             [[category]]\nid = \"a\"\ntitle = \"A\"\nretention = { max_age = \"30d\", max_items = 100 }\n\
+             [[category]]\nid = \"b\"\ntitle = \"B\"\nretention = { max_age = \"365d\" }\n\
+             [[category]]\nid = \"c\"\ntitle = \"C\"\n\
+             [[feed]]\nurl = \"http://x.cn/1\"\ncategories = [\"a\"]\n\
+             [[feed]]\nurl = \"http://x.cn/2\"\ncategories = [\"a\", \"b\"]\n\
+             [[feed]]\nurl = \"http://x.cn/3\"\ncategories = [\"a\"]\nretention = { max_items = 0, keep_min = 3 }\n\
+             [[feed]]\nurl = \"http://x.cn/4\"\ncategories = [\"c\"]\n";
+        let c = Config::parse(text, Path::new("huiju.toml")).unwrap();
+        let keep = |u: &str| c.retention.keep_for(u);
+        let days = |d: u64| Some(Duration::from_secs(d * DAY));
+        assert_eq!(
+            keep("http://x.cn/1"),
+            Keep {
+                max_age: days(30),
+                max_items: Some(100),
+                keep_min: 10
+            }
+        );
+        // In a and b: b's year, and no cap (b inherits none).
+        assert_eq!(
+            keep("http://x.cn/2"),
+            Keep {
+                max_age: days(365),
+                max_items: None,
+                keep_min: 10
+            }
+        );
+        assert_eq!(
+            keep("http://x.cn/3"),
+            Keep {
+                max_age: days(30),
+                max_items: None,
+                keep_min: 3
+            }
+        );
+        assert_eq!(keep("http://x.cn/4"), c.retention.keep);
+        assert_eq!(c.retention.feeds.len(), 3, "only feeds that differ are listed");
+
+        let e = err(&text.replace("max_items = 100", "max_items = -1"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:7:44: category 'a' retention.max_items must be 0 or more"),
+            "{e}"
+        );
+        let e = err(&text.replace("max_items = 0, keep_min = 3", "schedule = \"0 0 4 * * *\""));
+        assert!(e.contains("unknown field `schedule`"), "{e}");
     }
 
     #[test]

@@ -140,6 +140,16 @@ fn copy_into(conn: &Connection, tmp: &Path, dest: &Path, force: bool) -> Result<
     })
 }
 
+/// Bytes as a person reads them (1 MB = 10^6 bytes): the one format of
+/// sizes in `huiju backup`, `huiju prune` and the status page.
+pub fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.0} kB", b as f64 / 1e3),
+    }
+}
+
 /// The database's size on disk and its largest tables, for `/metrics` and
 /// the status page.
 #[derive(Debug, Clone, Default)]

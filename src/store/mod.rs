@@ -774,9 +774,13 @@ impl Store {
             "SELECT i.content, i.first_seen, i.origin_feed = ?2
              FROM item_keys k JOIN items i ON i.id = k.item_id WHERE k.key = ?1",
         )?;
+        let buried = any_tombstones(&self.conn)?;
+        let mut tombstone = self
+            .conn
+            .prepare_cached("SELECT pruned FROM tombstones WHERE key = ?1")?;
         let mut out = HashMap::new();
         for key in keys {
-            if let Some(known) = stmt
+            let mut known = stmt
                 .query_row(params![key, feed_id], |r| {
                     Ok(Known {
                         content: r.get(0)?,
@@ -784,8 +788,21 @@ impl Store {
                         own: r.get(2)?,
                     })
                 })
-                .optional()?
-            {
+                .optional()?;
+            // A pruned item listed again is not stored again (its tombstone
+            // says so), so its article page is not worth fetching: known,
+            // and not this feed's to retry.
+            if known.is_none() && buried {
+                known = tombstone
+                    .query_row([key], |r| r.get(0))
+                    .optional()?
+                    .map(|pruned| Known {
+                        content: None,
+                        first_seen: pruned,
+                        own: false,
+                    });
+            }
+            if let Some(known) = known {
                 out.insert(key.to_string(), known);
             }
         }

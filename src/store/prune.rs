@@ -8,10 +8,10 @@
 //! refreshes are stored between them. Each batch checks its items again,
 //! since a refresh between two batches may have listed one of them again.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
-use crate::config::Retention;
+use crate::config::{Keep, Retention};
 
 /// Items deleted per transaction.
 ///
@@ -29,8 +29,13 @@ pub struct PruneReport {
     pub dry_run: bool,
     /// Per feed the items came from (their origin), in URL order.
     pub feeds: Vec<FeedPruned>,
+    /// Per category of those feeds, in id order (an item counts in each
+    /// category of its origin feed).
+    pub categories: Vec<CategoryPruned>,
     /// Items removed.
     pub items: usize,
+    /// Their stored text (title, summary, content), in bytes.
+    pub bytes: u64,
     /// Keys of removed items left behind as tombstones.
     pub tombstones: usize,
     /// Tombstones older than 2 × `max_age`, removed.
@@ -48,6 +53,32 @@ pub struct FeedPruned {
     pub active: bool,
     pub items: usize,
     pub tombstones: usize,
+    pub bytes: u64,
+}
+
+/// One category's share of a [`PruneReport`].
+#[derive(Debug, Clone, Default)]
+pub struct CategoryPruned {
+    pub id: String,
+    pub items: usize,
+    pub tombstones: usize,
+    pub bytes: u64,
+}
+
+/// Per origin feed: items, tombstones, text bytes.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    items: usize,
+    tombstones: usize,
+    bytes: u64,
+}
+
+impl Tally {
+    fn add(&mut self, t: Tally) {
+        self.items += t.items;
+        self.tombstones += t.tombstones;
+        self.bytes += t.bytes;
+    }
 }
 
 /// A prune in progress: what may go, and what went so far.
@@ -58,14 +89,14 @@ pub struct PrunePlan {
     /// Items that may go, checked again batch by batch; ascending ids.
     candidates: Vec<i64>,
     done: usize,
-    /// Items among the newest `keep_min` of a feed in the config.
+    /// Items that every feed in the config carrying them lets go by its
+    /// policy (age, cap, newest kept); ascending ids.
     ///
     /// Decision: computed once, not per batch. Items stored since only push
     /// older ones further from a feed's newest, and a feed that starts
     /// carrying an old item lists it, which each batch checks again.
-    keep: HashSet<i64>,
-    /// Per origin feed id: (items, tombstones).
-    by_feed: BTreeMap<i64, (usize, usize)>,
+    by_policy: Vec<i64>,
+    by_feed: BTreeMap<i64, Tally>,
     report: PruneReport,
 }
 
@@ -80,7 +111,6 @@ fn cutoff(now: i64, d: Option<std::time::Duration>) -> i64 {
 /// What one item's feeds say about it.
 struct Standing {
     origin: i64,
-    sort_time: i64,
     cluster: Option<i64>,
     /// A feed in the config carries it.
     carried: bool,
@@ -90,27 +120,37 @@ struct Standing {
     /// A feed removed from the config less than `removed_feeds_after` ago
     /// carries it.
     in_grace: bool,
+    /// Stored text, in bytes.
+    bytes: i64,
 }
 
 /// Whether an item may go, by the rules of `[retention]`.
 fn may_go(s: &Standing, id: i64, plan: &PrunePlan) -> bool {
-    let r = &plan.retention;
     if s.listed {
         return false;
     }
     if s.carried {
-        r.max_age.is_some() && s.sort_time < cutoff(plan.now, r.max_age) && !plan.keep.contains(&id)
+        plan.by_policy.binary_search(&id).is_ok()
     } else {
         // Only removed feeds carry it: their grace period alone decides,
         // so that a feed put back in time finds all its items.
-        r.removed_feeds_after.is_some() && !s.in_grace
+        plan.retention.removed_feeds_after.is_some() && !s.in_grace
     }
+}
+
+/// Whether one feed's policy lets an item go: it is the feed's `rank`-th
+/// newest, with this sort time.
+fn feed_lets_go(keep: &Keep, sort_time: i64, rank: usize, now: i64) -> bool {
+    if keep.max_items.is_some_and(|cap| rank > cap) {
+        return true;
+    }
+    keep.max_age.is_some() && sort_time < cutoff(now, keep.max_age) && rank > keep.keep_min
 }
 
 fn standing(conn: &Connection, id: i64, grace_cutoff: i64) -> Result<Option<Standing>, StoreError> {
     Ok(conn
         .prepare_cached(
-            "SELECT i.origin_feed, i.sort_time, i.cluster_id,
+            "SELECT i.origin_feed, i.cluster_id,
                 EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
                         WHERE f.item_id = i.id AND d.active = 1),
                 EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
@@ -118,17 +158,19 @@ fn standing(conn: &Connection, id: i64, grace_cutoff: i64) -> Result<Option<Stan
                           AND (d.last_listed IS NULL OR f.last_seen >= d.last_listed)),
                 EXISTS (SELECT 1 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id
                         WHERE f.item_id = i.id AND d.active = 0
-                          AND (d.removed_at IS NULL OR d.removed_at > ?2))
+                          AND (d.removed_at IS NULL OR d.removed_at > ?2)),
+                length(CAST(i.title AS BLOB)) + COALESCE(length(CAST(i.summary AS BLOB)), 0)
+                    + COALESCE(length(CAST(i.content AS BLOB)), 0)
              FROM items i WHERE i.id = ?1",
         )?
         .query_row(params![id, grace_cutoff], |r| {
             Ok(Standing {
                 origin: r.get(0)?,
-                sort_time: r.get(1)?,
-                cluster: r.get(2)?,
-                carried: r.get(3)?,
-                listed: r.get(4)?,
-                in_grace: r.get(5)?,
+                cluster: r.get(1)?,
+                carried: r.get(2)?,
+                listed: r.get(3)?,
+                in_grace: r.get(4)?,
+                bytes: r.get(5)?,
             })
         })
         .optional()?)
@@ -158,31 +200,51 @@ impl Store {
     ) -> Result<PrunePlan, StoreError> {
         let now = now.timestamp();
         let tx = self.conn.transaction()?;
-        let mut keep = HashSet::new();
-        let mut candidates = BTreeSet::new();
-        if let Some(max_age) = retention.max_age {
-            if retention.keep_min > 0 {
-                let mut stmt = tx.prepare(
-                    "SELECT item_id FROM (
-                         SELECT f.item_id, ROW_NUMBER() OVER (
-                             PARTITION BY f.feed_id ORDER BY i.sort_time DESC, i.id DESC) AS n
-                         FROM item_feeds f JOIN feeds d ON d.id = f.feed_id JOIN items i ON i.id = f.item_id
-                         WHERE d.active = 1)
-                     WHERE n <= ?1",
-                )?;
-                let keep_min = i64::try_from(retention.keep_min).unwrap_or(i64::MAX);
-                for id in stmt.query_map([keep_min], |r| r.get::<_, i64>(0))? {
-                    keep.insert(id?);
+        let mut by_policy = Vec::new();
+        let lets_go_anything = retention
+            .policies()
+            .any(|k| k.max_age.is_some() || k.max_items.is_some());
+        if lets_go_anything {
+            let mut keep_of = HashMap::new();
+            for row in tx
+                .prepare("SELECT id, url FROM feeds WHERE active = 1")?
+                .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?
+            {
+                let (id, url) = row?;
+                keep_of.insert(id, retention.keep_for(&url));
+            }
+            // Every (item, feed in the config) pair with the item's rank
+            // in the feed, grouped by item: an item goes when each of its
+            // feeds lets it go.
+            let mut stmt = tx.prepare(
+                "SELECT f.item_id, f.feed_id, i.sort_time, ROW_NUMBER() OVER (
+                     PARTITION BY f.feed_id ORDER BY i.sort_time DESC, i.id DESC)
+                 FROM item_feeds f JOIN feeds d ON d.id = f.feed_id JOIN items i ON i.id = f.item_id
+                 WHERE d.active = 1
+                 ORDER BY f.item_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            let mut current: Option<(i64, bool)> = None;
+            while let Some(r) = rows.next()? {
+                let (item, feed, sort_time, rank): (i64, i64, i64, i64) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                let keep = keep_of.get(&feed).copied().unwrap_or(retention.keep);
+                let goes = feed_lets_go(&keep, sort_time, usize::try_from(rank).unwrap_or(usize::MAX), now);
+                match &mut current {
+                    Some((id, all)) if *id == item => *all &= goes,
+                    _ => {
+                        if let Some((id, true)) = current {
+                            by_policy.push(id);
+                        }
+                        current = Some((item, goes));
+                    }
                 }
             }
-            let mut stmt = tx.prepare("SELECT id FROM items WHERE sort_time < ?1")?;
-            for id in stmt.query_map([cutoff(now, Some(max_age))], |r| r.get::<_, i64>(0))? {
-                let id = id?;
-                if !keep.contains(&id) {
-                    candidates.insert(id);
-                }
+            if let Some((id, true)) = current {
+                by_policy.push(id);
             }
         }
+        let mut candidates: BTreeSet<i64> = by_policy.iter().copied().collect();
         if retention.removed_feeds_after.is_some() {
             let mut stmt = tx.prepare(
                 "SELECT f.item_id FROM feeds d JOIN item_feeds f ON f.feed_id = d.id
@@ -201,7 +263,7 @@ impl Store {
             dry_run,
             candidates: candidates.into_iter().collect(),
             done: 0,
-            keep,
+            by_policy,
             by_feed: BTreeMap::new(),
             report: PruneReport {
                 dry_run,
@@ -238,7 +300,7 @@ impl Store {
         // The representative of a cluster may go before the cluster is
         // given another: the foreign key is checked at the commit.
         tx.execute_batch("PRAGMA defer_foreign_keys = ON")?;
-        let mut batch = BTreeMap::<i64, (usize, usize)>::new();
+        let mut batch = BTreeMap::<i64, Tally>::new();
         let mut clusters = BTreeSet::new();
         let mut gone = 0;
         for &id in &plan.candidates[plan.done..end] {
@@ -276,9 +338,11 @@ impl Store {
             if let Some(c) = s.cluster {
                 clusters.insert(c);
             }
-            let e = batch.entry(s.origin).or_default();
-            e.0 += 1;
-            e.1 += keys;
+            batch.entry(s.origin).or_default().add(Tally {
+                items: 1,
+                tombstones: keys,
+                bytes: u64::try_from(s.bytes).unwrap_or(0),
+            });
             gone += 1;
             // Fault injection for the test of a prune killed midway: the
             // process dies in the second batch, its transaction open;
@@ -310,12 +374,11 @@ impl Store {
         if gone > 0 {
             plan.report.batches += 1;
         }
-        for (feed, (items, keys)) in batch {
-            let e = plan.by_feed.entry(feed).or_default();
-            e.0 += items;
-            e.1 += keys;
-            plan.report.items += items;
-            plan.report.tombstones += keys;
+        for (feed, t) in batch {
+            plan.by_feed.entry(feed).or_default().add(t);
+            plan.report.items += t.items;
+            plan.report.tombstones += t.tombstones;
+            plan.report.bytes += t.bytes;
         }
         Ok(plan.done < plan.candidates.len())
     }
@@ -328,9 +391,16 @@ impl Store {
     }
 
     fn prune_finish_inner(&mut self, mut plan: PrunePlan) -> Result<PruneReport, StoreError> {
-        // Tombstones outlive their items by as long again as items live;
-        // with items kept forever, so are they.
-        if let Some(max_age) = plan.retention.max_age {
+        // Tombstones outlive their items by as long again as items live
+        // (the longest any feed keeps them); with items kept forever, so
+        // are they.
+        let longest = plan
+            .retention
+            .policies()
+            .map(|k| k.max_age)
+            .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
+            .flatten();
+        if let Some(max_age) = longest {
             let horizon = cutoff(plan.now, Some(max_age.saturating_mul(2)));
             if plan.dry_run {
                 plan.report.tombstones_expired = self.conn.query_row(
@@ -356,16 +426,33 @@ impl Store {
             let mut feed = self
                 .conn
                 .prepare_cached("SELECT url, title, active FROM feeds WHERE id = ?1")?;
-            for (&id, &(items, tombstones)) in &plan.by_feed {
+            let mut categories = self
+                .conn
+                .prepare_cached("SELECT category FROM feed_categories WHERE feed_id = ?1")?;
+            let mut by_category = BTreeMap::<String, Tally>::new();
+            for (&id, &t) in &plan.by_feed {
                 let (url, title, active) = feed.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
                 plan.report.feeds.push(FeedPruned {
                     url,
                     title,
                     active,
-                    items,
-                    tombstones,
+                    items: t.items,
+                    tombstones: t.tombstones,
+                    bytes: t.bytes,
                 });
+                for c in categories.query_map([id], |r| r.get::<_, String>(0))? {
+                    by_category.entry(c?).or_default().add(t);
+                }
             }
+            plan.report.categories = by_category
+                .into_iter()
+                .map(|(id, t)| CategoryPruned {
+                    id,
+                    items: t.items,
+                    tombstones: t.tombstones,
+                    bytes: t.bytes,
+                })
+                .collect();
         }
         plan.report.feeds.sort_by(|a, b| a.url.cmp(&b.url));
         let changed = plan.report.items > 0 || plan.report.tombstones_expired > 0;
@@ -375,6 +462,12 @@ impl Store {
             // per thousand recent items), rather than taught to forget.
             self.forget_unsaved();
             self.give_back_space()?;
+        }
+        if !plan.dry_run {
+            // A prune is the daemon's daily chore: SQLite's own advice is
+            // to let it refresh the planner's statistics about that often
+            // (it analyzes only tables whose sizes changed much).
+            self.conn.execute_batch("PRAGMA optimize")?;
         }
         Ok(plan.report)
     }
@@ -449,8 +542,11 @@ mod tests {
 
     fn retention(keep_min: usize) -> Retention {
         Retention {
-            max_age: Some(std::time::Duration::from_secs(24 * 3600)),
-            keep_min,
+            keep: Keep {
+                max_age: Some(std::time::Duration::from_secs(24 * 3600)),
+                max_items: None,
+                keep_min,
+            },
             ..Retention::default()
         }
     }
@@ -557,6 +653,31 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((c.new, c.unchanged), (0, 2));
+    }
+
+    /// An HTML source that lists a pruned story again does not fetch its
+    /// article page each poll: the tombstone makes it known, not its own.
+    #[test]
+    fn a_pruned_items_keys_stay_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, _) = store_with_feeds(dir.path());
+        s.apply_refreshes(&[job(a, items("a.example.cn"))]).unwrap();
+        let keys: Vec<String> = s
+            .conn
+            .prepare("SELECT key FROM item_keys")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
+        assert!(s.known_items(a, &refs).unwrap().values().all(|k| k.own));
+        lists_nothing(&mut s, a);
+        let later = Utc::now() + chrono::Duration::days(365);
+        assert_eq!(s.prune(&retention(0), later, false).unwrap().items, 2);
+        let known = s.known_items(a, &refs).unwrap();
+        assert_eq!(known.len(), keys.len(), "{known:?}");
+        assert!(known.values().all(|k| !k.own && k.content.is_none()));
     }
 
     /// keep_min, and what a source still lists, outweigh max_age.

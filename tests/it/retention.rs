@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::support::{ConfigText, Env, FixtureServer};
+use crate::support::{ConfigText, Env, FeedText, FixtureServer};
 
 /// An RSS document of `(guid, title, pubDate)` items.
 fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
@@ -94,7 +94,11 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
 
     // Everything is still listed: nothing goes, however old.
     let run = env.huiju(&["prune"]).ok();
-    assert!(run.stdout.contains("total: 0 items went"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("total: 0 items (0 kB of text) went"),
+        "{}",
+        run.stdout
+    );
     let shown = titles(&env);
     assert!((1..=6).all(|i| shown.contains(&format!("旧闻{i}"))), "{shown}");
 
@@ -111,8 +115,12 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
     let before = (rows(&env), std::fs::read(db(&env)).unwrap().len());
     let run = env.huiju(&["prune", "--dry-run"]).ok();
     assert!(
+        run.stdout.contains(&format!("{url}  5 items (")) && run.stdout.contains(" would go, 10 tombstones"),
+        "{}",
         run.stdout
-            .contains(&format!("{url}  5 items would go, 10 tombstones")),
+    );
+    assert!(
+        run.stdout.contains("category jiangsu  5 items ("),
         "{}",
         run.stdout
     );
@@ -121,12 +129,12 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
 
     let run = env.huiju(&["prune"]).ok();
     assert!(
-        run.stdout.contains(&format!("{url}  5 items went")),
+        run.stdout.contains(&format!("{url}  5 items (")),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("total: 5 items went, leaving 10 tombstones"),
+        run.stdout.contains("total: 5 items (") && run.stdout.contains(") went, leaving 10 tombstones"),
         "{}",
         run.stdout
     );
@@ -155,7 +163,12 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
     );
     assert!(!titles(&env).contains("旧闻1"));
     // Listed now, so the next prune keeps them all.
-    assert!(env.huiju(&["prune"]).ok().stdout.contains("total: 0 items went"));
+    assert!(
+        env.huiju(&["prune"])
+            .ok()
+            .stdout
+            .contains("total: 0 items (0 kB of text) went")
+    );
 }
 
 /// A feed taken out of the config keeps its items for `removed_feeds_after`,
@@ -182,7 +195,11 @@ fn a_removed_feeds_items_go_after_the_grace_period_and_not_before() {
 
     env.write_config(&grace("30d"));
     let run = env.huiju(&["prune"]).ok();
-    assert!(run.stdout.contains("total: 0 items went"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("total: 0 items (0 kB of text) went"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(rows(&env)[0], ("items".to_string(), 3));
 
     // The grace period (counted from the removal the prune above saw) ends.
@@ -190,9 +207,8 @@ fn a_removed_feeds_items_go_after_the_grace_period_and_not_before() {
     env.write_config(&grace("1s"));
     let run = env.huiju(&["prune"]).ok();
     assert!(
-        run.stdout.contains(&format!(
-            "{b} (removed from the config)  2 items went, 0 tombstones"
-        )),
+        run.stdout
+            .contains(&format!("{b} (removed from the config)  2 items (")),
         "{}",
         run.stdout
     );
@@ -230,7 +246,7 @@ fn the_database_file_shrinks_after_a_prune() {
     srv.rss("/big.rss", rss(&[("s1", "小", &days_ago(1))]));
     env.huiju(&["fetch"]).ok();
     let run = env.huiju(&["prune"]).ok();
-    assert!(run.stdout.contains("total: 300 items went"), "{}", run.stdout);
+    assert!(run.stdout.contains("total: 300 items ("), "{}", run.stdout);
     let after = std::fs::metadata(db(&env)).unwrap().len();
     assert!(after * 2 < full, "{full} bytes before, {after} after");
     assert_eq!(
@@ -320,12 +336,7 @@ fn prune_vacuum_shrinks_an_older_database() {
     std::thread::sleep(Duration::from_millis(1100));
     srv.rss("/big.rss", rss(&[("s1", "小", &days_ago(1))]));
     env.huiju(&["fetch"]).ok();
-    assert!(
-        env.huiju(&["prune"])
-            .ok()
-            .stdout
-            .contains("total: 200 items went")
-    );
+    assert!(env.huiju(&["prune"]).ok().stdout.contains("total: 200 items ("));
     let pruned = std::fs::metadata(db(&env)).unwrap().len();
     assert!(
         pruned * 10 > full * 9,
@@ -393,7 +404,103 @@ fn a_prune_killed_midway_leaves_a_consistent_database() {
     assert_eq!(counts["tombstones"], 500 * 2);
 
     let run = env.huiju(&["prune"]).ok();
-    assert!(run.stdout.contains("total: 200 items went"), "{}", run.stdout);
+    assert!(run.stdout.contains("total: 200 items ("), "{}", run.stdout);
     let shown = titles(&env);
     assert!(shown.contains("新闻一") && !shown.contains("旧稿"), "{shown}");
+}
+
+/// `retention` in a `[[category]]` and a `[[feed]]` overrides `[retention]`,
+/// the most specific winning: a category that keeps forever, a feed capped
+/// at its newest two, and a story carried by a forever feed and a 90-day
+/// one stays.
+#[test]
+fn category_and_feed_retention_override_the_global_one() {
+    let srv = FixtureServer::start();
+    let old = |prefix: &str, title: &str| -> Vec<(String, String, String)> {
+        (1..=3)
+            .map(|i| {
+                (
+                    format!("{prefix}{i}"),
+                    format!("{title}{i}"),
+                    format!("Mon, 0{i} Jun 2020 09:00:00 +0800"),
+                )
+            })
+            .collect()
+    };
+    let doc = |v: &[(String, String, String)]| -> Vec<u8> {
+        let v: Vec<(&str, &str, &str)> = v
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        rss(&v)
+    };
+    // `shared1` is carried by the 90-day feed and the forever feed.
+    let mut a = old("a", "甲稿");
+    a.push((
+        "shared1".into(),
+        "共稿".into(),
+        "Mon, 01 Jun 2020 09:00:00 +0800".into(),
+    ));
+    let b = vec![(
+        "shared1".to_string(),
+        "共稿".to_string(),
+        "Mon, 01 Jun 2020 09:00:00 +0800".to_string(),
+    )];
+    let c: Vec<(String, String, String)> = (1..=4)
+        .map(|i| (format!("c{i}"), format!("丙稿{i}"), days_ago(i)))
+        .collect();
+    srv.rss("/a.rss", doc(&a));
+    srv.rss("/b.rss", doc(&[old("b", "乙稿"), b].concat()));
+    srv.rss("/c.rss", doc(&c));
+    let (ua, ub, uc) = (srv.url("/a.rss"), srv.url("/b.rss"), srv.url("/c.rss"));
+    let forever: toml::Table = toml::from_str("max_age = \"0\"").unwrap();
+    let capped: toml::Table = toml::from_str("max_items = 2").unwrap();
+    let cfg = ConfigText::new()
+        .dedup("enabled", false)
+        .retention("max_age", "90d")
+        .retention("keep_min", 0)
+        .categories(&[("misc", "其他"), ("archive", "档案")])
+        .category_key("archive", "retention", forever)
+        .feed(&ua, &["misc"])
+        .feed(&ub, &["archive"])
+        .feed_text(FeedText::new(&uc, &["misc"]).key("retention", capped));
+    let env = Env::with(&cfg);
+    env.huiju(&["fetch"]).ok();
+    // Every source moves on.
+    std::thread::sleep(Duration::from_millis(1100));
+    for path in ["/a.rss", "/b.rss", "/c.rss"] {
+        srv.rss(
+            path,
+            rss(&[(&format!("{}-today", &path[1..2]), "今日", &days_ago(0))]),
+        );
+    }
+    env.huiju(&["fetch"]).ok();
+
+    let run = env.huiju(&["prune"]).ok();
+    let shown = titles(&env);
+    // The 90-day feed's 2020 stories go, but not the one the forever feed carries too.
+    assert!(
+        (1..=3).all(|i| !shown.contains(&format!("甲稿{i}"))),
+        "{shown}\n{}",
+        run.stdout
+    );
+    assert!(shown.contains("共稿"), "{shown}");
+    // The forever category's feed keeps its 2020 stories.
+    assert!((1..=3).all(|i| shown.contains(&format!("乙稿{i}"))), "{shown}");
+    // The capped feed keeps its newest two (today's and yesterday's), young as the others are.
+    assert!(shown.contains("丙稿1"), "{shown}");
+    assert!((2..=4).all(|i| !shown.contains(&format!("丙稿{i}"))), "{shown}");
+    assert!(run.stdout.contains(&format!("{uc}  3 items (")), "{}", run.stdout);
+    assert!(run.stdout.contains("category misc  6 items ("), "{}", run.stdout);
+    assert!(!run.stdout.contains("category archive"), "{}", run.stdout);
+
+    // A mistake in a category's table names it and its line.
+    let bad: toml::Table = toml::from_str("max_age = \"3 months\"").unwrap();
+    env.write_config(&cfg.clone().category_key("archive", "retention", bad));
+    let run = env.huiju(&["check"]);
+    assert!(
+        run.stderr
+            .contains("category 'archive' retention.max_age: bad duration '3 months'"),
+        "{run:?}"
+    );
 }
