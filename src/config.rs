@@ -48,6 +48,12 @@ pub struct Config {
     /// Near-duplicate detection; `None` when `[dedup] enabled = false`.
     pub dedup: Option<crate::neardup::Settings>,
     pub retention: Retention,
+    /// Which categories items go to, by what they say: `[[exclude]]`,
+    /// `[[feed]] exclude`, `[[category]] include`, `exclude`, `from` and
+    /// `match`, compiled. Always present (no rules: every item is in its
+    /// feeds' categories).
+    #[cfg_attr(not(test), allow(dead_code))] // until the store applies them
+    pub(crate) rules: std::sync::Arc<crate::rules::Rules>,
 }
 
 /// `[retention]`: how long stored items are kept (see `store::prune`).
@@ -252,10 +258,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
         let location = match span {
-            Some(span) => {
-                let (line, col) = line_col(self.text, span.start);
-                format!("{}:{line}:{col}", self.path.display())
-            }
+            Some(span) => self.location(span.start),
             None => self.path.display().to_string(),
         };
         ConfigError::Invalid {
@@ -266,6 +269,12 @@ impl Ctx<'_> {
 
     fn at<T>(&self, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
         self.err(Some(v.span()), message)
+    }
+
+    /// `file:line:col` of byte offset `pos`.
+    fn location(&self, pos: usize) -> String {
+        let (line, col) = line_col(self.text, pos);
+        format!("{}:{line}:{col}", self.path.display())
     }
 
     fn dir(&self) -> PathBuf {
@@ -320,6 +329,9 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default, rename = "host")]
     hosts: Vec<RawHost>,
+    /// `[[exclude]]`: block rules for every feed.
+    #[serde(default, rename = "exclude")]
+    excludes: Vec<Spanned<RawRule>>,
 }
 
 #[derive(Deserialize)]
@@ -575,6 +587,15 @@ struct RawCategory {
     /// `false` shows every copy in this category.
     dedup: Option<bool>,
     dedup_threshold: Option<Spanned<f64>>,
+    /// An item of this category's own feeds enters only if it matches one.
+    include: Option<Vec<Spanned<RawRule>>>,
+    /// Keeps matching items out of this category.
+    exclude: Option<Vec<Spanned<RawRule>>>,
+    /// Also takes the items of these categories ("all": every feed) that
+    /// match one of `match`.
+    from: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(rename = "match")]
+    matches: Option<Spanned<Vec<Spanned<RawRule>>>>,
 }
 
 #[derive(Deserialize)]
@@ -591,6 +612,9 @@ struct RawFeed {
     /// `"feed"` (the default) or `"html"`.
     kind: Option<Spanned<String>>,
     html: Option<Spanned<RawHtml>>,
+    /// Block rules for this feed's items.
+    #[serde(default)]
+    exclude: Vec<Spanned<RawRule>>,
 }
 
 /// `[feed.html]`: how to read a web page as a feed.
@@ -726,6 +750,7 @@ impl RawConfig {
 
         let mut categories: Vec<Category> = Vec::new();
         let mut cat_ids: HashMap<String, usize> = HashMap::new();
+        let mut category_rules = Vec::new();
         for c in self.categories {
             let id = c.id.get_ref();
             if id == ALL {
@@ -759,6 +784,13 @@ impl RawConfig {
                 (_, Some(t)) => Some(threshold(t, ctx)?),
                 _ => None,
             };
+            category_rules.push(RawCategoryRules {
+                id: id.clone(),
+                include: c.include.unwrap_or_default(),
+                exclude: c.exclude.unwrap_or_default(),
+                from: c.from,
+                matches: c.matches,
+            });
             let title = c.title.into_inner();
             categories.push(Category {
                 dedup_threshold,
@@ -770,6 +802,7 @@ impl RawConfig {
 
         let mut feeds = Vec::with_capacity(self.feeds.len());
         let mut seen_urls: HashMap<String, usize> = HashMap::new();
+        let mut feed_rules = Vec::new();
         for f in self.feeds {
             let url = resolve_feed_url(f.url.get_ref(), &ctx.dir()).map_err(|msg| ctx.at(&f.url, msg))?;
             if let Some(first) = seen_urls.insert(url.to_string(), f.url.span().start) {
@@ -859,6 +892,9 @@ impl RawConfig {
                 (_, Some(h)) => Some(Box::new(h.into_inner().validate(ctx)?)),
                 (_, None) => None,
             };
+            if !f.exclude.is_empty() {
+                feed_rules.push((url.to_string(), feed_label(f.title.as_deref(), &f.url), f.exclude));
+            }
             feeds.push(Feed {
                 html,
                 priority: f.priority,
@@ -892,7 +928,9 @@ impl RawConfig {
             })
         };
         let retention = self.retention.validate(ctx)?;
+        let rules = validate_rules(self.excludes, category_rules, feed_rules, ctx)?;
         Ok(Config {
+            rules: std::sync::Arc::new(rules),
             retention,
             dedup,
             path: ctx.path.to_owned(),
@@ -1083,6 +1121,188 @@ fn parse_size(t: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("bad size '{t}': too large"))
+}
+
+/// A rule as written: `{ field = "title", contains = ["推广"] }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    field: Spanned<String>,
+    contains: Option<Spanned<Vec<Spanned<String>>>>,
+    matches: Option<Spanned<String>>,
+    older_than: Option<Spanned<String>>,
+    #[serde(default)]
+    not: bool,
+}
+
+/// A `[[category]]`'s rules, kept until every category id is known.
+struct RawCategoryRules {
+    id: String,
+    include: Vec<Spanned<RawRule>>,
+    exclude: Vec<Spanned<RawRule>>,
+    from: Option<Spanned<Vec<Spanned<String>>>>,
+    matches: Option<Spanned<Vec<Spanned<RawRule>>>>,
+}
+
+/// How rule messages name a feed: its title, else its URL as written.
+fn feed_label(title: Option<&str>, url: &Spanned<String>) -> String {
+    match title {
+        Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => url.get_ref().trim().to_string(),
+    }
+}
+
+impl RawRule {
+    fn validate(rule: Spanned<RawRule>, ctx: &Ctx) -> Result<crate::rules::Rule, ConfigError> {
+        use crate::rules::{Field, Rule, Test};
+        let location = ctx.location(rule.span().start);
+        let at_rule = rule.span();
+        let r = rule.into_inner();
+        let name = r.field.get_ref().trim();
+        let field = Field::parse(name).ok_or_else(|| {
+            ctx.at(
+                &r.field,
+                format!("unknown rule field '{name}' (use {})", Field::NAMES.join(", ")),
+            )
+        })?;
+        let given: Vec<(&str, Range<usize>)> = [
+            r.contains.as_ref().map(|v| ("contains", v.span())),
+            r.matches.as_ref().map(|v| ("matches", v.span())),
+            r.older_than.as_ref().map(|v| ("older_than", v.span())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let test_at = match given.as_slice() {
+            [] => {
+                return Err(ctx.err(
+                    Some(at_rule),
+                    "rule has no test: give one of contains = [\"…\"], matches = \"regex\" or older_than = \"30d\" (for age)",
+                ));
+            }
+            [(_, span)] => span.clone(),
+            [(first, _), (second, span), ..] => {
+                return Err(ctx.err(
+                    Some(span.clone()),
+                    format!("rule has two tests, {first} and {second}: give one (two rules for both)"),
+                ));
+            }
+        };
+        let test = if let Some(words) = r.contains {
+            if let Some(w) = words.get_ref().iter().find(|w| w.get_ref().trim().is_empty()) {
+                return Err(ctx.at(w, "contains has an empty word: it would match every item"));
+            }
+            Test::contains(words.get_ref().iter().map(|w| w.get_ref().clone()).collect())
+                .map_err(|m| ctx.at(&words, m))?
+        } else if let Some(p) = r.matches {
+            Test::matches(p.get_ref()).map_err(|m| ctx.at(&p, format!("bad regex '{}': {m}", p.get_ref())))?
+        } else if let Some(age) = r.older_than {
+            match parse_age(age.get_ref()) {
+                Ok(Some(d)) => Test::older_than(age.get_ref().trim(), d),
+                Ok(None) => return Err(ctx.at(&age, "older_than must be more than 0 (e.g. \"30d\")")),
+                Err(m) => return Err(ctx.at(&age, format!("older_than: {m}"))),
+            }
+        } else {
+            unreachable!("one test was given")
+        };
+        Rule::new(field, test, r.not, location).map_err(|m| ctx.err(Some(test_at), m))
+    }
+}
+
+fn validate_rule_list(
+    rules: Vec<Spanned<RawRule>>,
+    ctx: &Ctx,
+) -> Result<Vec<crate::rules::Rule>, ConfigError> {
+    rules.into_iter().map(|r| RawRule::validate(r, ctx)).collect()
+}
+
+/// `[[exclude]]`, `[[feed]] exclude` and the `[[category]]` rules,
+/// compiled; `from` checked against the category ids and for cycles.
+fn validate_rules(
+    global: Vec<Spanned<RawRule>>,
+    categories: Vec<RawCategoryRules>,
+    feeds: Vec<(String, String, Vec<Spanned<RawRule>>)>,
+    ctx: &Ctx,
+) -> Result<crate::rules::Rules, ConfigError> {
+    use crate::rules::{CategorySpec, FeedSpec, Rules, RulesError};
+    let global = validate_rule_list(global, ctx)?;
+    let feeds = feeds
+        .into_iter()
+        .map(|(url, label, exclude)| {
+            Ok(FeedSpec {
+                url,
+                label,
+                exclude: validate_rule_list(exclude, ctx)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let ids: Vec<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+    // Where each category's `from` is, for a cycle's message.
+    let mut from_at: HashMap<String, Range<usize>> = HashMap::new();
+    let mut specs = Vec::with_capacity(categories.len());
+    for c in &categories {
+        let id = &c.id;
+        let mut from = Vec::new();
+        if let Some(list) = &c.from {
+            for s in list.get_ref() {
+                if s.get_ref() != ALL && !ids.contains(&s.get_ref().as_str()) {
+                    let mut known = ids.clone();
+                    known.sort_unstable();
+                    return Err(ctx.at(
+                        s,
+                        format!(
+                            "category '{id}' takes items from unknown category '{}' (known: all, {})",
+                            s.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                from.push(s.get_ref().clone());
+            }
+            from_at.insert(id.clone(), list.span());
+        }
+        let has_match = c.matches.as_ref().is_some_and(|m| !m.get_ref().is_empty());
+        match (&c.from, &c.matches) {
+            (Some(f), _) if !from.is_empty() && !has_match => {
+                return Err(ctx.at(
+                    f,
+                    format!(
+                        "category '{id}' has from but no match: add match = [ … ], the rules an item of those categories must meet"
+                    ),
+                ));
+            }
+            (_, Some(m)) if from.is_empty() => {
+                return Err(ctx.at(
+                    m,
+                    format!(
+                        "category '{id}' has match but no from: add from = [\"…\"], the categories to take items from (\"all\": every feed)"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        specs.push(from);
+    }
+    let specs = categories
+        .into_iter()
+        .zip(specs)
+        .map(|(c, from)| {
+            Ok(CategorySpec {
+                include: validate_rule_list(c.include, ctx)?,
+                exclude: validate_rule_list(c.exclude, ctx)?,
+                matches: validate_rule_list(c.matches.map(Spanned::into_inner).unwrap_or_default(), ctx)?,
+                from,
+                id: c.id,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    Rules::new(global, feeds, specs).map_err(|e| {
+        let span = match &e {
+            RulesError::Cycle(path) => path.first().and_then(|id| from_at.get(id)).cloned(),
+            _ => None,
+        };
+        ctx.err(span, e.to_string())
+    })
 }
 
 #[cfg(test)]
