@@ -1518,6 +1518,145 @@ remove = [".share-bar", "p.editor"]
         assert!(e.contains("unknown field `max_items`"), "{e}");
     }
 
+    /// Rules of every kind, after [`MINIMAL`] (whose last table is its
+    /// `[[feed]]`); line 9 is the first line here.
+    const RULES: &str = r#"exclude = [{ field = "link", matches = "/zt/" }]
+
+[[category]]
+id = "suzhou"
+title = "苏州"
+from = ["jiangsu"]
+match = [{ field = "text", contains = ["苏州", "昆山"] }]
+exclude = [{ field = "title", matches = "^【(广告|推广)】" }]
+
+[[exclude]]
+field = "title"
+contains = ["推广", "广告", "招聘"]
+
+[[exclude]]
+field = "age"
+older_than = "30d"
+"#;
+
+    fn rules_err(from: &str, to: &str) -> String {
+        let text = format!("{MINIMAL}{RULES}");
+        assert!(text.contains(from), "{from}");
+        err(&text.replacen(from, to, 1))
+    }
+
+    #[test]
+    fn rules_of_every_kind() {
+        let c = Config::parse(&format!("{MINIMAL}{RULES}"), Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert!(c.rules.category_ids().eq(["jiangsu", "suzhou"]));
+        assert!(!c.rules.is_empty());
+        assert!(
+            Config::parse(MINIMAL, Path::new("huiju.toml"))
+                .unwrap()
+                .rules
+                .is_empty()
+        );
+        // `from = ["all"]`, `include`, `not`, and a feed named by its title.
+        let more = format!(
+            "{MINIMAL}title = \"新华日报\"\n{RULES}\n[[category]]\nid = \"weather\"\ntitle = \"天气\"\n\
+             from = [\"all\", \"suzhou\"]\nmatch = [{{ field = \"title\", contains = [\"天气\"] }}]\n\
+             include = [{{ field = \"author\", matches = \"^$\", not = true }}]\n"
+        );
+        let c = Config::parse(&more, Path::new("huiju.toml")).unwrap();
+        assert_eq!(c.rules.category_ids().count(), 3);
+        assert_eq!(c.feeds[0].title.as_deref(), Some("新华日报"));
+    }
+
+    #[test]
+    fn rule_mistakes_name_line_and_column() {
+        let cases = [
+            (
+                rules_err("field = \"age\"", "field = \"body\""),
+                "23:9: unknown rule field 'body' (use title, content, text, author, link, category, feed, age)",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older = \"30d\""),
+                "24:1: unknown field `older`, expected one of `field`, `contains`, `matches`, `older_than`, `not`",
+            ),
+            (
+                rules_err("older_than = \"30d\"\n", ""),
+                "22:1: rule has no test: give one of contains = [\"…\"], matches = \"regex\" or older_than = \"30d\" (for age)",
+            ),
+            (
+                rules_err("\"招聘\"]\n", "\"招聘\"]\nmatches = \"x\"\n"),
+                "21:11: rule has two tests, contains and matches: give one (two rules for both)",
+            ),
+            (
+                rules_err("field = \"age\"", "field = \"title\""),
+                "24:14: older_than is for field = \"age\" only (this rule's field is \"title\"; use contains or matches)",
+            ),
+            (
+                rules_err("field = \"title\"\ncontains", "field = \"age\"\ncontains"),
+                "20:12: field \"age\" takes older_than (e.g. older_than = \"30d\"), not contains",
+            ),
+            (
+                rules_err("[\"推广\", \"广告\", \"招聘\"]", "[]"),
+                "20:12: contains needs at least one word",
+            ),
+            (
+                rules_err("\"广告\", \"招聘\"]", "\"广告\", \" \"]"),
+                "20:25: contains has an empty word: it would match every item",
+            ),
+            (
+                rules_err("推广)】\"", "推广】\""),
+                "16:41: bad regex '^【(广告|推广】': unclosed group",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older_than = \"0\""),
+                "24:14: older_than must be more than 0 (e.g. \"30d\")",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older_than = \"30 days\""),
+                "24:14: older_than: bad duration '30 days'",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]", "from = [\"wuxi\"]"),
+                "14:9: category 'suzhou' takes items from unknown category 'wuxi' (known: all, jiangsu, suzhou)",
+            ),
+            (
+                rules_err(
+                    "match = [{ field = \"text\", contains = [\"苏州\", \"昆山\"] }]\n",
+                    "",
+                ),
+                "14:8: category 'suzhou' has from but no match: add match = [ … ]",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]\n", ""),
+                "14:9: category 'suzhou' has match but no from: add from = [\"…\"]",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]", "from = [\"suzhou\"]"),
+                "14:8: category 'suzhou' takes items from itself",
+            ),
+            (
+                rules_err(
+                    "title = \"江苏资讯\"\n",
+                    "title = \"江苏资讯\"\nfrom = [\"suzhou\"]\nmatch = [{ field = \"text\", contains = [\"南京\"] }]\n",
+                ),
+                "5:8: categories take items from each other in a cycle: jiangsu → suzhou → jiangsu",
+            ),
+            (
+                rules_err("\"/zt/\"", "\"/zt/(\""),
+                "9:40: bad regex '/zt/(': unclosed group",
+            ),
+            (
+                rules_err("field = \"link\"", "field = \"link\", not = \"yes\""),
+                "9:36: invalid type: string \"yes\", expected a boolean",
+            ),
+        ];
+        for (e, want) in cases {
+            assert!(
+                e.starts_with(&format!("/etc/huiju/huiju.toml:{want}")),
+                "{e}\nwant {want}"
+            );
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+    }
+
     #[test]
     fn the_most_specific_host_table_wins() {
         let c = Config::parse(
