@@ -467,3 +467,57 @@ fn regex_messages_are_one_line() {
     assert!(!e.contains('\n'), "{e}");
     assert_eq!(fold_pattern(r"\D（蘇州）\W"), r"\D\(苏州\)\W");
 }
+
+/// The shipped example config routes as its comments say.
+#[test]
+fn the_shipped_example() {
+    let c = Config::parse(
+        include_str!("../../config/huiju.toml"),
+        Path::new("config/huiju.toml"),
+    )
+    .unwrap();
+    let feed = |title: &str| {
+        let f = c
+            .feeds
+            .iter()
+            .find(|f| f.title.as_deref() == Some(title))
+            .unwrap();
+        c.rules.feed(f.url.as_str(), f.title.as_deref(), &f.categories)
+    };
+    let (xinhua, portal) = (feed("新华日报"), feed("苏州都市网·江苏资讯"));
+    // Prefixes: the example's line numbers change as it is edited.
+    let route = |feed: &FeedRef, view| explain(&c.rules.route(&Folded::new(view), feed));
+    let starts = |got: Vec<String>, want: &[&str]| {
+        assert_eq!(got.len(), want.len(), "{got:?}");
+        for (g, w) in got.iter().zip(want) {
+            assert!(g.starts_with(w), "{g}\nwant {w}");
+        }
+    };
+    let kunshan = ItemView {
+        content_text: "昆山电子信息产业一季度产值稳中有升。",
+        ..item("一季度江苏电子信息产业稳中有升")
+    };
+    starts(
+        route(&xinhua, kunshan),
+        &[
+            "jiangsu: own feed",
+            "suzhou: included from jiangsu by suzhou.match[0] text contains 昆山 (config/huiju.toml:",
+        ],
+    );
+    let jobs = item("江苏高校毕业生“春风行动”专场招聘会举行 提供岗位超2万个");
+    assert!(route(&xinhua, jobs)[0].starts_with("jiangsu: blocked by [[exclude]] #1 title contains 招聘"));
+    let video = ItemView {
+        link: "http://www.szdushi.com.cn/video/202304/1.html",
+        ..item("视频：苏州新闻")
+    };
+    assert!(
+        route(&portal, video)[0].starts_with("jiangsu: blocked by [[feed]] 苏州都市网·江苏资讯 exclude[0]")
+    );
+    starts(
+        route(&xinhua, video),
+        &[
+            "jiangsu: own feed",
+            "suzhou: included from jiangsu by suzhou.match[0] text contains 苏州 (config/huiju.toml:",
+        ],
+    );
+}
