@@ -211,13 +211,27 @@ impl Rules {
     /// the union of its pairs: [`Routing::union`].
     pub(crate) fn route<'r>(&'r self, item: &Folded, feed: &FeedRef<'r>) -> Routing<'r> {
         let check = |rules: &'r [Rule]| rules.iter().find_map(|r| r.check(item, feed));
-        if let Some(hit) = check(&self.global).or_else(|| check(feed.exclude)) {
-            return Routing {
-                rules: self,
-                blocked: Some(hit),
-                verdicts: vec![Verdict::Blocked(hit); self.categories.len()],
-            };
+        let blocked = check(&self.global).or_else(|| check(feed.exclude));
+        let mut verdicts = self.categories(item, feed);
+        if let Some(hit) = blocked {
+            // Blocked where it would have been: an explanation names the
+            // block rule there, and says nothing of categories the item
+            // was never for. Blocked items are few; routing them as well
+            // costs little.
+            for v in verdicts.iter_mut().filter(|v| v.is_in()) {
+                *v = Verdict::Blocked(hit);
+            }
         }
+        Routing {
+            rules: self,
+            blocked,
+            verdicts,
+        }
+    }
+
+    /// Each category's verdict on a pair, block rules aside.
+    fn categories<'r>(&'r self, item: &Folded, feed: &FeedRef<'r>) -> Vec<Verdict<'r>> {
+        let check = |rules: &'r [Rule]| rules.iter().find_map(|r| r.check(item, feed));
         let mut verdicts = vec![Verdict::Absent; self.categories.len()];
         for &i in &self.order {
             let c = &self.categories[i];
@@ -246,11 +260,7 @@ impl Rules {
             }
             verdicts[i] = verdict;
         }
-        Routing {
-            rules: self,
-            blocked: None,
-            verdicts,
-        }
+        verdicts
     }
 }
 
@@ -330,7 +340,8 @@ pub(crate) enum Verdict<'r> {
     NotIncluded,
     /// Out: one of the category's exclude rules matched.
     Excluded(Hit<'r>),
-    /// Out: a `[[exclude]]` or its feed's `exclude` rule matched.
+    /// Out: it would be in, but a `[[exclude]]` or its feed's `exclude`
+    /// rule matched (which keeps it out of every category).
     Blocked(Hit<'r>),
 }
 

@@ -376,7 +376,12 @@ fn block_rules_keep_items_out_of_everything() {
         r.blocked.unwrap().to_string(),
         "[[exclude]] #1 title contains 招聘 (huiju.toml:46:1)"
     );
-    assert!(r.verdicts.iter().all(|v| matches!(v, Verdict::Blocked(_))));
+    assert_eq!(
+        explain(&r)[1],
+        "suzhou: blocked by [[exclude]] #1 title contains 招聘 (huiju.toml:46:1)",
+        "blocked where it would have been"
+    );
+    assert_eq!(explain(&r).len(), 2, "and nowhere else: {:?}", explain(&r));
     let rule = r.verdicts[0].hit().unwrap().rule;
     assert_eq!(
         (rule.place(), rule.location(), rule.description().as_str()),
