@@ -236,6 +236,13 @@ impl Rule {
         })
     }
 
+    /// This rule with `place` as its name in messages (a rule outside
+    /// the config; [`Rules::new`] names the config's).
+    pub(crate) fn named(mut self, place: &str) -> Rule {
+        self.place = place.to_string();
+        self
+    }
+
     pub(crate) fn place(&self) -> &str {
         &self.place
     }
