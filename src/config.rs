@@ -48,6 +48,12 @@ pub struct Config {
     /// Near-duplicate detection; `None` when `[dedup] enabled = false`.
     pub dedup: Option<crate::neardup::Settings>,
     pub retention: Retention,
+    /// Which categories items go to, by what they say: `[[exclude]]`,
+    /// `[[feed]] exclude`, `[[category]] include`, `exclude`, `from` and
+    /// `match`, compiled. Always present (no rules: every item is in its
+    /// feeds' categories).
+    #[cfg_attr(not(test), allow(dead_code))] // until the store applies them
+    pub(crate) rules: std::sync::Arc<crate::rules::Rules>,
 }
 
 /// `[retention]`: how long stored items are kept (see `store::prune`).
@@ -314,10 +320,7 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&self, span: Option<Range<usize>>, message: impl Into<String>) -> ConfigError {
         let location = match span {
-            Some(span) => {
-                let (line, col) = line_col(self.text, span.start);
-                format!("{}:{line}:{col}", self.path.display())
-            }
+            Some(span) => self.location(span.start),
             None => self.path.display().to_string(),
         };
         ConfigError::Invalid {
@@ -328,6 +331,12 @@ impl Ctx<'_> {
 
     fn at<T>(&self, v: &Spanned<T>, message: impl Into<String>) -> ConfigError {
         self.err(Some(v.span()), message)
+    }
+
+    /// `file:line:col` of byte offset `pos`.
+    fn location(&self, pos: usize) -> String {
+        let (line, col) = line_col(self.text, pos);
+        format!("{}:{line}:{col}", self.path.display())
     }
 
     fn dir(&self) -> PathBuf {
@@ -382,6 +391,9 @@ struct RawConfig {
     retention: RawRetention,
     #[serde(default, rename = "host")]
     hosts: Vec<RawHost>,
+    /// `[[exclude]]`: block rules for every feed.
+    #[serde(default, rename = "exclude")]
+    excludes: Vec<Spanned<RawRule>>,
 }
 
 #[derive(Deserialize)]
@@ -669,6 +681,15 @@ struct RawCategory {
     dedup: Option<bool>,
     dedup_threshold: Option<Spanned<f64>>,
     retention: Option<RawKeep>,
+    /// An item of this category's own feeds enters only if it matches one.
+    include: Option<Vec<Spanned<RawRule>>>,
+    /// Keeps matching items out of this category.
+    exclude: Option<Vec<Spanned<RawRule>>>,
+    /// Also takes the items of these categories ("all": every feed) that
+    /// match one of `match`.
+    from: Option<Spanned<Vec<Spanned<String>>>>,
+    #[serde(rename = "match")]
+    matches: Option<Spanned<Vec<Spanned<RawRule>>>>,
 }
 
 #[derive(Deserialize)]
@@ -686,6 +707,9 @@ struct RawFeed {
     kind: Option<Spanned<String>>,
     html: Option<Spanned<RawHtml>>,
     retention: Option<RawKeep>,
+    /// Block rules for this feed's items.
+    #[serde(default)]
+    exclude: Vec<Spanned<RawRule>>,
 }
 
 /// `[feed.html]`: how to read a web page as a feed.
@@ -824,6 +848,7 @@ impl RawConfig {
         let mut cat_ids: HashMap<String, usize> = HashMap::new();
         // What each category's feeds keep, when the category says.
         let mut cat_keep: HashMap<String, Keep> = HashMap::new();
+        let mut category_rules = Vec::new();
         for c in self.categories {
             let id = c.id.get_ref();
             if id == ALL {
@@ -861,6 +886,13 @@ impl RawConfig {
                 let over = r.validate(&format!("category '{id}' retention"), ctx)?;
                 cat_keep.insert(id.clone(), retention.keep.with(&over));
             }
+            category_rules.push(RawCategoryRules {
+                id: id.clone(),
+                include: c.include.unwrap_or_default(),
+                exclude: c.exclude.unwrap_or_default(),
+                from: c.from,
+                matches: c.matches,
+            });
             let title = c.title.into_inner();
             categories.push(Category {
                 dedup_threshold,
@@ -872,6 +904,7 @@ impl RawConfig {
 
         let mut feeds = Vec::with_capacity(self.feeds.len());
         let mut seen_urls: HashMap<String, usize> = HashMap::new();
+        let mut feed_rules = Vec::new();
         for f in self.feeds {
             let url = resolve_feed_url(f.url.get_ref(), &ctx.dir()).map_err(|msg| ctx.at(&f.url, msg))?;
             if let Some(first) = seen_urls.insert(url.to_string(), f.url.span().start) {
@@ -974,6 +1007,9 @@ impl RawConfig {
             if keep != retention.keep {
                 retention.feeds.insert(url.to_string(), keep);
             }
+            if !f.exclude.is_empty() {
+                feed_rules.push((url.to_string(), feed_label(f.title.as_deref(), &f.url), f.exclude));
+            }
             feeds.push(Feed {
                 html,
                 priority: f.priority,
@@ -1006,7 +1042,9 @@ impl RawConfig {
                 window: Duration::from_secs(hours * 3600),
             })
         };
+        let rules = validate_rules(self.excludes, category_rules, feed_rules, ctx)?;
         Ok(Config {
+            rules: std::sync::Arc::new(rules),
             retention,
             dedup,
             path: ctx.path.to_owned(),
@@ -1197,6 +1235,202 @@ fn parse_size(t: &str) -> Result<u64, String> {
     };
     n.checked_mul(mult)
         .ok_or_else(|| format!("bad size '{t}': too large"))
+}
+
+/// A rule as written: `{ field = "title", contains = ["推广"] }`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRule {
+    field: Spanned<String>,
+    contains: Option<Spanned<Vec<Spanned<String>>>>,
+    matches: Option<Spanned<String>>,
+    older_than: Option<Spanned<String>>,
+    #[serde(default)]
+    not: bool,
+}
+
+/// A `[[category]]`'s rules, kept until every category id is known.
+struct RawCategoryRules {
+    id: String,
+    include: Vec<Spanned<RawRule>>,
+    exclude: Vec<Spanned<RawRule>>,
+    from: Option<Spanned<Vec<Spanned<String>>>>,
+    matches: Option<Spanned<Vec<Spanned<RawRule>>>>,
+}
+
+/// How rule messages name a feed: its title, else its URL as written.
+fn feed_label(title: Option<&str>, url: &Spanned<String>) -> String {
+    match title {
+        Some(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => url.get_ref().trim().to_string(),
+    }
+}
+
+impl RawRule {
+    fn validate(rule: Spanned<RawRule>, ctx: &Ctx) -> Result<crate::rules::Rule, ConfigError> {
+        use crate::rules::{Field, Rule, Test};
+        let location = ctx.location(rule.span().start);
+        let at_rule = rule.span();
+        let r = rule.into_inner();
+        let name = r.field.get_ref().trim();
+        let field = Field::parse(name).ok_or_else(|| {
+            ctx.at(
+                &r.field,
+                format!("unknown rule field '{name}' (use {})", Field::NAMES.join(", ")),
+            )
+        })?;
+        let given: Vec<(&str, Range<usize>)> = [
+            r.contains.as_ref().map(|v| ("contains", v.span())),
+            r.matches.as_ref().map(|v| ("matches", v.span())),
+            r.older_than.as_ref().map(|v| ("older_than", v.span())),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let test_at = match given.as_slice() {
+            [] => {
+                return Err(ctx.err(
+                    Some(at_rule),
+                    "rule has no test: give one of contains = [\"…\"], matches = \"regex\" or older_than = \"30d\" (for age)",
+                ));
+            }
+            [(_, span)] => span.clone(),
+            [(first, _), (second, span), ..] => {
+                return Err(ctx.err(
+                    Some(span.clone()),
+                    format!("rule has two tests, {first} and {second}: give one (two rules for both)"),
+                ));
+            }
+        };
+        let test = if let Some(words) = r.contains {
+            if let Some(w) = words.get_ref().iter().find(|w| w.get_ref().trim().is_empty()) {
+                return Err(ctx.at(w, "contains has an empty word: it would match every item"));
+            }
+            Test::contains(words.get_ref().iter().map(|w| w.get_ref().clone()).collect())
+                .map_err(|m| ctx.at(&words, m))?
+        } else if let Some(p) = r.matches {
+            Test::matches(p.get_ref()).map_err(|m| ctx.at(&p, format!("bad regex '{}': {m}", p.get_ref())))?
+        } else if let Some(age) = r.older_than {
+            match parse_age(age.get_ref()) {
+                Ok(Some(d)) => Test::older_than(age.get_ref().trim(), d),
+                Ok(None) => return Err(ctx.at(&age, "older_than must be more than 0 (e.g. \"30d\")")),
+                Err(m) => return Err(ctx.at(&age, format!("older_than: {m}"))),
+            }
+        } else {
+            unreachable!("one test was given")
+        };
+        Rule::new(field, test, r.not, location).map_err(|m| ctx.err(Some(test_at), m))
+    }
+}
+
+/// One rule as written on the command line, `{ field = "title", contains
+/// = ["推广"] }` (for `huiju rules test --rule`), checked as the config's
+/// are. Messages and the rule's location start with `origin` (`--rule`);
+/// its place is `origin` too.
+#[cfg_attr(not(test), allow(dead_code))] // until `huiju rules test` reads it
+pub(crate) fn parse_rule(text: &str, origin: &str) -> Result<crate::rules::Rule, ConfigError> {
+    let path = Path::new(origin);
+    let ctx = Ctx { text, path };
+    let raw = toml::de::ValueDeserializer::parse(text)
+        .and_then(Spanned::<RawRule>::deserialize)
+        .map_err(|e| ctx.err(e.span(), e.message().trim_end().to_string()))?;
+    Ok(RawRule::validate(raw, &ctx)?.named(origin))
+}
+
+fn validate_rule_list(
+    rules: Vec<Spanned<RawRule>>,
+    ctx: &Ctx,
+) -> Result<Vec<crate::rules::Rule>, ConfigError> {
+    rules.into_iter().map(|r| RawRule::validate(r, ctx)).collect()
+}
+
+/// `[[exclude]]`, `[[feed]] exclude` and the `[[category]]` rules,
+/// compiled; `from` checked against the category ids and for cycles.
+fn validate_rules(
+    global: Vec<Spanned<RawRule>>,
+    categories: Vec<RawCategoryRules>,
+    feeds: Vec<(String, String, Vec<Spanned<RawRule>>)>,
+    ctx: &Ctx,
+) -> Result<crate::rules::Rules, ConfigError> {
+    use crate::rules::{CategorySpec, FeedSpec, Rules, RulesError};
+    let global = validate_rule_list(global, ctx)?;
+    let feeds = feeds
+        .into_iter()
+        .map(|(url, label, exclude)| {
+            Ok(FeedSpec {
+                url,
+                label,
+                exclude: validate_rule_list(exclude, ctx)?,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let ids: Vec<&str> = categories.iter().map(|c| c.id.as_str()).collect();
+    // Where each category's `from` is, for a cycle's message.
+    let mut from_at: HashMap<String, Range<usize>> = HashMap::new();
+    let mut specs = Vec::with_capacity(categories.len());
+    for c in &categories {
+        let id = &c.id;
+        let mut from = Vec::new();
+        if let Some(list) = &c.from {
+            for s in list.get_ref() {
+                if s.get_ref() != ALL && !ids.contains(&s.get_ref().as_str()) {
+                    let mut known = ids.clone();
+                    known.sort_unstable();
+                    return Err(ctx.at(
+                        s,
+                        format!(
+                            "category '{id}' takes items from unknown category '{}' (known: all, {})",
+                            s.get_ref(),
+                            known.join(", ")
+                        ),
+                    ));
+                }
+                from.push(s.get_ref().clone());
+            }
+            from_at.insert(id.clone(), list.span());
+        }
+        let has_match = c.matches.as_ref().is_some_and(|m| !m.get_ref().is_empty());
+        match (&c.from, &c.matches) {
+            (Some(f), _) if !from.is_empty() && !has_match => {
+                return Err(ctx.at(
+                    f,
+                    format!(
+                        "category '{id}' has from but no match: add match = [ … ], the rules an item of those categories must meet"
+                    ),
+                ));
+            }
+            (_, Some(m)) if from.is_empty() => {
+                return Err(ctx.at(
+                    m,
+                    format!(
+                        "category '{id}' has match but no from: add from = [\"…\"], the categories to take items from (\"all\": every feed)"
+                    ),
+                ));
+            }
+            _ => {}
+        }
+        specs.push(from);
+    }
+    let specs = categories
+        .into_iter()
+        .zip(specs)
+        .map(|(c, from)| {
+            Ok(CategorySpec {
+                include: validate_rule_list(c.include, ctx)?,
+                exclude: validate_rule_list(c.exclude, ctx)?,
+                matches: validate_rule_list(c.matches.map(Spanned::into_inner).unwrap_or_default(), ctx)?,
+                from,
+                id: c.id,
+            })
+        })
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    Rules::new(global, feeds, specs).map_err(|e| {
+        let span = match &e {
+            RulesError::Cycle(path) => path.first().and_then(|id| from_at.get(id)).cloned(),
+            _ => None,
+        };
+        ctx.err(span, e.to_string())
+    })
 }
 
 #[cfg(test)]
@@ -1462,6 +1696,171 @@ remove = [".share-bar", "p.editor"]
         );
         let e = err(&text.replace("max_items = 0, keep_min = 3", "schedule = \"0 0 4 * * *\""));
         assert!(e.contains("unknown field `schedule`"), "{e}");
+    }
+
+    /// Rules of every kind, after [`MINIMAL`] (whose last table is its
+    /// `[[feed]]`); line 9 is the first line here.
+    const RULES: &str = r#"exclude = [{ field = "link", matches = "/zt/" }]
+
+[[category]]
+id = "suzhou"
+title = "苏州"
+from = ["jiangsu"]
+match = [{ field = "text", contains = ["苏州", "昆山"] }]
+exclude = [{ field = "title", matches = "^【(广告|推广)】" }]
+
+[[exclude]]
+field = "title"
+contains = ["推广", "广告", "招聘"]
+
+[[exclude]]
+field = "age"
+older_than = "30d"
+"#;
+
+    fn rules_err(from: &str, to: &str) -> String {
+        let text = format!("{MINIMAL}{RULES}");
+        assert!(text.contains(from), "{from}");
+        err(&text.replacen(from, to, 1))
+    }
+
+    #[test]
+    fn rules_of_every_kind() {
+        let c = Config::parse(&format!("{MINIMAL}{RULES}"), Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert!(c.rules.category_ids().eq(["jiangsu", "suzhou"]));
+        assert!(!c.rules.is_empty());
+        assert!(
+            Config::parse(MINIMAL, Path::new("huiju.toml"))
+                .unwrap()
+                .rules
+                .is_empty()
+        );
+        // `from = ["all"]`, `include`, `not`, and a feed named by its title.
+        let more = format!(
+            "{MINIMAL}title = \"新华日报\"\n{RULES}\n[[category]]\nid = \"weather\"\ntitle = \"天气\"\n\
+             from = [\"all\", \"suzhou\"]\nmatch = [{{ field = \"title\", contains = [\"天气\"] }}]\n\
+             include = [{{ field = \"author\", matches = \"^$\", not = true }}]\n"
+        );
+        let c = Config::parse(&more, Path::new("huiju.toml")).unwrap();
+        assert_eq!(c.rules.category_ids().count(), 3);
+        assert_eq!(c.feeds[0].title.as_deref(), Some("新华日报"));
+    }
+
+    #[test]
+    fn rule_mistakes_name_line_and_column() {
+        let cases = [
+            (
+                rules_err("field = \"age\"", "field = \"body\""),
+                "23:9: unknown rule field 'body' (use title, content, text, author, link, category, feed, age)",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older = \"30d\""),
+                "24:1: unknown field `older`, expected one of `field`, `contains`, `matches`, `older_than`, `not`",
+            ),
+            (
+                rules_err("older_than = \"30d\"\n", ""),
+                "22:1: rule has no test: give one of contains = [\"…\"], matches = \"regex\" or older_than = \"30d\" (for age)",
+            ),
+            (
+                rules_err("\"招聘\"]\n", "\"招聘\"]\nmatches = \"x\"\n"),
+                "21:11: rule has two tests, contains and matches: give one (two rules for both)",
+            ),
+            (
+                rules_err("field = \"age\"", "field = \"title\""),
+                "24:14: older_than is for field = \"age\" only (this rule's field is \"title\"; use contains or matches)",
+            ),
+            (
+                rules_err("field = \"title\"\ncontains", "field = \"age\"\ncontains"),
+                "20:12: field \"age\" takes older_than (e.g. older_than = \"30d\"), not contains",
+            ),
+            (
+                rules_err("[\"推广\", \"广告\", \"招聘\"]", "[]"),
+                "20:12: contains needs at least one word",
+            ),
+            (
+                rules_err("\"广告\", \"招聘\"]", "\"广告\", \" \"]"),
+                "20:25: contains has an empty word: it would match every item",
+            ),
+            (
+                rules_err("推广)】\"", "推广】\""),
+                "16:41: bad regex '^【(广告|推广】': unclosed group",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older_than = \"0\""),
+                "24:14: older_than must be more than 0 (e.g. \"30d\")",
+            ),
+            (
+                rules_err("older_than = \"30d\"", "older_than = \"30 days\""),
+                "24:14: older_than: bad duration '30 days'",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]", "from = [\"wuxi\"]"),
+                "14:9: category 'suzhou' takes items from unknown category 'wuxi' (known: all, jiangsu, suzhou)",
+            ),
+            (
+                rules_err(
+                    "match = [{ field = \"text\", contains = [\"苏州\", \"昆山\"] }]\n",
+                    "",
+                ),
+                "14:8: category 'suzhou' has from but no match: add match = [ … ]",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]\n", ""),
+                "14:9: category 'suzhou' has match but no from: add from = [\"…\"]",
+            ),
+            (
+                rules_err("from = [\"jiangsu\"]", "from = [\"suzhou\"]"),
+                "14:8: category 'suzhou' takes items from itself",
+            ),
+            (
+                rules_err(
+                    "title = \"江苏资讯\"\n",
+                    "title = \"江苏资讯\"\nfrom = [\"suzhou\"]\nmatch = [{ field = \"text\", contains = [\"南京\"] }]\n",
+                ),
+                "5:8: categories take items from each other in a cycle: jiangsu → suzhou → jiangsu",
+            ),
+            (
+                rules_err("\"/zt/\"", "\"/zt/(\""),
+                "9:40: bad regex '/zt/(': unclosed group",
+            ),
+            (
+                rules_err("field = \"link\"", "field = \"link\", not = \"yes\""),
+                "9:36: invalid type: string \"yes\", expected a boolean",
+            ),
+        ];
+        for (e, want) in cases {
+            assert!(
+                e.starts_with(&format!("/etc/huiju/huiju.toml:{want}")),
+                "{e}\nwant {want}"
+            );
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+    }
+
+    #[test]
+    fn a_rule_on_the_command_line() {
+        let r = parse_rule(
+            r#"{ field = "title", contains = ["推广"], not = true }"#,
+            "--rule",
+        )
+        .unwrap();
+        assert_eq!(r.description(), "title does not contain 推广");
+        assert_eq!((r.place(), r.location()), ("--rule", "--rule:1:1"));
+        let e = parse_rule(r#"{ field = "title", matches = "(推广" }"#, "--rule").unwrap_err();
+        assert_eq!(e.to_string(), "--rule:1:30: bad regex '(推广': unclosed group");
+        let e = parse_rule(r#"{ field = "titel", contains = ["x"] }"#, "--rule").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("--rule:1:11: unknown rule field 'titel'"),
+            "{e}"
+        );
+        let e = parse_rule(r#"{ field = "title", contain = ["x"] }"#, "--rule").unwrap_err();
+        assert!(
+            e.to_string().starts_with("--rule:1:20: unknown field `contain`"),
+            "{e}"
+        );
+        let e = parse_rule(r#"field = "title""#, "--rule").unwrap_err();
+        assert!(e.to_string().starts_with("--rule:1:"), "{e}");
     }
 
     #[test]

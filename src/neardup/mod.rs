@@ -27,6 +27,8 @@ pub use doc_freq::*;
 pub use headline::*;
 pub use sketch::*;
 pub use story::*;
+// The one folding: the rule engine matches on text folded as stories are.
+pub(crate) use story::fold;
 
 #[cfg(test)]
 mod labelled;

@@ -206,7 +206,8 @@ pub(super) const T2S_CONTEXT: &str = "兒覆夥藉瞭麽幺於乾著苧闔鍾讎
 pub(super) const CONTEXT: u16 = 1;
 
 /// Full-width ASCII to half-width, Traditional to Simplified, lower case.
-pub(super) fn fold(s: &str) -> String {
+/// The rule engine (`crate::rules`) matches on this folding too.
+pub(crate) fn fold(s: &str) -> String {
     let mut out = String::new();
     fold_into(s, &mut out);
     out
