@@ -130,6 +130,7 @@ fn ingest(store: &mut Store, feeds: &[(Url, parse::Feed)], ids: &[i64], near: ne
                     now,
                     plan,
                     near: Some(near),
+                    route: None,
                 }
             })
             .collect();

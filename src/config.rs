@@ -52,7 +52,6 @@ pub struct Config {
     /// `[[feed]] exclude`, `[[category]] include`, `exclude`, `from` and
     /// `match`, compiled. Always present (no rules: every item is in its
     /// feeds' categories).
-    #[cfg_attr(not(test), allow(dead_code))] // until the store applies them
     pub(crate) rules: std::sync::Arc<crate::rules::Rules>,
 }
 
@@ -298,6 +297,17 @@ impl Config {
             Some(t) => Some(t),
             None => Some(global),
         }
+    }
+
+    /// What the stored routes depend on: the rules, and each feed's name
+    /// and categories. Routes made under another key are made again.
+    pub(crate) fn routes_key(&self) -> i64 {
+        let mut text = self.rules.digest();
+        for f in &self.feeds {
+            text.push_str(&format!("{}\t{:?}\t{:?}\n", f.url, f.title, f.categories));
+        }
+        // Stored in an INTEGER column: the hash's bits, as signed.
+        xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as i64
     }
 
     /// One-line summary printed by `huiju check`.
@@ -1323,20 +1333,6 @@ impl RawRule {
     }
 }
 
-/// One rule as written on the command line, `{ field = "title", contains
-/// = ["推广"] }` (for `huiju rules test --rule`), checked as the config's
-/// are. Messages and the rule's location start with `origin` (`--rule`);
-/// its place is `origin` too.
-#[cfg_attr(not(test), allow(dead_code))] // until `huiju rules test` reads it
-pub(crate) fn parse_rule(text: &str, origin: &str) -> Result<crate::rules::Rule, ConfigError> {
-    let path = Path::new(origin);
-    let ctx = Ctx { text, path };
-    let raw = toml::de::ValueDeserializer::parse(text)
-        .and_then(Spanned::<RawRule>::deserialize)
-        .map_err(|e| ctx.err(e.span(), e.message().trim_end().to_string()))?;
-    Ok(RawRule::validate(raw, &ctx)?.named(origin))
-}
-
 fn validate_rule_list(
     rules: Vec<Spanned<RawRule>>,
     ctx: &Ctx,
@@ -1835,32 +1831,6 @@ older_than = "30d"
             );
             assert_eq!(e.lines().count(), 1, "{e}");
         }
-    }
-
-    #[test]
-    fn a_rule_on_the_command_line() {
-        let r = parse_rule(
-            r#"{ field = "title", contains = ["推广"], not = true }"#,
-            "--rule",
-        )
-        .unwrap();
-        assert_eq!(r.description(), "title does not contain 推广");
-        assert_eq!((r.place(), r.location()), ("--rule", "--rule:1:1"));
-        let e = parse_rule(r#"{ field = "title", matches = "(推广" }"#, "--rule").unwrap_err();
-        assert_eq!(e.to_string(), "--rule:1:30: bad regex '(推广': unclosed group");
-        let e = parse_rule(r#"{ field = "titel", contains = ["x"] }"#, "--rule").unwrap_err();
-        assert!(
-            e.to_string()
-                .starts_with("--rule:1:11: unknown rule field 'titel'"),
-            "{e}"
-        );
-        let e = parse_rule(r#"{ field = "title", contain = ["x"] }"#, "--rule").unwrap_err();
-        assert!(
-            e.to_string().starts_with("--rule:1:20: unknown field `contain`"),
-            "{e}"
-        );
-        let e = parse_rule(r#"field = "title""#, "--rule").unwrap_err();
-        assert!(e.to_string().starts_with("--rule:1:"), "{e}");
     }
 
     #[test]

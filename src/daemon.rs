@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,7 +25,7 @@ use crate::config::{ALL, Config, ConfigError, Feed, Retention};
 use crate::metrics::Metrics;
 use crate::pipeline::{Refresher, Report, Starts, anyhow_like};
 use crate::serve::{self, AppState};
-use crate::store::{PruneReport, Store, StoreError};
+use crate::store::{PruneReport, Reroute, Store, StoreError};
 
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum DaemonError {
@@ -243,12 +243,79 @@ impl Pruner {
     }
 }
 
+/// Applies the rules to the stored items again whenever a config changes
+/// them (see `store::routes`), batch by batch under the writer's lock.
+struct Rerouter {
+    store: Arc<Mutex<Store>>,
+    app: Arc<AppState>,
+    /// Bumped by each config: a reroute for an older one stops.
+    generation: AtomicU64,
+}
+
+impl Rerouter {
+    /// Starts applying `cfg`'s rules, if the stored items were routed by
+    /// others; returns at once.
+    fn start(self: &Arc<Self>, cfg: Arc<Config>) {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let this = self.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            let app = this.app.clone();
+            match tokio::task::spawn_blocking(move || this.run(&cfg, generation)).await {
+                Ok(Ok(Some(r))) => {
+                    app.invalidate_all();
+                    info!(
+                        pairs = r.pairs,
+                        changed = r.changed,
+                        ms = started.elapsed().as_millis() as u64,
+                        "rules applied to the stored items"
+                    );
+                }
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => error!(
+                    "cannot apply the rules to the stored items: {}; feeds show them as routed before",
+                    anyhow_like(&e)
+                ),
+                Err(e) => error!("cannot apply the rules to the stored items: {e}"),
+            }
+        });
+    }
+
+    /// On a blocking thread. `None`: nothing to do, or a newer config
+    /// took over.
+    fn run(&self, cfg: &Config, generation: u64) -> Result<Option<Reroute>, StoreError> {
+        let lock = || self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let key = cfg.routes_key();
+        if lock().routes_key()? == Some(key) {
+            return Ok(None);
+        }
+        let mut progress = Reroute::default();
+        let mut logged = 0;
+        while !progress.done {
+            if self.generation.load(Ordering::SeqCst) != generation {
+                return Ok(None);
+            }
+            lock().reroute_step(&cfg.rules, key, &mut progress)?;
+            if progress.pairs >= logged + 100_000 {
+                logged = progress.pairs;
+                info!(
+                    pairs = progress.pairs,
+                    changed = progress.changed,
+                    "applying the rules to the stored items"
+                );
+            }
+        }
+        Ok(Some(progress))
+    }
+}
+
 /// Cron jobs, one per distinct schedule expression.
 struct Jobs {
     scheduler: JobScheduler,
     /// (expression, zone it is read in) → job.
     by_schedule: HashMap<(String, chrono_tz::Tz), Uuid>,
     pruner: Arc<Pruner>,
+    rerouter: Arc<Rerouter>,
     /// The prune job, by its schedule and zone.
     prune: Option<((String, chrono_tz::Tz), Uuid)>,
 }
@@ -412,8 +479,14 @@ pub(crate) async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>
             app: app.clone(),
             running: AtomicBool::new(false),
         }),
+        rerouter: Arc::new(Rerouter {
+            store: store.clone(),
+            app: app.clone(),
+            generation: AtomicU64::new(0),
+        }),
         prune: None,
     };
+    jobs.rerouter.start(cfg.clone());
     jobs.sync(&cfg, &poller).await?;
     jobs.scheduler
         .start()
@@ -493,6 +566,7 @@ async fn reload(
                 Ok(Ok(())) => {
                     app.set_config(new.clone());
                     refresher.reload(&new);
+                    jobs.rerouter.start(new.clone());
                     if let Err(e) = jobs.sync(&new, poller).await {
                         error!("cannot update the cron jobs: {e}");
                     }

@@ -12,7 +12,7 @@
 pub mod config;
 // Which categories an item goes to, by what it says (compiled from the
 // config; applied by the store).
-mod rules;
+pub mod rules;
 pub mod schedule;
 
 // Reading a source: bytes from the network, then items.

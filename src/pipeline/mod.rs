@@ -27,7 +27,7 @@ use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
 use crate::ingest::scrape;
 use crate::neardup;
 use crate::schedule::{self, Plan, Policy, Poll};
-use crate::store::{Counts, Refreshed, Store, StoreError};
+use crate::store::{Counts, FeedRoute, Refreshed, Store, StoreError};
 
 pub(crate) use polite::{Politeness, host_key};
 pub(crate) use read::{Pick, fetch_article, pick_articles};
@@ -100,6 +100,9 @@ pub(crate) struct Live {
     /// `[[host]]` tables: slots and gap per host (the fetcher applies
     /// their headers).
     pub(crate) hosts: crate::config::HostRules,
+    /// The rules that route items into categories (`[[exclude]]`,
+    /// include, exclude, from, match), applied as items are stored.
+    pub(crate) rules: Arc<crate::rules::Rules>,
 }
 
 impl Live {
@@ -112,6 +115,7 @@ impl Live {
             },
             near: cfg.dedup,
             hosts: cfg.fetch.hosts.clone(),
+            rules: cfg.rules.clone(),
         }
     }
 }
@@ -370,7 +374,14 @@ impl Refresher {
             min_interval: read.min_interval,
         });
         let warnings = read.warnings;
+        let route = (!live.rules.is_empty()).then(|| FeedRoute {
+            rules: live.rules.clone(),
+            url: cx.feed.url.to_string(),
+            title: cx.feed.title.clone().or_else(|| read.meta.title.clone()),
+            categories: cx.feed.categories.clone(),
+        });
         let job = Refreshed {
+            route,
             feed_id: state.id,
             meta: read.meta,
             items: read.items,

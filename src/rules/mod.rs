@@ -17,10 +17,6 @@
 //! mistakes as `file:line:col`; the store applies them to fresh and stored
 //! items alike.
 
-// Until the store, the renderer and the commands apply the rules (the
-// rest of issue 26), only config.rs and the tests use them.
-#![cfg_attr(not(test), allow(dead_code))]
-
 mod route;
 #[cfg(test)]
 mod tests;
@@ -236,17 +232,11 @@ impl Rule {
         })
     }
 
-    /// This rule with `place` as its name in messages (a rule outside
-    /// the config; [`Rules::new`] names the config's).
-    pub(crate) fn named(mut self, place: &str) -> Rule {
-        self.place = place.to_string();
-        self
-    }
-
     pub(crate) fn place(&self) -> &str {
         &self.place
     }
 
+    #[cfg(test)]
     pub(crate) fn location(&self) -> &str {
         &self.location
     }
@@ -375,6 +365,7 @@ impl<'a> Folded<'a> {
         }
     }
 
+    #[cfg(test)]
     pub(crate) fn view(&self) -> &ItemView<'a> {
         &self.view
     }

@@ -49,7 +49,7 @@ struct CategoryRules {
 /// include, exclude, from and match. Built once per config (load and
 /// reload), shared behind an `Arc`.
 #[derive(Debug, Default)]
-pub(crate) struct Rules {
+pub struct Rules {
     /// `[[exclude]]`.
     global: Vec<Rule>,
     /// `[[feed]] exclude`, by feed URL.
@@ -167,6 +167,37 @@ impl Rules {
             categories,
             order,
         })
+    }
+
+    /// What the rules decide by, not where they are written (a rule moved
+    /// to another line has the same digest): the store routes its items
+    /// again when the digest changes.
+    pub(crate) fn digest(&self) -> String {
+        fn line(out: &mut String, r: &Rule) {
+            out.push_str(r.place());
+            out.push('\t');
+            out.push_str(&r.description());
+            out.push('\n');
+        }
+        let mut out = String::new();
+        for r in &self.global {
+            line(&mut out, r);
+        }
+        let mut urls: Vec<&String> = self.feeds.keys().collect();
+        urls.sort();
+        for url in urls {
+            for r in &self.feeds[url] {
+                out.push_str(url);
+                line(&mut out, r);
+            }
+        }
+        for c in &self.categories {
+            out.push_str(&format!("{} from {:?}\n", c.id, c.from));
+            for r in c.include.iter().chain(&c.exclude).chain(&c.matches) {
+                line(&mut out, r);
+            }
+        }
+        out
     }
 
     /// No rule anywhere: every item is in its feeds' categories.
@@ -351,6 +382,7 @@ impl<'r> Verdict<'r> {
     }
 
     /// The rule that decided, if one did.
+    #[cfg(test)]
     pub(crate) fn hit(&self) -> Option<Hit<'r>> {
         match *self {
             Verdict::Included(h)
@@ -399,10 +431,12 @@ impl<'r> Routing<'r> {
     }
 
     /// The ids of the categories the item is in.
+    #[cfg(test)]
     pub(crate) fn ids(&self) -> impl Iterator<Item = &'r str> + '_ {
         self.iter().filter(|(_, v)| v.is_in()).map(|(id, _)| id)
     }
 
+    #[cfg(test)]
     pub(crate) fn verdict(&self, category: &str) -> Option<Verdict<'r>> {
         self.iter().find(|(id, _)| *id == category).map(|(_, v)| v)
     }

@@ -25,11 +25,13 @@ mod near;
 mod prune;
 mod queries;
 mod recluster;
+mod routes;
 
 pub use backup::*;
 use near::*;
 pub use prune::*;
 pub use queries::*;
+pub use routes::{FeedRoute, Reroute, RouteChange, RulesTest, TestFeed};
 
 /// What to tell a user whose clusters an earlier rule made.
 pub const RECLUSTER_HINT: &str = "the stored clusters were made by an earlier near-duplicate rule, which merged \
@@ -50,6 +52,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0006_items_sort_on_time.sql")),
         M::up(include_str!("../../migrations/0007_dedup_rule.sql")),
         M::up(include_str!("../../migrations/0008_retention.sql")),
+        M::up(include_str!("../../migrations/0009_item_routes.sql")),
     ]
 }
 
@@ -128,6 +131,9 @@ pub struct Refreshed {
     pub plan: Plan,
     /// Near-duplicate detection settings, if enabled.
     pub near: Option<neardup::Settings>,
+    /// The rules and the feed as they see it; `None` when the config has
+    /// no rules (every item is in its feeds' categories).
+    pub route: Option<FeedRoute>,
 }
 
 /// What the last polls of a feed left behind.
@@ -201,8 +207,13 @@ fn apply_one(
         now,
         plan,
         near,
+        ref route,
     } = *job;
     let near = near.as_ref();
+    let feed_ref = route
+        .as_ref()
+        .map(|r| r.rules.feed(&r.url, r.title.as_deref(), &r.categories));
+    let routes = route.as_ref().zip(feed_ref.as_ref());
     let now_s = now.timestamp();
     let mut counts = Counts::default();
     {
@@ -259,7 +270,8 @@ fn apply_one(
                     if let Some(lk) = &it.link_key {
                         add_key.execute(params![lk, id])?;
                     }
-                    if add_feed.execute(params![id, feed_id, now_s])? > 0 {
+                    let linked = add_feed.execute(params![id, feed_id, now_s])? > 0;
+                    if linked {
                         // Already stored, but new to this feed: it now
                         // shows in this feed's categories too.
                         counts.linked += 1;
@@ -271,7 +283,8 @@ fn apply_one(
                     // Only the feed an item came from may change it, so two
                     // feeds carrying slightly different copies don't flip it
                     // back and forth on every poll.
-                    if origin == feed_id && hash != it.content_hash {
+                    let updated = origin == feed_id && hash != it.content_hash;
+                    if updated {
                         update.execute(named_params! {
                             ":link": it.link, ":title": it.title, ":summary": it.summary, ":content": it.content,
                             ":author": it.author, ":categories": categories, ":enclosures": enclosures,
@@ -281,6 +294,13 @@ fn apply_one(
                         counts.updated += 1;
                     } else {
                         counts.unchanged += 1;
+                    }
+                    // A pair the rules have not seen, or an item that
+                    // changed: routed by what it says now.
+                    if let Some((route, feed)) = routes
+                        && (linked || updated)
+                    {
+                        routes::route_stored(tx, route, feed, id, feed_id, None)?;
                     }
                 }
                 // Pruned before: its source listed it again (it had dropped
@@ -330,6 +350,9 @@ fn apply_one(
                         add_key.execute(params![lk, id])?;
                     }
                     add_feed.execute(params![id, feed_id, now_s])?;
+                    if let Some((route, feed)) = routes {
+                        routes::route_stored(tx, route, feed, id, feed_id, Some((it, now_s)))?;
+                    }
                     counts.new += 1;
                     if let Some((cluster, _)) = joined {
                         elect_representative(tx, cluster)?;
@@ -533,6 +556,7 @@ impl Store {
             now,
             plan,
             near: near.copied(),
+            route: None,
         };
         self.apply_refreshes(std::slice::from_ref(&job))?
             .pop()

@@ -97,6 +97,32 @@ impl StoredItem {
     }
 }
 
+/// SQL that is true when item `item` is in `category` (an SQL expression,
+/// a category id): a feed in the config carries it in that category and
+/// no rule took it out there (an `item_routes` row with `included = 0`),
+/// or a rule routed it in through a feed in the config. For `all`: a feed
+/// in the config carries it and no block rule stopped that pair.
+pub(super) fn member_sql(item: &str, category: &str, all: bool) -> String {
+    if all {
+        format!(
+            "EXISTS (SELECT 1 FROM item_feeds m JOIN feeds a ON a.id = m.feed_id
+                     WHERE m.item_id = {item} AND a.active = 1
+                       AND NOT EXISTS (SELECT 1 FROM item_routes r WHERE r.item_id = m.item_id
+                                       AND r.feed_id = m.feed_id AND r.category = 'all' AND r.included = 0))
+             AND {category} = {category}"
+        )
+    } else {
+        format!(
+            "(EXISTS (SELECT 1 FROM item_feeds m JOIN feed_categories c ON c.feed_id = m.feed_id
+                      WHERE m.item_id = {item} AND c.category = {category}
+                        AND NOT EXISTS (SELECT 1 FROM item_routes r WHERE r.item_id = m.item_id
+                                        AND r.feed_id = m.feed_id AND r.category = {category} AND r.included = 0))
+              OR EXISTS (SELECT 1 FROM item_routes r JOIN feeds a ON a.id = r.feed_id
+                         WHERE r.item_id = {item} AND r.category = {category} AND r.included = 1 AND a.active = 1))"
+        )
+    }
+}
+
 impl Store {
     /// The newest `limit` items of `category` (or of every active feed for
     /// `all`), each once, newest first.
@@ -111,13 +137,7 @@ impl Store {
         query: Option<&str>,
         collapse: Option<f64>,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        let member = if category == ALL {
-            "EXISTS (SELECT 1 FROM item_feeds m JOIN feeds a ON a.id = m.feed_id
-                     WHERE m.item_id = x.id AND a.active = 1) AND ?2 = ?2"
-        } else {
-            "EXISTS (SELECT 1 FROM item_feeds m JOIN feed_categories c ON c.feed_id = m.feed_id
-                     WHERE m.item_id = x.id AND c.category = ?2)"
-        };
+        let member = member_sql("x.id", "?2", category == ALL);
         let search = |t: &str| {
             if query.is_some() {
                 format!(
@@ -149,9 +169,15 @@ impl Store {
                     COALESCE(f.title, f.source_title, f.url), f.url,
                     (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
                      JOIN feed_categories fc ON fc.feed_id = x.feed_id
-                     WHERE x.item_id = i.id
-                        OR x.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4)),
-                    i.id, cl.id, cl.entry_guid
+                     WHERE (x.item_id = i.id
+                        OR x.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4))
+                       AND NOT EXISTS (SELECT 1 FROM item_routes r WHERE r.item_id = x.item_id
+                                       AND r.feed_id = x.feed_id AND r.category = fc.category AND r.included = 0)),
+                    i.id, cl.id, cl.entry_guid,
+                    (SELECT group_concat(DISTINCT r.category) FROM item_routes r JOIN feeds a ON a.id = r.feed_id
+                     WHERE (r.item_id = i.id
+                        OR r.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4))
+                       AND r.included = 1 AND a.active = 1 AND r.category != 'all')
              FROM items i JOIN feeds f ON f.id = i.origin_feed
              LEFT JOIN clusters cl ON cl.id = i.cluster_id AND cl.rep_item = i.id AND ?4 <= 1.0
              WHERE i.id IN entries {filter}
@@ -188,10 +214,22 @@ impl Store {
                 modified: r
                     .get::<_, Option<i64>>(11)?
                     .and_then(|m| DateTime::from_timestamp(m, 0)),
-                feed_categories: r
-                    .get::<_, Option<String>>(14)?
-                    .map(|c| c.split(',').map(str::to_string).collect())
-                    .unwrap_or_default(),
+                feed_categories: {
+                    // The feeds' categories the rules left it in, then those
+                    // rules routed it into.
+                    let mut ids: Vec<String> = Vec::new();
+                    for list in [r.get::<_, Option<String>>(14)?, r.get::<_, Option<String>>(18)?]
+                        .into_iter()
+                        .flatten()
+                    {
+                        for c in list.split(',') {
+                            if !ids.iter().any(|x| x == c) {
+                                ids.push(c.to_string());
+                            }
+                        }
+                    }
+                    ids
+                },
                 source_title: r.get(12)?,
                 source_url: r.get(13)?,
                 also: Vec::new(),
@@ -301,15 +339,39 @@ impl Store {
                 }
             }
         }
+        // What rules changed, per (item, feed) pair, in the same order as
+        // the pairs below (both tables' keys start with item, feed).
+        let mut routes: Vec<(i64, i64, String, bool)> = Vec::new();
+        {
+            let mut stmt = self.conn.prepare(
+                "SELECT r.item_id, r.feed_id, r.category, r.included FROM item_routes r
+                 JOIN feeds a ON a.id = r.feed_id WHERE a.active = 1 ORDER BY r.item_id, r.feed_id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                routes.push((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?));
+            }
+        }
+        let slot_of = |names: &mut Vec<String>, cat: &str| {
+            names.iter().position(|n| n == cat).unwrap_or_else(|| {
+                names.push(cat.to_string());
+                names.len() - 1
+            })
+        };
+        for (.., cat, _) in &routes {
+            slot_of(&mut names, cat);
+        }
         let mut counts = vec![0i64; names.len()];
         // The last item counted in each slot: the same item through a
         // second feed of a category is not counted again.
         let mut last = vec![0i64; names.len()];
+        let mut next_route = 0;
+        let mut slots_now: Vec<usize> = Vec::new();
         // The ORDER BY makes SQLite read the table itself: unordered, it
         // reads the (feed, item) index, where an item's feeds are apart.
         let mut stmt = self
             .conn
-            .prepare("SELECT item_id, feed_id FROM item_feeds ORDER BY item_id")?;
+            .prepare("SELECT item_id, feed_id FROM item_feeds ORDER BY item_id, feed_id")?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let (item, feed): (i64, i64) = (r.get(0)?, r.get(1)?);
@@ -317,7 +379,25 @@ impl Store {
                 continue;
             };
             *items += 1;
-            for &k in slots.iter() {
+            slots_now.clear();
+            slots_now.extend_from_slice(slots);
+            while next_route < routes.len() && (routes[next_route].0, routes[next_route].1) < (item, feed) {
+                next_route += 1;
+            }
+            while next_route < routes.len() && (routes[next_route].0, routes[next_route].1) == (item, feed) {
+                let (.., cat, included) = &routes[next_route];
+                let k = names
+                    .iter()
+                    .position(|n| n == cat)
+                    .expect("every routed category has a slot");
+                if *included {
+                    slots_now.push(k);
+                } else {
+                    slots_now.retain(|&s| s != k);
+                }
+                next_route += 1;
+            }
+            for &k in &slots_now {
                 if last[k] != item {
                     last[k] = item;
                     counts[k] += 1;

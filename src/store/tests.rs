@@ -29,6 +29,7 @@ pub(super) fn job(feed_id: i64, items: Vec<Item>) -> Refreshed {
             params: neardup::Params::default(),
             window: std::time::Duration::from_secs(72 * 3600),
         }),
+        route: None,
     }
 }
 

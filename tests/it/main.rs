@@ -14,5 +14,6 @@ mod inspect;
 mod neardup;
 mod pipeline;
 mod retention;
+mod rules;
 mod support;
 mod wild;

@@ -344,6 +344,7 @@ pub struct ConfigText {
     categories: Vec<Table>,
     feeds: Vec<FeedText>,
     hosts: Vec<Table>,
+    excludes: Vec<Table>,
 }
 
 type Table = Vec<(String, toml::Value)>;
@@ -367,6 +368,7 @@ impl ConfigText {
             categories: Vec::new(),
             feeds: Vec::new(),
             hosts: Vec::new(),
+            excludes: Vec::new(),
         }
     }
 
@@ -425,6 +427,15 @@ impl ConfigText {
             set(&mut table, k, v.clone());
         }
         self.hosts.push(table);
+        self
+    }
+
+    /// A `[[exclude]]` rule (blocks matching items of every feed), from
+    /// TOML: `field = "title"\ncontains = ["广告"]`.
+    #[track_caller]
+    pub fn exclude(mut self, rule: &str) -> Self {
+        let table: toml::Table = toml::from_str(rule).unwrap();
+        self.excludes.push(table.into_iter().collect());
         self
     }
 
@@ -491,6 +502,7 @@ impl std::fmt::Display for ConfigText {
         }
         tables.extend(self.categories.iter().map(|c| ("[[category]]", c)));
         tables.extend(self.hosts.iter().map(|h| ("[[host]]", h)));
+        tables.extend(self.excludes.iter().map(|h| ("[[exclude]]", h)));
         for feed in &self.feeds {
             tables.push(("[[feed]]", &feed.keys));
             if !feed.html.is_empty() {

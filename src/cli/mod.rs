@@ -19,6 +19,8 @@ use crate::pipeline::{self, Outcome, Refresher, Starts};
 use crate::render::{self, Format};
 use crate::store::Store;
 
+mod rules;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "huiju",
@@ -112,6 +114,27 @@ pub enum Command {
     },
     /// Show what an HTML source's CSS selectors extract from its page, without storing anything.
     Preview(Box<PreviewArgs>),
+    /// Rules that route items into categories: try them on the stored items.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// A dry run: which stored items the config's rules would put into each category or take out, and the rule that decided.
+    Test {
+        /// Only this category (or `all`).
+        #[arg(long)]
+        category: Option<String>,
+        /// Also this rule, as a TOML key and value: `exclude = { field = "title", contains = ["广告"] }` (into --category's include, exclude or match; without --category, a [[exclude]] rule). Repeatable.
+        #[arg(long)]
+        rule: Vec<String>,
+        /// Items listed per category.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 /// `huiju preview`: the configured selectors of a `kind = "html"` feed,
@@ -223,6 +246,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Recluster { dry_run } => recluster(&cli.config, dry_run),
         Command::Prune { dry_run, vacuum } => prune(&cli.config, dry_run, vacuum),
         Command::Backup { file, force } => backup(&cli.config, &file, force),
+        Command::Rules {
+            command:
+                RulesCommand::Test {
+                    category,
+                    rule,
+                    limit,
+                },
+        } => rules::test(&cli.config, category.as_deref(), &rule, limit),
         Command::Fetch => {
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
@@ -708,6 +739,15 @@ fn explain(config_path: &std::path::Path, url: &str) -> anyhow::Result<ExitCode>
             }
         }
     }
+    let routing = store.item_routing(&cfg.rules, id)?;
+    if routing.is_empty() {
+        let _ = writeln!(out, "categories: none (no feed in the config carries it)");
+    } else {
+        let _ = writeln!(out, "categories:");
+        for (category, is_in, why) in routing {
+            let _ = writeln!(out, "  {} {category}: {why}", if is_in { "in " } else { "out" });
+        }
+    }
     emit(&out)?;
     Ok(ExitCode::SUCCESS)
 }
@@ -918,6 +958,12 @@ fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     store
         .sync_config(cfg)
         .with_context(|| format!("cannot record the feed list in {}", cfg.database.display()))?;
+    store.reroute_all(&cfg.rules, cfg.routes_key()).with_context(|| {
+        format!(
+            "cannot apply the rules to the items in {}",
+            cfg.database.display()
+        )
+    })?;
     Ok(store)
 }
 
