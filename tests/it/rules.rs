@@ -248,9 +248,19 @@ fn the_daemon_applies_changed_rules_on_reload() {
     let env = Env::with(&cfg);
     let d = start(&env, port);
     wait_until(20, "the first poll", || {
-        d.feed("/feeds/suzhou.rss").body.contains("工业园区发布新政")
+        let body = d.feed("/feeds/suzhou.rss").body;
+        body.contains("工业园区发布新政") && body.contains("姑苏区老街修缮完工")
     });
     let polls = srv.requests("/xhrb.rss").len();
+    // The status page counts what the feeds show: 3 in 苏州 (1 own, 2
+    // routed), 3 in 江苏资讯 (the ad blocked), 4 in all.
+    let page = d.feed("/").body;
+    for (id, n) in [("suzhou", 3), ("jiangsu", 3), ("all", 4)] {
+        assert!(
+            page.contains(&format!("<small>({id})</small></td><td>{n}</td>")),
+            "{id}: {page}"
+        );
+    }
     let narrower: toml::Value =
         toml::from_str::<toml::Table>("m = [{ field = \"text\", contains = [\"姑苏\"] }]")
             .unwrap()
@@ -264,6 +274,11 @@ fn the_daemon_applies_changed_rules_on_reload() {
         d.log().contains("rules applied to the stored items"),
         "{}",
         d.log()
+    );
+    assert!(
+        d.feed("/")
+            .body
+            .contains("<small>(suzhou)</small></td><td>1</td>")
     );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(srv.requests("/xhrb.rss").len(), polls, "no source was polled");
