@@ -26,6 +26,7 @@ mod prune;
 mod queries;
 mod recluster;
 mod routes;
+mod search;
 
 pub use backup::*;
 use near::*;
@@ -53,6 +54,10 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0007_dedup_rule.sql")),
         M::up(include_str!("../../migrations/0008_retention.sql")),
         M::up(include_str!("../../migrations/0009_item_routes.sql")),
+        M::up_with_hook(
+            include_str!("../../migrations/0010_search.sql"),
+            search::build_index,
+        ),
     ]
 }
 
@@ -291,6 +296,12 @@ fn apply_one(
                             ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
                             ":id": id,
                         })?;
+                        search::index_item(
+                            tx,
+                            id,
+                            &search::index_text(&it.title, it.summary.as_deref(), it.content.as_deref()),
+                            true,
+                        )?;
                         counts.updated += 1;
                     } else {
                         counts.unchanged += 1;
@@ -350,6 +361,12 @@ fn apply_one(
                         add_key.execute(params![lk, id])?;
                     }
                     add_feed.execute(params![id, feed_id, now_s])?;
+                    search::index_item(
+                        tx,
+                        id,
+                        &search::index_text(&it.title, it.summary.as_deref(), it.content.as_deref()),
+                        false,
+                    )?;
                     if let Some((route, feed)) = routes {
                         routes::route_stored(tx, route, feed, id, feed_id, Some((it, now_s)))?;
                     }

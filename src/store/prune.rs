@@ -124,6 +124,17 @@ struct Standing {
     bytes: i64,
 }
 
+/// Deletes one item: its keys, feed links, routes and print go by the
+/// foreign keys' cascade; its search entry (a virtual table has no
+/// foreign keys) by hand.
+fn delete_item(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
+        .execute([id])?;
+    tx.prepare_cached("DELETE FROM item_search WHERE rowid = ?1")?
+        .execute([id])?;
+    Ok(())
+}
+
 /// Whether an item may go, by the rules of `[retention]`.
 fn may_go(s: &Standing, id: i64, plan: &PrunePlan) -> bool {
     if s.listed {
@@ -316,8 +327,7 @@ impl Store {
             // guid is the same as before, so readers that kept it know it.
             let keys = if !s.carried {
                 if !plan.dry_run {
-                    tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
-                        .execute([id])?;
+                    delete_item(&tx, id)?;
                 }
                 0
             } else if plan.dry_run {
@@ -330,9 +340,7 @@ impl Store {
                          SELECT key, ?2 FROM item_keys WHERE item_id = ?1",
                     )?
                     .execute(params![id, plan.now])?;
-                // Keys, feed links and the print go by the foreign keys' cascade.
-                tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
-                    .execute([id])?;
+                delete_item(&tx, id)?;
                 keys
             };
             if let Some(c) = s.cluster {

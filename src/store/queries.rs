@@ -1,6 +1,7 @@
 //! What readers of the store ask: a category's items, the status page's
 //! counts, and the items `huiju explain` looks at.
 
+use super::search::SearchQuery;
 use super::*;
 
 /// One stored item, as `huiju explain` describes it.
@@ -126,7 +127,8 @@ pub(super) fn member_sql(item: &str, category: &str, all: bool) -> String {
 impl Store {
     /// The newest `limit` items of `category` (or of every active feed for
     /// `all`), each once, newest first.
-    /// `query`, when given, keeps items whose title or text contains it.
+    /// `query`, when given, keeps the items the search index finds for it
+    /// (every term, none of the `-term`s; see `search.rs`).
     /// `collapse`: copies of one story at least this alike become one entry
     /// (the representative, with the cluster's stable id and the other
     /// sources in [`StoredItem::also`]); `None` shows every copy.
@@ -138,17 +140,35 @@ impl Store {
         collapse: Option<f64>,
     ) -> Result<Vec<StoredItem>, StoreError> {
         let member = member_sql("x.id", "?2", category == ALL);
-        let search = |t: &str| {
-            if query.is_some() {
-                format!(
-                    "AND ({t}.title LIKE ?3 ESCAPE '\\' OR {t}.summary LIKE ?3 ESCAPE '\\' \
-                     OR {t}.content LIKE ?3 ESCAPE '\\')"
-                )
-            } else {
-                "AND ?3 IS NULL".to_string()
-            }
+        let search = query.map(super::search::parse_query);
+        // The walk over candidates: newest first by date, or, for a search,
+        // the newest stored among the index's matches (rowids grow as items
+        // are stored), which the index yields in that order, stopping early.
+        let (from, walk_filter, order, filter, fts) = match &search {
+            None => (
+                "items x",
+                "AND ?3 IS NULL",
+                "x.sort_time DESC, x.id DESC",
+                "",
+                None,
+            ),
+            Some(SearchQuery::Match(e)) => (
+                "item_search CROSS JOIN items x ON x.id = item_search.rowid",
+                "AND item_search MATCH ?3",
+                "item_search.rowid DESC",
+                // A cluster's representative shows only if it matches too.
+                "AND EXISTS (SELECT 1 FROM item_search WHERE item_search MATCH ?3 AND rowid = i.id)",
+                Some(e.as_str()),
+            ),
+            Some(SearchQuery::Excluding(e)) => (
+                "items x",
+                "AND x.id NOT IN (SELECT rowid FROM item_search WHERE item_search MATCH ?3)",
+                "x.sort_time DESC, x.id DESC",
+                "AND NOT EXISTS (SELECT 1 FROM item_search WHERE item_search MATCH ?3 AND rowid = i.id)",
+                Some(e.as_str()),
+            ),
+            Some(SearchQuery::Nothing) => return Ok(Vec::new()),
         };
-        let (member_filter, filter) = (search("x"), search("i"));
         // ?4: the collapse threshold; above 1.0 nothing collapses.
         // Decision: only the newest ?5 items of the category (limit × 8 +
         // 200) are candidates. Scanning every member to collapse clusters
@@ -157,9 +177,9 @@ impl Store {
         // differs only if nearly all recent items are copies.
         let sql = format!(
             "WITH recent AS (
-                 SELECT x.id, x.cluster_id, x.cluster_sim FROM items x
-                 WHERE {member} {member_filter}
-                 ORDER BY x.sort_time DESC, x.id DESC LIMIT ?5),
+                 SELECT x.id, x.cluster_id, x.cluster_sim FROM {from}
+                 WHERE {member} {walk_filter}
+                 ORDER BY {order} LIMIT ?5),
              entries AS (
                  SELECT DISTINCT CASE WHEN c.id IS NOT NULL AND (x.id = c.rep_item OR x.cluster_sim >= ?4)
                                       THEN c.rep_item ELSE x.id END AS id
@@ -183,10 +203,6 @@ impl Store {
              WHERE i.id IN entries {filter}
              ORDER BY i.sort_time DESC, i.id DESC LIMIT ?1"
         );
-        let pattern = query.map(|q| {
-            let escaped = q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            format!("%{escaped}%")
-        });
         let threshold = collapse.unwrap_or(2.0);
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let scan = i64::try_from(limit.saturating_mul(8).saturating_add(200)).unwrap_or(i64::MAX);
@@ -237,7 +253,7 @@ impl Store {
             Ok((item, r.get(15)?, r.get(16)?, r.get(17)?))
         };
         let rows = stmt
-            .query_map(params![limit, category, pattern, threshold, scan], map)?
+            .query_map(params![limit, category, fts, threshold, scan], map)?
             .collect::<Result<Vec<_>, _>>()?;
         let shown: std::collections::HashSet<String> = rows.iter().map(|(i, ..)| i.guid.clone()).collect();
         let mut also = self.conn.prepare_cached(
