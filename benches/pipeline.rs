@@ -217,7 +217,7 @@ fn render_500(c: &mut Criterion) {
     });
     for (name, f) in [("rss", Format::Rss), ("atom", Format::Atom)] {
         g.bench_function(name, |b| {
-            b.iter(|| render::for_category(&cfg, "news", black_box(&items), f))
+            b.iter(|| render::for_category(&cfg, "news", None, black_box(&items), f))
         });
     }
     g.finish();

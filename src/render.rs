@@ -31,6 +31,9 @@ pub struct Channel<'a> {
     pub category_titles: &'a HashMap<String, String>,
     /// A WebSub hub to advertise (`rel="hub"`), if configured.
     pub hub: Option<&'a str>,
+    /// A search's terms: the document is `/search.{ext}?q=…`, not a
+    /// category's.
+    pub search: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -63,7 +66,18 @@ const GENERATOR: &str = concat!("huiju ", env!("CARGO_PKG_VERSION"));
 
 impl Channel<'_> {
     fn self_url(&self, f: Format) -> String {
-        format!("{}/feeds/{}.{}", self.base_url, self.id, f.extension())
+        match self.search {
+            Some(q) => format!("{}/search.{}?q={}", self.base_url, f.extension(), encode_query(q)),
+            None => format!("{}/feeds/{}.{}", self.base_url, self.id, f.extension()),
+        }
+    }
+
+    /// The Atom feed's id: the document's address without its format.
+    fn feed_id(&self) -> String {
+        match self.search {
+            Some(q) => format!("{}/search?q={}", self.base_url, encode_query(q)),
+            None => format!("{}/feeds/{}", self.base_url, self.id),
+        }
     }
 
     /// Newest change among the items; a fixed time for an empty feed, so the
@@ -94,9 +108,24 @@ pub fn channel_text(cfg: &crate::config::Config, category: &str) -> (String, Str
     }
 }
 
-/// The document for `category` (or `all`) as `export` and the server give it.
-pub fn for_category(cfg: &crate::config::Config, category: &str, items: &[StoredItem], f: Format) -> String {
-    let (title, description) = channel_text(cfg, category);
+/// A search's terms as a URL's query value.
+pub fn encode_query(q: &str) -> String {
+    url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
+}
+
+/// The document for `category` (or `all`) as `export` and the server give
+/// it; with `search`, the document of that search over `all`.
+pub fn for_category(
+    cfg: &crate::config::Config,
+    category: &str,
+    search: Option<&str>,
+    items: &[StoredItem],
+    f: Format,
+) -> String {
+    let (title, description) = match search {
+        Some(q) => (format!("搜索：{q}"), format!("huiju 汇聚 · search: {q}")),
+        None => channel_text(cfg, category),
+    };
     let titles: HashMap<String, String> = cfg
         .categories
         .iter()
@@ -110,6 +139,7 @@ pub fn for_category(cfg: &crate::config::Config, category: &str, items: &[Stored
         tz: cfg.fetch.timezone,
         category_titles: &titles,
         hub: cfg.server.websub_hub.as_ref().map(url::Url::as_str),
+        search,
     };
     render(&ch, items, f)
 }
@@ -334,7 +364,7 @@ pub fn atom(ch: &Channel, items: &[StoredItem]) -> String {
     let feed = Feed {
         title: Text::plain(x(ch.title)),
         subtitle: Some(Text::plain(x(ch.description))),
-        id: format!("{}/feeds/{}", ch.base_url, ch.id),
+        id: ch.feed_id(),
         updated: ch.updated(items),
         links: [
             link(ch.self_url(Format::Atom), "self", Some("application/atom+xml")),
@@ -552,6 +582,7 @@ mod tests {
             tz: chrono_tz::Asia::Shanghai,
             category_titles: titles,
             hub: None,
+            search: None,
         }
     }
 

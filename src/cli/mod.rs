@@ -287,7 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 None,
                 cfg.collapse_threshold(&category),
             )?;
-            emit(&render::for_category(&cfg, &category, &items, format))?;
+            emit(&render::for_category(&cfg, &category, None, &items, format))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Inspect {

@@ -4,6 +4,7 @@
 //!
 //! No request path touches the filesystem.
 
+mod search;
 mod status;
 
 use std::collections::HashMap;
@@ -39,6 +40,17 @@ pub(crate) struct Rendered {
     /// entry dated earlier than the newest still changes the document).
     pub last_modified: DateTime<Utc>,
     pub content_type: &'static str,
+}
+
+/// Which document a render makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Doc {
+    /// A category's, kept in the cache and gzipped once.
+    Cached,
+    /// A category's with `?limit=` or `?q=`: rendered per request.
+    Filtered,
+    /// A search's over every feed, with its own title and self link.
+    Search,
 }
 
 /// A cached document's ETag and the time it first had it.
@@ -117,7 +129,7 @@ impl AppState {
         query: Option<String>,
     ) -> Result<Arc<Rendered>, String> {
         if limit.is_some() || query.is_some() {
-            return self.render(category, format, limit, query, false).await;
+            return self.render(category, format, limit, query, Doc::Filtered).await;
         }
         let cell = self
             .cache
@@ -126,27 +138,32 @@ impl AppState {
             .entry((category.to_string(), format))
             .or_default()
             .clone();
-        cell.get_or_try_init(|| self.render(category, format, None, None, true))
+        cell.get_or_try_init(|| self.render(category, format, None, None, Doc::Cached))
             .await
             .cloned()
     }
 
+    /// Renders a category's document, a filtered one, or a search's
+    /// (`/search.{ext}?q=`, over `all`).
     async fn render(
         self: &Arc<Self>,
         category: &str,
         format: Format,
         limit: Option<usize>,
         query: Option<String>,
-        precompress: bool,
+        doc: Doc,
     ) -> Result<Arc<Rendered>, String> {
+        let precompress = doc == Doc::Cached;
         let cfg = self.config();
         let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
         let cat = category.to_string();
         let collapse = cfg.collapse_threshold(category);
+        let q = query.clone();
         let items = self
-            .read(move |s| s.category_items(&cat, limit, query.as_deref(), collapse))
+            .read(move |s| s.category_items(&cat, limit, q.as_deref(), collapse))
             .await?;
-        let body = render::for_category(&cfg, category, &items, format);
+        let search = query.as_deref().filter(|_| doc == Doc::Search);
+        let body = render::for_category(&cfg, category, search, &items, format);
         self.metrics.renders.inc();
         let stored = items
             .iter()
@@ -192,6 +209,10 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(status::page))
         .route("/feeds/{file}", get(feed))
+        .route("/search", get(search::page))
+        .route("/search.rss", get(|s, q, h| search::feed(s, q, h, Format::Rss)))
+        .route("/search.atom", get(|s, q, h| search::feed(s, q, h, Format::Atom)))
+        .route("/search.json", get(|s, q, h| search::feed(s, q, h, Format::Json)))
         .route("/opml", get(opml))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -260,7 +281,13 @@ async fn feed(
             return (StatusCode::SERVICE_UNAVAILABLE, "the database is not answering\n").into_response();
         }
     };
-    let gz = r.gzip.as_ref().filter(|_| accepts_gzip(&headers));
+    respond(&headers, &r)
+}
+
+/// A rendered document as the answer to a request with `headers`:
+/// validators, 304, gzip.
+fn respond(headers: &HeaderMap, r: &Rendered) -> Response {
+    let gz = r.gzip.as_ref().filter(|_| accepts_gzip(headers));
     let etag = if gz.is_some() {
         gzip_etag(&r.etag)
     } else {
@@ -280,7 +307,7 @@ async fn feed(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=60"),
     );
-    if not_modified(&headers, &r) {
+    if not_modified(headers, r) {
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(r.content_type));

@@ -14,7 +14,7 @@ use html_escape::{encode_double_quoted_attribute as attr, encode_text as text};
 use super::AppState;
 use crate::config::ALL;
 
-const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;\
+pub(super) const STYLE: &str = "body{font-family:system-ui,-apple-system,'PingFang SC','Microsoft YaHei',sans-serif;\
 margin:0 auto;max-width:60rem;padding:1rem;line-height:1.5;color:#222}\
 table{border-collapse:collapse;width:100%;font-size:.95rem}th,td{text-align:left;padding:.35rem .5rem;\
 border-bottom:1px solid #ddd;vertical-align:top}td.url{word-break:break-all}.err{color:#b00020}\
@@ -90,6 +90,8 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
          <title>huiju 汇聚 · 状态</title><style>{STYLE}</style>\
          <link rel=\"alternate\" type=\"application/rss+xml\" title=\"全部\" href=\"{}/feeds/all.rss\"></head><body>\
          <h1>huiju 汇聚</h1><p>{} 个分类，{} 个订阅源{}。<a href=\"/opml\">OPML 订阅列表</a></p>\
+         <form action=\"/search\" method=\"get\"><input type=\"search\" name=\"q\" size=\"30\" \
+         aria-label=\"搜索\"> <button>搜索 Search</button></form>\
          <h2>分类 Categories</h2><table><tr><th>分类</th><th>条目</th><th>订阅</th></tr>",
         attr(base),
         cfg.categories.len(),

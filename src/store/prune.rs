@@ -604,6 +604,7 @@ mod tests {
             ("item_feeds", 2),
             ("prints", 2),
             ("tombstones", 2),
+            ("item_search", 2),
         ] {
             assert_eq!(
                 count(&s, &format!("SELECT COUNT(*) FROM {table}")),

@@ -293,3 +293,25 @@ fn lsh_rows_become_prints() {
         .unwrap();
     assert_eq!(lsh, 0);
 }
+
+/// Migration 10 indexes the items a database already holds: a search
+/// finds them at once.
+#[test]
+fn the_search_index_is_built_for_stored_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    old_database(
+        &path,
+        9,
+        "INSERT INTO feed_categories (category, feed_id) VALUES ('c', 1);
+         INSERT INTO item_feeds (item_id, feed_id) VALUES (7, 1);
+         UPDATE items SET title = '蘇州工會召開大會', summary = '<p>本報訊</p>' WHERE id = 7;",
+    );
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.category_items("c", 10, None, None).unwrap().len(), 1);
+    for q in ["苏州", "工会", "苏州工会", "本报"] {
+        let found = s.category_items("c", 10, Some(q), None).unwrap();
+        assert_eq!(found.len(), 1, "{q}");
+    }
+    assert!(s.category_items("c", 10, Some("南京"), None).unwrap().is_empty());
+}

@@ -44,14 +44,14 @@ pub(crate) fn wait_until(secs: u64, what: &str, mut cond: impl FnMut() -> bool) 
 
 /// A raw HTTP/1.1 response.
 pub(crate) struct Resp {
-    status: u16,
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
     pub(crate) body: String,
     bytes: Vec<u8>,
 }
 
 impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -60,7 +60,7 @@ impl Resp {
 }
 
 /// GET over a plain socket, so the test sees exactly what a reader gets.
-fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
+pub(crate) fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Option<Resp> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
     let mut req = format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");

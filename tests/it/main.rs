@@ -15,5 +15,6 @@ mod neardup;
 mod pipeline;
 mod retention;
 mod rules;
+mod search;
 mod support;
 mod wild;
