@@ -166,6 +166,22 @@ pub(super) fn build_index(tx: &rusqlite::Transaction) -> rusqlite_migration::Hoo
     Ok(())
 }
 
+impl Store {
+    /// Bytes of the search index's tables and of `items`, for the search
+    /// benchmark.
+    #[cfg(feature = "bench")]
+    pub fn bench_table_bytes(&self) -> Result<(u64, u64), StoreError> {
+        let bytes = |pattern: &str| -> Result<u64, StoreError> {
+            Ok(self.conn.query_row(
+                "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name LIKE ?1",
+                [pattern],
+                |r| r.get::<_, i64>(0),
+            )? as u64)
+        };
+        Ok((bytes("item_search%")?, bytes("items")?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
