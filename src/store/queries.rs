@@ -156,15 +156,17 @@ impl Store {
                 "item_search CROSS JOIN items x ON x.id = item_search.rowid",
                 "AND item_search MATCH ?3",
                 "item_search.rowid DESC",
-                // A cluster's representative shows only if it matches too.
-                "AND EXISTS (SELECT 1 FROM item_search WHERE item_search MATCH ?3 AND rowid = i.id)",
+                // A story matches when one of its copies does: its entry
+                // (the representative) shows even if another copy had
+                // the words.
+                "",
                 Some(e.as_str()),
             ),
             Some(SearchQuery::Excluding(e)) => (
                 "items x",
                 "AND x.id NOT IN (SELECT rowid FROM item_search WHERE item_search MATCH ?3)",
                 "x.sort_time DESC, x.id DESC",
-                "AND NOT EXISTS (SELECT 1 FROM item_search WHERE item_search MATCH ?3 AND rowid = i.id)",
+                "AND i.id NOT IN (SELECT rowid FROM item_search WHERE item_search MATCH ?3)",
                 Some(e.as_str()),
             ),
             Some(SearchQuery::Nothing) => return Ok(Vec::new()),
