@@ -742,7 +742,7 @@ struct RawHtml {
 
 impl RawHtml {
     fn validate(self, ctx: &Ctx) -> Result<crate::ingest::scrape::Selectors, ConfigError> {
-        use crate::ingest::scrape::{ARTICLES_PER_POLL, Sel, Selectors};
+        use crate::ingest::scrape::{ARTICLES_PER_POLL, ArticleBody, Sel, Selectors};
         let sel = |s: &Spanned<String>, key: &str| {
             Sel::parse(s.get_ref()).map_err(|m| ctx.at(s, format!("html.{key}: {m}")))
         };
@@ -796,7 +796,11 @@ impl RawHtml {
             date_attr: attr(&self.date_attr, "date_attr")?,
             date_format: self.date_format.map(|f| f.into_inner()),
             summary: opt(&self.summary, "summary")?,
-            content: opt(&self.content, "content")?,
+            content: self
+                .content
+                .as_ref()
+                .map(|c| ArticleBody::parse(c.get_ref()).map_err(|m| ctx.at(c, format!("html.content: {m}"))))
+                .transpose()?,
             remove: self
                 .remove
                 .iter()
@@ -1574,6 +1578,11 @@ remove = [".share-bar", "p.editor"]
         );
         let c = Config::parse(&inline, Path::new("/etc/huiju/huiju.toml")).unwrap();
         assert_eq!(c.feeds[1].html.as_ref().unwrap().item.css, "li");
+        // The article body found by the extractor.
+        let auto = format!("{MINIMAL}{HTML}").replace("\"div.article-content\"", "\"auto\"");
+        let c = Config::parse(&auto, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        let content = c.feeds[1].html.as_ref().unwrap().content.as_ref().unwrap();
+        assert!(matches!(content, crate::ingest::scrape::ArticleBody::Auto));
     }
 
     #[test]

@@ -161,7 +161,7 @@ pub struct PreviewArgs {
     /// Summary inside an item.
     #[arg(long)]
     pub summary: Option<String>,
-    /// Article body on the item's own page (fetches article pages).
+    /// Article body on the item's own page: a CSS selector, or "auto" (fetches article pages).
     #[arg(long)]
     pub content: Option<String>,
     /// Removed from the article body (repeatable).
@@ -412,7 +412,7 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
             .as_ref()
             .map_or(String::new(), |f| format!(" as '{f}'")),
         s(&sel.summary),
-        s(&sel.content),
+        sel.content.as_ref().map_or("-".to_string(), |c| c.to_string()),
     );
     let _ = writeln!(out, "timezone:  {tz}");
     let _ = writeln!(out, "items:     {}", listing.feed.items.len());
@@ -515,8 +515,8 @@ fn preview_selectors(
     if a.summary.is_some() {
         sel.summary = opt(&a.summary, "summary")?;
     }
-    if a.content.is_some() {
-        sel.content = opt(&a.content, "content")?;
+    if let Some(c) = &a.content {
+        sel.content = Some(scrape::ArticleBody::parse(c).map_err(|e| anyhow::anyhow!("--content: {e}"))?);
     }
     if !a.remove.is_empty() {
         sel.remove = a

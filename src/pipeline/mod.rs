@@ -451,7 +451,7 @@ impl Refresher {
         mut read: Read,
         page: &Url,
         selectors: &scrape::Selectors,
-        content: &scrape::Sel,
+        content: &scrape::ArticleBody,
     ) -> Result<Read, Failure> {
         let keys: Vec<String> = read.items.iter().map(|i| i.key.clone()).collect();
         let feed_id = cx.feed_id.expect("known before any request");

@@ -207,12 +207,13 @@ pub(super) fn articles_wanted(
         .collect()
 }
 
-/// Fetches one article page and takes its body out with `content` (minus
-/// `remove`). Without politeness: callers hold a request slot for its host.
+/// Fetches one article page and takes its body out with `content` (a
+/// selector, or the extractor; minus `remove`). Without politeness:
+/// callers hold a request slot for its host.
 pub(crate) async fn fetch_article(
     fetcher: &Fetcher,
     url: &Url,
-    content: &scrape::Sel,
+    content: &scrape::ArticleBody,
     remove: &[scrape::Sel],
     forced: Option<&'static encoding_rs::Encoding>,
 ) -> Result<scrape::Article, String> {
