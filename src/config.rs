@@ -262,6 +262,57 @@ pub struct Feed {
     /// (`[feed.html]`); `None` for an RSS/Atom feed. Boxed: most feeds
     /// have none, and every refresh in flight holds a copy of its `Feed`.
     pub html: Option<Box<crate::ingest::scrape::Selectors>>,
+    /// `[feed.fulltext]`: the article pages of an RSS/Atom feed's items.
+    /// Boxed, as `html`.
+    pub fulltext: Option<Box<Fulltext>>,
+}
+
+/// `[feed.fulltext]`: where the body is on the page each item links to,
+/// and what it does to the item's text.
+#[derive(Debug, Clone)]
+pub struct Fulltext {
+    pub content: crate::ingest::scrape::ArticleBody,
+    /// Taken out of the page before the body is read.
+    pub remove: Vec<crate::ingest::scrape::Sel>,
+    pub mode: crate::ingest::normalize::ArticleMode,
+    /// At most this many article pages a poll.
+    pub per_poll: usize,
+}
+
+/// How a source's article pages are fetched and what their text does:
+/// an HTML source's `[feed.html] content`, or a feed's `[feed.fulltext]`.
+#[derive(Debug, Clone, Copy)]
+pub struct ArticlePages<'a> {
+    pub content: &'a crate::ingest::scrape::ArticleBody,
+    pub remove: &'a [crate::ingest::scrape::Sel],
+    pub mode: crate::ingest::normalize::ArticleMode,
+    pub per_poll: usize,
+    /// The encoding the pages are read in whatever they declare: an HTML
+    /// source's `encoding` (its list page and articles are one site's);
+    /// a feed's article pages go by their own declarations.
+    pub encoding: Option<&'static encoding_rs::Encoding>,
+}
+
+impl Feed {
+    /// Its article pages, if it fetches any.
+    pub fn article_pages(&self) -> Option<ArticlePages<'_>> {
+        if let Some(h) = &self.html {
+            return h.content.as_ref().map(|content| ArticlePages {
+                content,
+                remove: &h.remove,
+                mode: crate::ingest::normalize::ArticleMode::Replace,
+                per_poll: h.articles_per_poll,
+                encoding: self.encoding,
+            });
+        }
+        self.fulltext.as_deref().map(|f| ArticlePages {
+            content: &f.content,
+            remove: &f.remove,
+            mode: f.mode,
+            per_poll: f.per_poll,
+            encoding: None,
+        })
+    }
 }
 
 impl Config {
@@ -716,6 +767,7 @@ struct RawFeed {
     /// `"feed"` (the default) or `"html"`.
     kind: Option<Spanned<String>>,
     html: Option<Spanned<RawHtml>>,
+    fulltext: Option<Spanned<RawFulltext>>,
     retention: Option<RawKeep>,
     /// Block rules for this feed's items.
     #[serde(default)]
@@ -742,7 +794,7 @@ struct RawHtml {
 
 impl RawHtml {
     fn validate(self, ctx: &Ctx) -> Result<crate::ingest::scrape::Selectors, ConfigError> {
-        use crate::ingest::scrape::{ARTICLES_PER_POLL, Sel, Selectors};
+        use crate::ingest::scrape::{ARTICLES_PER_POLL, ArticleBody, Sel, Selectors};
         let sel = |s: &Spanned<String>, key: &str| {
             Sel::parse(s.get_ref()).map_err(|m| ctx.at(s, format!("html.{key}: {m}")))
         };
@@ -796,13 +848,71 @@ impl RawHtml {
             date_attr: attr(&self.date_attr, "date_attr")?,
             date_format: self.date_format.map(|f| f.into_inner()),
             summary: opt(&self.summary, "summary")?,
-            content: opt(&self.content, "content")?,
+            content: self
+                .content
+                .as_ref()
+                .map(|c| ArticleBody::parse(c.get_ref()).map_err(|m| ctx.at(c, format!("html.content: {m}"))))
+                .transpose()?,
             remove: self
                 .remove
                 .iter()
                 .map(|r| sel(r, "remove"))
                 .collect::<Result<_, _>>()?,
             articles_per_poll,
+        })
+    }
+}
+
+/// `[feed.fulltext]`: the article pages of a feed's items.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFulltext {
+    content: Spanned<String>,
+    #[serde(default)]
+    remove: Vec<Spanned<String>>,
+    mode: Option<Spanned<String>>,
+    per_poll: Option<Spanned<usize>>,
+}
+
+impl RawFulltext {
+    fn validate(self, ctx: &Ctx) -> Result<Fulltext, ConfigError> {
+        use crate::ingest::normalize::ArticleMode;
+        use crate::ingest::scrape::{ARTICLES_PER_POLL, ArticleBody, Sel};
+        let content = ArticleBody::parse(self.content.get_ref())
+            .map_err(|m| ctx.at(&self.content, format!("fulltext.content: {m}")))?;
+        let remove = self
+            .remove
+            .iter()
+            .map(|r| Sel::parse(r.get_ref()).map_err(|m| ctx.at(r, format!("fulltext.remove: {m}"))))
+            .collect::<Result<_, _>>()?;
+        let mode = match &self.mode {
+            None => ArticleMode::Replace,
+            Some(m) => match m.get_ref().trim() {
+                "replace" => ArticleMode::Replace,
+                "append" => ArticleMode::Append,
+                other => {
+                    return Err(ctx.at(
+                        m,
+                        format!("fulltext.mode must be \"replace\" or \"append\", not '{other}'"),
+                    ));
+                }
+            },
+        };
+        let per_poll = match &self.per_poll {
+            Some(n) if *n.get_ref() == 0 => {
+                return Err(ctx.at(
+                    n,
+                    "fulltext.per_poll must be at least 1 (leave out [feed.fulltext] to fetch no article pages)",
+                ));
+            }
+            Some(n) => *n.get_ref(),
+            None => ARTICLES_PER_POLL,
+        };
+        Ok(Fulltext {
+            content,
+            remove,
+            mode,
+            per_poll,
         })
     }
 }
@@ -1004,6 +1114,19 @@ impl RawConfig {
                 (_, Some(h)) => Some(Box::new(h.into_inner().validate(ctx)?)),
                 (_, None) => None,
             };
+            let fulltext = match f.fulltext {
+                Some(t) if html.is_some() => {
+                    return Err(ctx.at(
+                        &t,
+                        format!(
+                            "feed '{url}' is an html source: [feed.fulltext] is for RSS/Atom feeds \
+                             (an html source's article pages come from [feed.html] content)"
+                        ),
+                    ));
+                }
+                Some(t) => Some(Box::new(t.into_inner().validate(ctx)?)),
+                None => None,
+            };
             // Most specific wins: the feed's own table over its categories'
             // (the longest of those) over `[retention]`.
             let mut keep = cats
@@ -1022,6 +1145,7 @@ impl RawConfig {
             }
             feeds.push(Feed {
                 html,
+                fulltext,
                 priority: f.priority,
                 schedule,
                 url,
@@ -1574,6 +1698,95 @@ remove = [".share-bar", "p.editor"]
         );
         let c = Config::parse(&inline, Path::new("/etc/huiju/huiju.toml")).unwrap();
         assert_eq!(c.feeds[1].html.as_ref().unwrap().item.css, "li");
+        // The article body found by the extractor.
+        let auto = format!("{MINIMAL}{HTML}").replace("\"div.article-content\"", "\"auto\"");
+        let c = Config::parse(&auto, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        let content = c.feeds[1].html.as_ref().unwrap().content.as_ref().unwrap();
+        assert!(matches!(content, crate::ingest::scrape::ArticleBody::Auto));
+    }
+
+    const FULLTEXT: &str = r#"
+[[feed]]
+url = "https://rss.example.cn/suzhou.xml"
+categories = ["jiangsu"]
+
+[feed.fulltext]
+content = "div.article-content"
+remove = [".share-bar"]
+mode = "append"
+per_poll = 4
+"#;
+
+    #[test]
+    fn fulltext_for_feeds() {
+        use crate::ingest::normalize::ArticleMode;
+        use crate::ingest::scrape::ArticleBody;
+        let c = Config::parse(
+            &format!("{MINIMAL}{FULLTEXT}"),
+            Path::new("/etc/huiju/huiju.toml"),
+        )
+        .unwrap();
+        assert!(c.feeds[0].fulltext.is_none() && c.feeds[0].article_pages().is_none());
+        let f = &c.feeds[1];
+        assert!(f.html.is_none(), "still a feed");
+        let ft = f.fulltext.as_ref().unwrap();
+        assert!(matches!(&ft.content, ArticleBody::Selector(s) if s.css == "div.article-content"));
+        assert_eq!(ft.remove[0].css, ".share-bar");
+        assert_eq!((ft.mode, ft.per_poll), (ArticleMode::Append, 4));
+        let pages = f.article_pages().unwrap();
+        assert_eq!((pages.mode, pages.per_poll), (ArticleMode::Append, 4));
+        assert!(pages.encoding.is_none(), "article pages go by their own charset");
+        // Defaults: replace, 10 a poll; "auto"; an inline table.
+        let inline = format!(
+            "{MINIMAL}\n[[feed]]\nurl = \"https://b.example.cn/rss\"\ncategories = [\"jiangsu\"]\n\
+             fulltext = {{ content = \"auto\" }}\n"
+        );
+        let c = Config::parse(&inline, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        let ft = c.feeds[1].fulltext.as_ref().unwrap();
+        assert!(matches!(ft.content, ArticleBody::Auto));
+        assert_eq!(
+            (ft.mode, ft.per_poll, ft.remove.len()),
+            (ArticleMode::Replace, 10, 0)
+        );
+        // An HTML source's content is its article pages, in replace mode
+        // and in the source's own encoding.
+        let c = Config::parse(
+            &format!("{MINIMAL}{HTML}").replace("[feed.html]", "encoding = \"gbk\"\n[feed.html]"),
+            Path::new("/etc/huiju/huiju.toml"),
+        );
+        let c = c.unwrap();
+        let pages = c.feeds[1].article_pages().unwrap();
+        assert_eq!((pages.mode, pages.per_poll), (ArticleMode::Replace, 10));
+        assert_eq!(pages.encoding, Some(encoding_rs::GBK));
+    }
+
+    #[test]
+    fn fulltext_mistakes_name_line_and_column() {
+        let text = format!("{MINIMAL}{FULLTEXT}");
+        let e = err(&text.replace("\"div.article-content\"", "\"div >\""));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:15:11: fulltext.content: bad CSS selector 'div >'"),
+            "{e}"
+        );
+        assert!(e.ends_with("(give a CSS selector, or \"auto\")"), "{e}");
+        let e = err(&text.replace("\"div.article-content\"", "\"\""));
+        assert!(e.contains(":15:11: fulltext.content: empty CSS selector"), "{e}");
+        let e = err(&text.replace("\".share-bar\"", "\".share-bar >\""));
+        assert!(e.contains(":16:11: fulltext.remove: bad CSS selector"), "{e}");
+        let e = err(&text.replace("\"append\"", "\"prepend\""));
+        assert!(
+            e.contains(":17:8: fulltext.mode must be \"replace\" or \"append\", not 'prepend'"),
+            "{e}"
+        );
+        let e = err(&text.replace("per_poll = 4", "per_poll = 0"));
+        assert!(e.contains(":18:12: fulltext.per_poll must be at least 1"), "{e}");
+        let e = err(&text.replace("content = \"div.article-content\"\n", ""));
+        assert!(e.contains("missing field `content`"), "{e}");
+        let e = err(&text.replace("mode = ", "modus = "));
+        assert!(e.contains("unknown field `modus`"), "{e}");
+        // An HTML source's article pages are [feed.html] content.
+        let e = err(&format!("{MINIMAL}{HTML}\n[feed.fulltext]\ncontent = \"auto\"\n"));
+        assert!(e.contains(":23:1: feed 'https://www.szdushi.com.cn/news/jiangsu/' is an html source: [feed.fulltext] is for RSS/Atom feeds"), "{e}");
     }
 
     #[test]

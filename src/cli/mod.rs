@@ -112,7 +112,7 @@ pub enum Command {
         #[arg(long)]
         encoding: Option<String>,
     },
-    /// Show what an HTML source's CSS selectors extract from its page, without storing anything.
+    /// Show what an HTML source's CSS selectors extract from its page, or a feed's [feed.fulltext] from its items' pages, without storing anything.
     Preview(Box<PreviewArgs>),
     /// Rules that route items into categories: try them on the stored items.
     Rules {
@@ -138,7 +138,9 @@ pub enum RulesCommand {
 }
 
 /// `huiju preview`: the configured selectors of a `kind = "html"` feed,
-/// or any page with selectors given here (which override the config's).
+/// or any page with selectors given here (which override the config's);
+/// for a feed with `[feed.fulltext]` (or any feed with `--content`), what
+/// its items' article pages give.
 #[derive(clap::Args, Debug)]
 pub struct PreviewArgs {
     /// A configured feed's URL or title, or any http(s)/file URL or path.
@@ -161,13 +163,13 @@ pub struct PreviewArgs {
     /// Summary inside an item.
     #[arg(long)]
     pub summary: Option<String>,
-    /// Article body on the item's own page (fetches article pages).
+    /// Article body on the item's own page: a CSS selector, or "auto" (fetches article pages).
     #[arg(long)]
     pub content: Option<String>,
     /// Removed from the article body (repeatable).
     #[arg(long)]
     pub remove: Vec<String>,
-    /// Article pages to fetch [default: 3, at most the feed's articles_per_poll].
+    /// Article pages to fetch [default: 3, at most the feed's articles_per_poll or fulltext per_poll].
     #[arg(long)]
     pub articles: Option<usize>,
     /// Zone for dates without an offset [default: the feed's or the config's].
@@ -315,7 +317,6 @@ fn source_url(source: &str) -> Option<Url> {
 }
 
 fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
-    use crate::ingest::scrape::{self, Sel};
     let cfg = if config_path.exists() {
         Config::load(config_path)
             .inspect_err(|e| eprintln!("huiju: note: not using the config: {e}"))
@@ -340,7 +341,6 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
             a.source
         ),
     };
-    let sel = preview_selectors(feed_cfg.as_ref(), a, &url)?;
     let fetch_cfg = cfg
         .as_ref()
         .map(|c| c.fetch.clone())
@@ -356,16 +356,87 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
         ),
         None => feed_cfg.as_ref().and_then(|f| f.encoding),
     };
-    let articles = a.articles.unwrap_or(sel.articles_per_poll.min(3));
-
-    let fetcher = Fetcher::new(&fetch_cfg);
-    let rt = runtime()?;
-    let fetched = rt
-        .block_on(fetcher.fetch(&url, &Validators::default()))
-        .with_context(|| format!("cannot fetch {url}"))?;
-    let Fetched::Body(body) = fetched else {
-        bail!("{url} answered 304 Not Modified to an unconditional request");
+    let source = PreviewSource {
+        url,
+        feed: feed_cfg,
+        fetcher: Fetcher::new(&fetch_cfg),
+        hosts: fetch_cfg.hosts,
+        tz,
+        forced,
     };
+    // A feed (RSS/Atom) with [feed.fulltext], or any feed with --content:
+    // its items' article pages. Anything else: a page read by selectors.
+    let is_html = a.item.is_some() || source.feed.as_ref().is_some_and(|f| f.html.is_some());
+    let has_fulltext = source.feed.as_ref().is_some_and(|f| f.fulltext.is_some());
+    if !is_html && (has_fulltext || a.content.is_some()) {
+        preview_fulltext(&source, a)
+    } else {
+        preview_html(&source, a)
+    }
+}
+
+/// What `preview` reads: the source, its configured feed if any, and how
+/// to fetch and read it.
+struct PreviewSource {
+    url: Url,
+    feed: Option<crate::config::Feed>,
+    fetcher: Fetcher,
+    hosts: crate::config::HostRules,
+    tz: chrono_tz::Tz,
+    /// The encoding given with --encoding, else the feed's.
+    forced: Option<&'static encoding_rs::Encoding>,
+}
+
+impl PreviewSource {
+    /// The source's body, fetched unconditionally.
+    fn fetch(&self, rt: &tokio::runtime::Runtime) -> anyhow::Result<crate::fetch::Body> {
+        let url = &self.url;
+        let fetched = rt
+            .block_on(self.fetcher.fetch(url, &Validators::default()))
+            .with_context(|| format!("cannot fetch {url}"))?;
+        match fetched {
+            Fetched::Body(body) => Ok(body),
+            Fetched::NotModified { .. } => {
+                bail!("{url} answered 304 Not Modified to an unconditional request")
+            }
+        }
+    }
+}
+
+/// The start of an HTML fragment's text, at most `n` characters, and its
+/// length in characters.
+fn text_head(html: &str, n: usize) -> (String, usize) {
+    let text = crate::ingest::text::html_to_text(html);
+    let count = text.chars().count();
+    let mut h: String = text.chars().take(n).collect();
+    if count > n {
+        h.push('…');
+    }
+    (h, count)
+}
+
+/// The preview's closing lines: every warning, or none.
+fn write_warnings(out: &mut String, warnings: &[String]) {
+    out.push('\n');
+    if warnings.is_empty() {
+        let _ = writeln!(out, "warnings:  none");
+    } else {
+        let _ = writeln!(out, "warnings:  {}", warnings.len());
+        for w in warnings {
+            let _ = writeln!(out, "  - {w}");
+        }
+    }
+}
+
+/// `preview` of a page without a feed: what its selectors read, and its
+/// first items' article pages.
+fn preview_html(source: &PreviewSource, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
+    use crate::ingest::scrape::{self, Sel};
+    let (url, tz, forced) = (&source.url, source.tz, source.forced);
+    let sel = preview_selectors(source.feed.as_ref(), a, url)?;
+    let articles = a.articles.unwrap_or(sel.articles_per_poll.min(3));
+    let rt = runtime()?;
+    let body = source.fetch(&rt)?;
     let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), forced);
     let listing = scrape::list(&decoded.text, &body.final_url, &sel, tz, chrono::Utc::now());
     let mut warnings = decoded.warnings.clone();
@@ -375,15 +446,21 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
     }
 
     // Article pages of the first items, chosen and fetched as a poll does.
+    let links: Vec<Option<&str>> = listing.feed.items.iter().map(|i| i.link.as_deref()).collect();
+    let pages = sel.content.as_ref().map(|content| crate::config::ArticlePages {
+        content,
+        remove: &sel.remove,
+        mode: normalize::ArticleMode::Replace,
+        per_poll: sel.articles_per_poll,
+        encoding: forced,
+    });
     let (bodies, notes) = preview_articles(
         &rt,
-        &fetcher,
-        &listing.feed.items,
+        source,
+        &links,
         &body.final_url,
-        &sel,
+        pages.as_ref(),
         articles,
-        forced,
-        &fetch_cfg.hosts,
         &mut warnings,
     );
 
@@ -412,63 +489,155 @@ fn preview(config_path: &std::path::Path, a: &PreviewArgs) -> anyhow::Result<Exi
             .as_ref()
             .map_or(String::new(), |f| format!(" as '{f}'")),
         s(&sel.summary),
-        s(&sel.content),
+        sel.content.as_ref().map_or("-".to_string(), |c| c.to_string()),
     );
     let _ = writeln!(out, "timezone:  {tz}");
     let _ = writeln!(out, "items:     {}", listing.feed.items.len());
-    let head = |html: &str, n: usize| {
-        let text = crate::ingest::text::html_to_text(html);
-        let count = text.chars().count();
-        let mut h: String = text.chars().take(n).collect();
-        if count > n {
-            h.push('…');
-        }
-        (h, count)
-    };
     for (i, it) in listing.feed.items.iter().enumerate() {
         out.push('\n');
         let _ = writeln!(out, "[{}] {}", i + 1, it.title.as_deref().unwrap_or("-"));
         let _ = writeln!(out, "    link:     {}", it.link.as_deref().unwrap_or("-"));
-        let _ = writeln!(
-            out,
-            "    date:     {}",
-            it.published
-                .map_or("- (none: first-seen time will be used)".to_string(), |d| d
-                    .with_timezone(&tz)
-                    .format("%Y-%m-%d %H:%M %:z")
-                    .to_string())
-        );
+        let _ = writeln!(out, "    date:     {}", preview_date(it.published, tz));
         let _ = writeln!(
             out,
             "    summary:  {}",
-            it.summary.as_deref().map_or("-".to_string(), |h| head(h, 60).0)
+            it.summary
+                .as_deref()
+                .map_or("-".to_string(), |h| text_head(h, 60).0)
         );
         if sel.content.is_some() {
-            let c = match &bodies[i] {
-                Some(b) => {
-                    let (h, n) = head(b, 80);
-                    format!("{n} chars: {h}")
-                }
-                None => notes[i].to_string(),
-            };
-            let _ = writeln!(out, "    content:  {c}");
+            let _ = writeln!(out, "    content:  {}", preview_content(&bodies[i], notes[i]));
         }
     }
-    out.push('\n');
-    if warnings.is_empty() {
-        let _ = writeln!(out, "warnings:  none");
-    } else {
-        let _ = writeln!(out, "warnings:  {}", warnings.len());
-        for w in &warnings {
-            let _ = writeln!(out, "  - {w}");
-        }
-    }
+    write_warnings(&mut out, &warnings);
     emit(&out)?;
     Ok(if listing.feed.items.is_empty() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `preview` of a feed with `[feed.fulltext]` (or `--content`): its
+/// items, and what the fulltext settings take from their first article
+/// pages, fetched as a poll fetches them.
+fn preview_fulltext(source: &PreviewSource, a: &PreviewArgs) -> anyhow::Result<ExitCode> {
+    use crate::ingest::scrape::{ARTICLES_PER_POLL, ArticleBody, Sel};
+    let (url, tz) = (&source.url, source.tz);
+    let configured = source.feed.as_ref().and_then(|f| f.fulltext.as_deref().cloned());
+    let mut ft = match (configured, &a.content) {
+        (Some(ft), _) => ft,
+        (None, Some(_)) => crate::config::Fulltext {
+            content: ArticleBody::Auto,
+            remove: Vec::new(),
+            mode: normalize::ArticleMode::Replace,
+            per_poll: ARTICLES_PER_POLL,
+        },
+        (None, None) => {
+            bail!("{url} has no [feed.fulltext] in the config: give --content (a CSS selector, or \"auto\")")
+        }
+    };
+    if let Some(c) = &a.content {
+        ft.content = ArticleBody::parse(c).map_err(|e| anyhow::anyhow!("--content: {e}"))?;
+    }
+    if !a.remove.is_empty() {
+        ft.remove = a
+            .remove
+            .iter()
+            .map(|r| Sel::parse(r).map_err(|e| anyhow::anyhow!("--remove: {e}")))
+            .collect::<anyhow::Result<_>>()?;
+    }
+    let articles = a.articles.unwrap_or(ft.per_poll.min(3));
+    let rt = runtime()?;
+    let body = source.fetch(&rt)?;
+    let decoded = decode::decode(&body.bytes, body.charset.as_deref(), source.forced);
+    let parsed = parse::parse(&decoded.text, tz);
+    if parsed.format == parse::Format::Unknown {
+        bail!(
+            "{url} is not a feed (RSS/Atom); to read a page without a feed give --item and the other selectors"
+        );
+    }
+    let items = normalize::normalize(&parsed, &body.final_url, url);
+    let mut warnings = decoded.warnings.clone();
+    warnings.extend(parsed.warnings.iter().cloned());
+
+    let links: Vec<Option<&str>> = items.iter().map(|i| i.link.as_deref()).collect();
+    let pages = crate::config::ArticlePages {
+        content: &ft.content,
+        remove: &ft.remove,
+        mode: ft.mode,
+        per_poll: ft.per_poll,
+        encoding: None,
+    };
+    let (bodies, notes) = preview_articles(
+        &rt,
+        source,
+        &links,
+        &body.final_url,
+        Some(&pages),
+        articles,
+        &mut warnings,
+    );
+
+    let mut out = String::new();
+    let _ = writeln!(out, "source:    {url}");
+    let _ = writeln!(out, "encoding:  {} ({})", decoded.encoding.name(), decoded.reason);
+    let _ = writeln!(out, "title:     {}", parsed.title.as_deref().unwrap_or("-"));
+    let remove = if ft.remove.is_empty() {
+        String::new()
+    } else {
+        let r: Vec<String> = ft.remove.iter().map(|r| format!("'{r}'")).collect();
+        format!(", remove {}", r.join(" "))
+    };
+    let mode = match ft.mode {
+        normalize::ArticleMode::Replace => "replace",
+        normalize::ArticleMode::Append => "append",
+    };
+    let _ = writeln!(
+        out,
+        "fulltext:  content {}{remove}, mode {mode}, per poll {}",
+        ft.content, ft.per_poll
+    );
+    let _ = writeln!(out, "timezone:  {tz}");
+    let _ = writeln!(out, "items:     {}", items.len());
+    for (i, it) in items.iter().enumerate() {
+        out.push('\n');
+        let _ = writeln!(out, "[{}] {}", i + 1, it.title);
+        let _ = writeln!(out, "    link:     {}", it.link.as_deref().unwrap_or("-"));
+        let _ = writeln!(out, "    date:     {}", preview_date(it.published, tz));
+        let own = it.summary.as_deref().or(it.content.as_deref());
+        let _ = writeln!(
+            out,
+            "    summary:  {}",
+            own.map_or("-".to_string(), |h| text_head(h, 60).0)
+        );
+        let _ = writeln!(out, "    article:  {}", preview_content(&bodies[i], notes[i]));
+    }
+    write_warnings(&mut out, &warnings);
+    emit(&out)?;
+    Ok(if bodies.iter().any(Option::is_some) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// An item's date as `preview` shows it.
+fn preview_date(d: Option<chrono::DateTime<chrono::FixedOffset>>, tz: chrono_tz::Tz) -> String {
+    d.map_or("- (none: first-seen time will be used)".to_string(), |d| {
+        d.with_timezone(&tz).format("%Y-%m-%d %H:%M %:z").to_string()
+    })
+}
+
+/// An article page's text as `preview` shows it, or why there is none.
+fn preview_content(body: &Option<String>, note: &str) -> String {
+    match body {
+        Some(b) => {
+            let (h, n) = text_head(b, 80);
+            format!("{n} chars: {h}")
+        }
+        None => note.to_string(),
+    }
 }
 
 /// The selectors `preview` reads a page with: the configured source's,
@@ -492,7 +661,7 @@ fn preview_selectors(
         (Some(s), None) => s,
         (None, None) if feed_cfg.is_some() => bail!(
             "{url} is an RSS/Atom feed in the config, not kind = \"html\" (see `huiju inspect`); \
-             give --item to read it as a page"
+             give --item to read it as a page, or --content to see what its items' pages give"
         ),
         (None, None) => {
             bail!("{url} is not an html source in the config: give at least --item (one element per item)")
@@ -515,8 +684,8 @@ fn preview_selectors(
     if a.summary.is_some() {
         sel.summary = opt(&a.summary, "summary")?;
     }
-    if a.content.is_some() {
-        sel.content = opt(&a.content, "content")?;
+    if let Some(c) = &a.content {
+        sel.content = Some(scrape::ArticleBody::parse(c).map_err(|e| anyhow::anyhow!("--content: {e}"))?);
     }
     if !a.remove.is_empty() {
         sel.remove = a
@@ -528,27 +697,24 @@ fn preview_selectors(
     Ok(sel)
 }
 
-/// The article pages of the first `max` items of `items` on `page`'s
-/// site, fetched one at a time with the gap to their host, as a poll
-/// does: each item's text, or a note saying why there is none.
-#[allow(clippy::too_many_arguments)]
+/// The article pages of the first `max` items (their `links`) on
+/// `page`'s site, fetched one at a time with the gap to their host, as a
+/// poll does: each item's text, or a note saying why there is none.
 fn preview_articles(
     rt: &tokio::runtime::Runtime,
-    fetcher: &Fetcher,
-    items: &[crate::ingest::parse::Item],
+    source: &PreviewSource,
+    links: &[Option<&str>],
     page: &Url,
-    sel: &crate::ingest::scrape::Selectors,
+    pages: Option<&crate::config::ArticlePages<'_>>,
     max: usize,
-    forced: Option<&'static encoding_rs::Encoding>,
-    hosts: &crate::config::HostRules,
     warnings: &mut Vec<String>,
 ) -> (Vec<Option<String>>, Vec<&'static str>) {
-    let mut bodies: Vec<Option<String>> = vec![None; items.len()];
-    let mut notes: Vec<&'static str> = vec!["-"; items.len()];
-    if let Some(content) = &sel.content {
+    let mut bodies: Vec<Option<String>> = vec![None; links.len()];
+    let mut notes: Vec<&'static str> = vec!["-"; links.len()];
+    if let Some(pages) = pages {
         let polite = pipeline::Politeness::new(1, 1);
         let mut unused: Option<Vec<String>> = None;
-        for (i, pick) in pipeline::pick_articles(items, page, 0..items.len(), max) {
+        for (i, pick) in pipeline::pick_articles(links, page, 0..links.len(), max) {
             let link = match pick {
                 pipeline::Pick::Fetch(link) => link,
                 pipeline::Pick::NoLink => continue,
@@ -563,11 +729,12 @@ fn preview_articles(
             };
             let fetched = rt.block_on(async {
                 let host = pipeline::host_key(&link);
-                let _permits = polite.acquire(host, hosts.find(host)).await;
-                pipeline::fetch_article(fetcher, &link, content, &sel.remove, forced).await
+                let _permits = polite.acquire(host, source.hosts.find(host)).await;
+                pipeline::fetch_article(&source.fetcher, &link, pages).await
             });
             match fetched {
-                Ok(art) => {
+                Ok(got) => {
+                    let art = got.article;
                     for w in &art.warnings {
                         warnings.push(format!("article {link}: {w}"));
                     }
@@ -576,7 +743,12 @@ fn preview_articles(
                         Some(u) => u.into_iter().filter(|r| art.unused_remove.contains(r)).collect(),
                     });
                     if art.content.is_none() {
-                        notes[i] = "- (content selector matched nothing)";
+                        notes[i] = match pages.content {
+                            crate::ingest::scrape::ArticleBody::Auto => "- (no article text found)",
+                            crate::ingest::scrape::ArticleBody::Selector(_) => {
+                                "- (content selector matched nothing)"
+                            }
+                        };
                     }
                     bodies[i] = art.content;
                 }

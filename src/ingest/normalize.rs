@@ -98,9 +98,52 @@ fn content_hash(
     h.digest() as i64
 }
 
+/// How the body of an item's article page joins the text its source gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ArticleMode {
+    /// The page's body is the item's content (its summary stays).
+    #[default]
+    Replace,
+    /// The page's body follows the item's own content, else its summary.
+    Append,
+}
+
+/// Wraps the text huiju took from an item's article page. The sanitizer
+/// keeps no `class` attribute, so no source can write this: in stored
+/// content it means the page was fetched.
+const ARTICLE_START: &str = "<div class=\"huiju-article\">";
+
+/// Whether an item's `stored` content holds its article page's text,
+/// fetched on an earlier poll, when its source now gives `own` as its
+/// content: marked so, or stored where the source gives none (an HTML
+/// source's list page, a summary-only feed; and content stored before
+/// the mark existed).
+pub fn has_article(stored: Option<&str>, own: Option<&str>) -> bool {
+    stored.is_some_and(|s| s.contains(ARTICLE_START) || own.is_none())
+}
+
 impl Item {
-    /// Gives the item content that is already sanitized (an HTML source's
-    /// article text, kept in the store from an earlier poll) and hashes it
+    /// Adds the body of the item's article page (`html`, read from `page`,
+    /// against which its relative URLs resolve), sanitized and marked (see
+    /// [`has_article`]), as `mode` says; hashes the item again.
+    pub fn add_article(&mut self, html: &str, page: &Url, mode: ArticleMode) {
+        let body = crate::ingest::sanitize::sanitize(&clean_text(html), Some(page));
+        if body.trim().is_empty() {
+            return;
+        }
+        let article = format!("{ARTICLE_START}{}</div>", body.trim());
+        let content = match mode {
+            ArticleMode::Replace => article,
+            ArticleMode::Append => {
+                let own = self.content.as_deref().or(self.summary.as_deref()).unwrap_or("");
+                format!("{own}{article}")
+            }
+        };
+        self.set_stored_content(Some(content));
+    }
+
+    /// Gives the item content that is already sanitized (article text,
+    /// fresh or kept in the store from an earlier poll) and hashes it
     /// again, so that an unchanged item stays unchanged.
     pub fn set_stored_content(&mut self, content: Option<String>) {
         self.content = content;
@@ -253,6 +296,71 @@ fn normalize_item(it: &parse::Item, base: &Url, doc: &Url, scope: &str) -> Item 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn article_text_replaces_or_follows_the_items_own_and_is_marked() {
+        let original = norm(
+            vec![parse::Item {
+                summary: Some("<p>一句话摘要。</p>".into()),
+                content: None,
+                ..item(None, Some("https://news.example.cn/a/1.html"), "标题")
+            }],
+            None,
+        )
+        .remove(0);
+        let page = Url::parse("https://www.example.cn/2024/a/1.html").unwrap();
+        let html = "<p>全文第一段。<img src=\"../img/1.jpg\" onerror=\"x()\"></p><script>bad()</script>";
+
+        let mut it = original.clone();
+        it.add_article(html, &page, ArticleMode::Replace);
+        let c = it.content.clone().unwrap();
+        assert_eq!(
+            c,
+            "<div class=\"huiju-article\"><p>全文第一段。<img src=\"https://www.example.cn/2024/img/1.jpg\"></p></div>"
+        );
+        assert_eq!(
+            it.summary.as_deref(),
+            Some("<p>一句话摘要。</p>"),
+            "the summary stays"
+        );
+        assert_ne!(it.content_hash, original.content_hash);
+        assert!(has_article(Some(&c), None) && has_article(Some(&c), Some("<p>全文</p>")));
+
+        let mut it = original.clone();
+        it.add_article(html, &page, ArticleMode::Append);
+        let c = it.content.clone().unwrap();
+        assert!(
+            c.starts_with("<p>一句话摘要。</p><div class=\"huiju-article\"><p>全文第一段。"),
+            "{c}"
+        );
+        // After the item's own content, when it has some.
+        let mut it = norm(
+            vec![item(None, Some("https://news.example.cn/a/3.html"), "三")],
+            None,
+        )
+        .remove(0);
+        it.add_article(html, &page, ArticleMode::Append);
+        let c = it.content.unwrap();
+        assert!(c.starts_with("<p>正文</p><div class=\"huiju-article\">"), "{c}");
+
+        // Nothing left after sanitizing: nothing added.
+        let mut it = original.clone();
+        it.add_article("<script>x()</script>", &page, ArticleMode::Replace);
+        assert_eq!(it.content, None);
+        assert_eq!(it.content_hash, original.content_hash);
+
+        // A source cannot fake the mark: the sanitizer drops classes.
+        let fake = parse::Item {
+            content: Some("<div class=\"huiju-article\">假的</div>".into()),
+            ..item(None, Some("https://news.example.cn/a/2.html"), "二")
+        };
+        let own = norm(vec![fake], None).remove(0).content.unwrap();
+        assert!(!has_article(Some(&own), Some(&own)), "{own}");
+        // Stored text where the source gives none is an article; stored
+        // text equal to the source's own, unmarked, is not.
+        assert!(has_article(Some("<p>旧全文</p>"), None));
+        assert!(!has_article(None, None));
+    }
 
     fn item(guid: Option<&str>, link: Option<&str>, title: &str) -> parse::Item {
         parse::Item {

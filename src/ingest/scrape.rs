@@ -80,6 +80,37 @@ impl std::fmt::Display for Sel {
     }
 }
 
+/// Where an article page's body is: the elements a CSS selector matches,
+/// or `auto`, what [`extract`](crate::ingest::extract) finds.
+#[derive(Debug, Clone)]
+pub enum ArticleBody {
+    Selector(Sel),
+    Auto,
+}
+
+impl ArticleBody {
+    /// `"auto"`, else a CSS selector; the error says what is wrong.
+    pub fn parse(s: &str) -> Result<ArticleBody, String> {
+        if s.trim().eq_ignore_ascii_case("auto") {
+            Ok(ArticleBody::Auto)
+        } else {
+            Sel::parse(s)
+                .map(ArticleBody::Selector)
+                .map_err(|e| format!("{e} (give a CSS selector, or \"auto\")"))
+        }
+    }
+}
+
+impl std::fmt::Display for ArticleBody {
+    /// `'div.content'`, or `auto`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ArticleBody::Selector(s) => write!(f, "'{s}'"),
+            ArticleBody::Auto => f.write_str("auto"),
+        }
+    }
+}
+
 /// How to read one HTML source: the `[feed.html]` table of the config.
 #[derive(Debug, Clone)]
 pub struct Selectors {
@@ -100,7 +131,7 @@ pub struct Selectors {
     pub date_format: Option<String>,
     pub summary: Option<Sel>,
     /// The article body on the item's own page; enables article fetches.
-    pub content: Option<Sel>,
+    pub content: Option<ArticleBody>,
     /// Removed from the article body (share bars, editor lines).
     pub remove: Vec<Sel>,
     /// At most this many article pages are fetched per poll.
@@ -347,17 +378,19 @@ pub(crate) fn list(text: &str, page_url: &Url, sel: &Selectors, tz: Tz, now: Dat
 /// An article page's body.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Article {
-    /// The inner HTML of every element the content selector matched, with
-    /// the `remove` selectors' elements taken out. Not yet sanitized.
+    /// The inner HTML of every element the content selector matched (or
+    /// what the extractor found), with the `remove` selectors' elements
+    /// taken out. Not yet sanitized.
     pub content: Option<String>,
-    /// The content selector matched nothing (or only whitespace).
+    /// The content selector matched nothing (or only whitespace), or the
+    /// extractor found no article text.
     pub warnings: Vec<String>,
     /// `remove` selectors that matched nothing (shown by `preview` only).
     pub unused_remove: Vec<String>,
 }
 
 /// Takes the body out of an article page.
-pub(crate) fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
+pub(crate) fn article(text: &str, body: &ArticleBody, remove: &[Sel]) -> Article {
     let mut doc = Html::parse_document(text);
     let mut out = Article::default();
     for r in remove {
@@ -371,6 +404,15 @@ pub(crate) fn article(text: &str, content: &Sel, remove: &[Sel]) -> Article {
             }
         }
     }
+    let content = match body {
+        ArticleBody::Selector(s) => s,
+        ArticleBody::Auto => {
+            let found = crate::ingest::extract::extract(&mut doc);
+            out.content = found.content;
+            out.warnings = found.warnings;
+            return out;
+        }
+    };
     let mut html = String::new();
     for el in doc.select(&content.selector) {
         // A match inside an earlier match is already included.
@@ -832,9 +874,10 @@ mod tests {
     #[test]
     fn article_body_without_share_bar() {
         let text = String::from_utf8(testdata("article.html")).unwrap();
+        let body = |css: &str| ArticleBody::Selector(sel(css));
         let a = article(
             &text,
-            &sel("div.article-content"),
+            &body("div.article-content"),
             &[sel(".share-bar"), sel("p.editor"), sel(".none")],
         );
         let c = a.content.unwrap();
@@ -844,8 +887,44 @@ mod tests {
         assert!(!c.contains("首页"), "{c}");
         assert!(a.warnings.is_empty());
         assert_eq!(a.unused_remove, [".none"]);
-        let a = article(&text, &sel("div.no-such"), &[]);
+        let a = article(&text, &body("div.no-such"), &[]);
         assert!(a.content.is_none());
         assert_eq!(a.warnings, ["content selector 'div.no-such' matched nothing"]);
+    }
+
+    #[test]
+    fn article_body_found_by_the_extractor_after_remove() {
+        let text = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/samples/portal-article-170123.html"),
+        )
+        .unwrap();
+        let a = article(&text, &ArticleBody::Auto, &[sel("p.editor")]);
+        let c = a.content.unwrap();
+        assert!(c.contains("淮安清江浦段将新建运河文化展示馆"), "{c}");
+        assert!(
+            !c.contains("责任编辑") && !c.contains("分享到") && !c.contains("网友热搜"),
+            "{c}"
+        );
+        assert!(a.warnings.is_empty());
+        let a = article("<ul><li><a href=/>首页</a></li></ul>", &ArticleBody::Auto, &[]);
+        assert!(a.content.is_none());
+        assert!(
+            a.warnings[0].contains("found no article text"),
+            "{:?}",
+            a.warnings
+        );
+    }
+
+    #[test]
+    fn article_body_is_auto_or_a_selector() {
+        assert!(matches!(ArticleBody::parse(" Auto "), Ok(ArticleBody::Auto)));
+        assert_eq!(ArticleBody::parse("div.zw").unwrap().to_string(), "'div.zw'");
+        assert_eq!(ArticleBody::Auto.to_string(), "auto");
+        let e = ArticleBody::parse("div >").unwrap_err();
+        assert!(
+            e.starts_with("bad CSS selector 'div >'") && e.ends_with("(give a CSS selector, or \"auto\")"),
+            "{e}"
+        );
     }
 }

@@ -24,7 +24,6 @@ use url::Url;
 
 use crate::config::{Config, Feed};
 use crate::fetch::{FetchError, Fetched, Fetcher, Validators};
-use crate::ingest::scrape;
 use crate::neardup;
 use crate::schedule::{self, Plan, Policy, Poll};
 use crate::store::{Counts, FeedRoute, Refreshed, Store, StoreError};
@@ -350,20 +349,14 @@ impl Refresher {
             Err(f) => return self.fail(&cx, f).await,
         };
 
-        // 6. An HTML source: the article pages of its new items, then its
-        // items normalized again with their text, and fingerprinted.
-        let articles = feed
-            .html
-            .as_ref()
-            .and_then(|s| s.content.as_ref().map(|c| (s, c)));
-        if let Some((selectors, content)) = articles {
+        // 6. Article pages (an HTML source's `content`, a feed's
+        // `[feed.fulltext]`): those of its new items, then its items with
+        // their text, fingerprinted.
+        if let Some(pages) = feed.article_pages() {
             // Article pages take request slots of their own: holding this
             // one while waiting for them could deadlock a host's slots.
             drop(permits.take());
-            read = match self
-                .add_articles(&cx, &live, read, &page, selectors, content)
-                .await
-            {
+            read = match self.add_articles(&cx, &live, read, &page, &pages).await {
                 Ok(read) => read,
                 Err(f) => return self.fail(&cx, f).await,
             };
@@ -441,61 +434,60 @@ impl Refresher {
         }
     }
 
-    /// Step 6 of a refresh: fetches the article pages of an HTML source's
-    /// new items (politely, each with a request slot of its own) and reads
-    /// its items again with their text.
+    /// Step 6 of a refresh: fetches the article pages of a source's new
+    /// items (politely, each with a request slot of its own; those of its
+    /// own site only) and gives its items their text.
     async fn add_articles(
         &self,
         cx: &Context<'_>,
         live: &Live,
         mut read: Read,
         page: &Url,
-        selectors: &scrape::Selectors,
-        content: &scrape::Sel,
+        pages: &crate::config::ArticlePages<'_>,
     ) -> Result<Read, Failure> {
         let keys: Vec<String> = read.items.iter().map(|i| i.key.clone()).collect();
         let feed_id = cx.feed_id.expect("known before any request");
         let known = self
             .store_call(move |s| s.known_items(feed_id, &keys.iter().map(String::as_str).collect::<Vec<_>>()))
             .await?;
-        let wanted = read::articles_wanted(&read, page, &known, selectors.articles_per_poll);
-        let mut fetched = 0;
+        let wanted = read::articles_wanted(&read, page, &known, pages.per_poll);
+        let (mut fetched, mut bodies) = (0, Vec::new());
         for (i, url) in wanted {
             let mut stopping = self.stopping.subscribe();
             let got = tokio::select! {
                 r = async {
                     let host = host_key(&url);
                     let _permits = self.polite.acquire(host, live.hosts.find(host)).await;
-                    fetch_article(&live.fetcher, &url, content, &selectors.remove, cx.feed.encoding).await
+                    fetch_article(&live.fetcher, &url, pages).await
                 } => r,
                 _ = stopping.wait_for(|s| *s) => break,
             };
             match got {
-                Ok(article) => {
+                Ok(got) => {
                     fetched += 1;
-                    for w in &article.warnings {
+                    for w in &got.article.warnings {
                         read.warnings += 1;
-                        warn!("article {url}: {w}; stored with its list summary");
+                        warn!("article {url}: {w}; stored with its summary, tried again on the next polls");
                     }
-                    if let Some(source) = &mut read.source {
-                        source.items[i].content = article.content;
+                    if let Some(html) = got.article.content {
+                        bodies.push((i, html, got.url));
                     }
                 }
                 Err(e) => {
                     read.warnings += 1;
-                    warn!("article {url}: {e}; stored with its list summary, tried again on the next polls");
+                    warn!("article {url}: {e}; stored with its summary, tried again on the next polls");
                 }
             }
         }
         if fetched > 0 {
             info!(articles = fetched, "fetched article pages");
         }
-        let (feed, page, near) = (cx.feed.clone(), page.clone(), live.near.is_some());
+        let (mode, near) = (pages.mode, live.near.is_some());
         let span = tracing::Span::current();
         self.cpu
             .run(move || {
                 let _e = span.enter();
-                read::with_articles(&mut read, &page, &feed, &known, near);
+                read::with_articles(&mut read, bodies, mode, &known, near);
                 read
             })
             .await

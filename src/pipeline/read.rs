@@ -1,17 +1,19 @@
 //! What a refresh does with a fetched body, apart from the network: the
 //! CPU step (decode, then parse a feed or scrape a list page, then
-//! normalize and fingerprint), and the article pages of an HTML source's
-//! items, which `huiju preview` fetches the same way.
+//! normalize and fingerprint), and the article pages of a source's items
+//! (an HTML source's `content`, a feed's `[feed.fulltext]`), which
+//! `huiju preview` fetches the same way.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::Utc;
 use tracing::warn;
 use url::Url;
 
-use crate::config::Feed;
+use crate::config::{ArticlePages, Feed};
 use crate::fetch::{Body, Fetched, Fetcher, Validators};
-use crate::ingest::normalize::{self, Item};
+use crate::ingest::normalize::{self, ArticleMode, Item};
 use crate::ingest::{decode, parse, scrape};
 use crate::neardup;
 use crate::store::{Known, SourceMeta};
@@ -19,14 +21,12 @@ use crate::store::{Known, SourceMeta};
 use super::anyhow_like;
 
 /// A body read into items.
+///
+/// Decision: the parsed feed (or scraped list page) is not kept. It holds
+/// every item's text a second time; kept until the store took the items,
+/// it made the 1,000-feed cycle's peak 4 MB larger. Article pages' text is
+/// added to the normalized items ([`with_articles`]).
 pub(super) struct Read {
-    /// The list page as scraped, kept while its items' article pages are
-    /// still to be fetched; `None` otherwise.
-    ///
-    /// Decision: not kept for feeds. A parsed feed holds every item's text
-    /// a second time; kept until the store took the items, it made the
-    /// 1,000-feed cycle's peak 4 MB larger.
-    pub(super) source: Option<parse::Feed>,
     pub(super) items: Vec<Item>,
     /// The items' near-duplicate prints, when asked for.
     pub(super) prints: Vec<neardup::Print>,
@@ -41,13 +41,13 @@ pub(super) struct Read {
 /// Reads a fetched body: a feed, or the list page of an HTML source.
 /// Fingerprints the items when `near` (near-duplicate detection is on),
 /// unless article pages are still to come ([`with_articles`] does it
-/// then). `Err` is why nothing could be read: the body is not a feed, or
-/// the list page gave no items.
+/// then, so that near-duplicates are found among whole stories). `Err` is
+/// why nothing could be read: the body is not a feed, or the list page
+/// gave no items.
 ///
 /// Never on an async worker: this is the CPU work of a refresh.
 pub(super) fn read(feed: &Feed, body: Body, near: bool) -> Result<Read, String> {
-    // Article pages are still to come: they need the list page's items.
-    let articles = feed.html.as_ref().is_some_and(|s| s.content.is_some());
+    let articles = feed.article_pages().is_some();
     let (source, warnings, ttl) = match &feed.html {
         None => {
             let decoded = decode::decode(&body.bytes, body.charset.as_deref(), feed.encoding);
@@ -99,7 +99,6 @@ pub(super) fn read(feed: &Feed, body: Body, near: bool) -> Result<Read, String> 
         prints,
         meta,
         min_interval: ttl.max(body.max_age),
-        source: articles.then_some(source),
     })
 }
 
@@ -109,23 +108,26 @@ fn log_warnings(decoding: &[String], reading: &[String]) {
     }
 }
 
-/// Normalizes `read` again after article pages filled in its items' text,
-/// and fingerprints it when `fingerprint` is set. Items already stored
-/// keep the text an earlier poll fetched (`known`).
+/// Gives items the text of their article pages fetched this poll
+/// (`pages`: the item's index, the body's HTML and the page's URL),
+/// joined as `mode` says; the items already stored keep the article text
+/// an earlier poll fetched (`known`). Fingerprints them when
+/// `fingerprint` is set.
 pub(super) fn with_articles(
     read: &mut Read,
-    fetched_from: &Url,
-    feed: &Feed,
-    known: &std::collections::HashMap<String, Known>,
+    pages: Vec<(usize, String, Url)>,
+    mode: ArticleMode,
+    known: &HashMap<String, Known>,
     fingerprint: bool,
 ) {
-    let Some(source) = &read.source else {
-        return;
-    };
-    read.items = normalize::normalize(source, fetched_from, &feed.url);
-    for it in &mut read.items {
+    let mut fetched = vec![false; read.items.len()];
+    for (i, html, page) in pages {
+        read.items[i].add_article(&html, &page, mode);
+        fetched[i] = true;
+    }
+    for (it, _) in read.items.iter_mut().zip(&fetched).filter(|(_, f)| !**f) {
         if let Some(k) = known.get(&it.key)
-            && it.content.is_none()
+            && normalize::has_article(k.content.as_deref(), it.content.as_deref())
         {
             it.set_stored_content(k.content.clone());
         }
@@ -144,17 +146,18 @@ pub(crate) const ARTICLE_RETRY: Duration = Duration::from_secs(24 * 3600);
 pub(crate) enum Pick {
     Fetch(Url),
     NoLink,
-    /// Only pages of the list page's own site: the content selector was
-    /// written for its layout.
+    /// Only pages of the source's own site (the list page's, the feed's):
+    /// the content selector was written for its layout.
     OtherSite,
     /// Past the number of pages to fetch.
     BeyondCap,
 }
 
-/// Which of `items` (in the order of `order`) get their article page
-/// fetched: links on `page`'s site, at most `max`.
+/// Which of the items with these (absolute) `links` (in the order of
+/// `order`) get their article page fetched: links on `page`'s site (the
+/// list page's, the feed's), at most `max`.
 pub(crate) fn pick_articles(
-    items: &[parse::Item],
+    links: &[Option<&str>],
     page: &Url,
     order: impl IntoIterator<Item = usize>,
     max: usize,
@@ -163,7 +166,7 @@ pub(crate) fn pick_articles(
     order
         .into_iter()
         .map(|i| {
-            let link = items[i].link.as_deref().and_then(|l| Url::parse(l).ok());
+            let link = links[i].and_then(|l| Url::parse(l).ok());
             let pick = match link {
                 None => Pick::NoLink,
                 Some(l) if !scrape::same_site(page, &l) => Pick::OtherSite,
@@ -178,27 +181,27 @@ pub(crate) fn pick_articles(
         .collect()
 }
 
-/// The items of an HTML source whose article page a poll fetches: new
-/// items first, then its own items still without text (a failed fetch)
-/// from the last [`ARTICLE_RETRY`].
+/// The items whose article page a poll fetches: new items first, then
+/// the source's own items whose stored text has no article yet (a failed
+/// fetch) from the last [`ARTICLE_RETRY`].
 pub(super) fn articles_wanted(
     read: &Read,
     page: &Url,
-    known: &std::collections::HashMap<String, Known>,
+    known: &HashMap<String, Known>,
     max: usize,
 ) -> Vec<(usize, Url)> {
     let recent = Utc::now().timestamp() - ARTICLE_RETRY.as_secs() as i64;
     let items = &read.items;
     let new = (0..items.len()).filter(|&i| !known.contains_key(&items[i].key));
     let retry = (0..items.len()).filter(|&i| {
-        known
-            .get(&items[i].key)
-            .is_some_and(|k| k.own && k.content.is_none() && k.first_seen >= recent)
+        known.get(&items[i].key).is_some_and(|k| {
+            k.own
+                && k.first_seen >= recent
+                && !normalize::has_article(k.content.as_deref(), items[i].content.as_deref())
+        })
     });
-    let Some(source) = &read.source else {
-        return Vec::new();
-    };
-    pick_articles(&source.items, page, new.chain(retry), max)
+    let links: Vec<Option<&str>> = items.iter().map(|it| it.link.as_deref()).collect();
+    pick_articles(&links, page, new.chain(retry), max)
         .into_iter()
         .filter_map(|(i, pick)| match pick {
             Pick::Fetch(url) => Some((i, url)),
@@ -207,27 +210,35 @@ pub(super) fn articles_wanted(
         .collect()
 }
 
-/// Fetches one article page and takes its body out with `content` (minus
-/// `remove`). Without politeness: callers hold a request slot for its host.
+/// An article page's body, and the URL it was read from (after
+/// redirects), which its relative URLs resolve against.
+pub(crate) struct ArticlePage {
+    pub(crate) article: scrape::Article,
+    pub(crate) url: Url,
+}
+
+/// Fetches one article page and takes its body out as `pages` say (a
+/// selector or the extractor, minus `remove`). Without politeness:
+/// callers hold a request slot for its host.
 pub(crate) async fn fetch_article(
     fetcher: &Fetcher,
     url: &Url,
-    content: &scrape::Sel,
-    remove: &[scrape::Sel],
-    forced: Option<&'static encoding_rs::Encoding>,
-) -> Result<scrape::Article, String> {
+    pages: &ArticlePages<'_>,
+) -> Result<ArticlePage, String> {
     let body = match fetcher.fetch(url, &Validators::default()).await {
         Ok(Fetched::Body(b)) => b,
         Ok(Fetched::NotModified { .. }) => return Err("304 Not Modified to an unconditional request".into()),
         Err(e) => return Err(anyhow_like(&e)),
     };
-    let (content, remove) = (content.clone(), remove.to_vec());
+    let (content, remove, forced) = (pages.content.clone(), pages.remove.to_vec(), pages.encoding);
     // An article page is a small part of a poll's CPU work: a blocking
     // task, not a place in the parsing threads' queue behind whole feeds.
-    tokio::task::spawn_blocking(move || {
+    let url = body.final_url.clone();
+    let article = tokio::task::spawn_blocking(move || {
         let decoded = decode::decode_html(&body.bytes, body.charset.as_deref(), forced);
         scrape::article(&decoded.text, &content, &remove)
     })
     .await
-    .map_err(|e| format!("article task failed: {e}"))
+    .map_err(|e| format!("article task failed: {e}"))?;
+    Ok(ArticlePage { article, url })
 }

@@ -7,6 +7,7 @@ mod check;
 #[path = "../../benches/common/mod.rs"]
 mod common;
 mod daemon;
+mod fulltext;
 mod hostile;
 mod hosts;
 mod html;

@@ -349,11 +349,13 @@ pub struct ConfigText {
 
 type Table = Vec<(String, toml::Value)>;
 
-/// One `[[feed]]`, with its optional `[feed.html]` selectors.
+/// One `[[feed]]`, with its optional `[feed.html]` selectors and
+/// `[feed.fulltext]` settings.
 #[derive(Clone)]
 pub struct FeedText {
     keys: Table,
     html: Table,
+    fulltext: Table,
 }
 
 impl ConfigText {
@@ -456,6 +458,7 @@ impl FeedText {
         FeedText {
             keys: vec![key("url", url), key("categories", categories.to_vec())],
             html: Table::new(),
+            fulltext: Table::new(),
         }
     }
 
@@ -468,6 +471,12 @@ impl FeedText {
     /// A `[feed.html]` key; `kind = "html"` is not implied.
     pub fn html(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
         set(&mut self.html, name, value);
+        self
+    }
+
+    /// A `[feed.fulltext]` key: `content`, `remove`, `mode`, `per_poll`.
+    pub fn fulltext(mut self, name: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.fulltext, name, value);
         self
     }
 }
@@ -508,6 +517,9 @@ impl std::fmt::Display for ConfigText {
             if !feed.html.is_empty() {
                 tables.push(("[feed.html]", &feed.html));
             }
+            if !feed.fulltext.is_empty() {
+                tables.push(("[feed.fulltext]", &feed.fulltext));
+            }
         }
         for (i, (header, keys)) in tables.into_iter().enumerate() {
             if i > 0 {
@@ -546,6 +558,33 @@ pub fn feedparser_entries(doc: &str) -> usize {
     let mut parts = stdout.split_whitespace();
     assert_eq!(parts.next(), Some("0"), "feedparser says bozo: {stdout}\n{doc}");
     parts.next().unwrap().parse().unwrap()
+}
+
+/// What Python's feedparser reads from a document (which must be
+/// well-formed, `bozo == 0`): per entry, its `title`, `link`, `summary`
+/// and `content` (the first content's value, or null).
+#[track_caller]
+pub fn feedparser_read(doc: &str) -> Vec<serde_json::Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("feed.xml");
+    std::fs::write(&path, doc).unwrap();
+    let script = "import sys, json, feedparser\n\
+                  d = feedparser.parse(sys.argv[1])\n\
+                  assert not d.bozo, repr(d.get('bozo_exception'))\n\
+                  print(json.dumps([{'title': e.get('title'), 'link': e.get('link'), \
+                  'summary': e.get('summary'), \
+                  'content': e['content'][0]['value'] if e.get('content') else None} for e in d.entries]))";
+    let out = Command::new("python3")
+        .args(["-c", script])
+        .arg(&path)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "feedparser could not read the document (pip install feedparser): {}\n{doc}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 /// Occurrences of `needle` in `hay`.
