@@ -5,8 +5,10 @@
 //! `?q=` searches of a category for 2- and 4-character terms taken from
 //! the stored text at random (so their frequencies are the corpus's).
 //!
-//! Prints: ingest rate, the search index's size per item (SQLite's
-//! `dbstat`), and search latency p50 / p99 per term length.
+//! Prints: the store's rate (without the index, which the daemon's
+//! indexer thread keeps beside it), the indexer's rate, the search index's
+//! size per item (SQLite's `dbstat`), and search latency p50 / p99 per
+//! term length.
 //!
 //! `cargo bench --bench search` (about 3 minutes at a million items on the
 //! 2-core machine of BENCHMARKS.md).
@@ -92,7 +94,11 @@ fn main() {
                 .map(|&f| {
                     let items = poll(f, round);
                     if f.is_multiple_of(97) && round.is_multiple_of(5) {
-                        sample.extend(items.iter().map(|i| format!("{}{}", i.title, i.summary.clone().unwrap_or_default())));
+                        sample.extend(
+                            items
+                                .iter()
+                                .map(|i| format!("{}{}", i.title, i.summary.clone().unwrap_or_default())),
+                        );
                     }
                     Refreshed {
                         feed_id: ids[f],
@@ -122,6 +128,14 @@ fn main() {
         "stored {stored} items in {:.1} s of store time: {:.0} items/s (dedup off)",
         storing.as_secs_f64(),
         stored as f64 / storing.as_secs_f64()
+    );
+    // What the daemon's indexer thread does after the writer's batches.
+    let t = Instant::now();
+    let indexed = store.index_search_all().expect("index");
+    println!(
+        "indexed {indexed} items in {:.1} s: {:.0} items/s",
+        t.elapsed().as_secs_f64(),
+        indexed as f64 / t.elapsed().as_secs_f64()
     );
     let (index_bytes, items_bytes) = store.bench_table_bytes().expect("dbstat");
     println!(

@@ -70,3 +70,22 @@ pub(crate) fn yield_to_the_writer() {
         }
     }
 }
+
+/// Lowers the calling thread's priority (nice 10): for work that may lag,
+/// such as the search indexer, which then takes the CPU the parsing
+/// threads and the writer leave.
+pub(crate) fn in_the_background() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: gettid has no preconditions; setpriority on our own
+        // thread id changes only this thread's nice value.
+        let rc = unsafe {
+            let tid = libc::gettid();
+            libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10)
+        };
+        if rc != 0 {
+            let e = std::io::Error::last_os_error();
+            tracing::info!("search indexer keeps the default priority: setpriority: {e}");
+        }
+    }
+}

@@ -262,9 +262,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             if store.clusters_predate_rule()? {
                 tracing::warn!("{}", crate::store::RECLUSTER_HINT);
             }
-            let refresher = Arc::new(Refresher::new(Arc::new(Mutex::new(store)), &cfg));
-            let starts = Starts::new(refresher, cfg.fetch.concurrency, cfg.fetch.per_host);
-            let reports = runtime()?.block_on(starts.refresh_all(&cfg.feeds));
+            let reports = {
+                let refresher = Arc::new(Refresher::new(Arc::new(Mutex::new(store)), &cfg));
+                let starts = Starts::new(refresher, cfg.fetch.concurrency, cfg.fetch.per_host);
+                runtime()?.block_on(starts.refresh_all(&cfg.feeds))
+            };
+            // The daemon's indexer follows its writer; here the index is
+            // brought up to date before the command ends.
+            Store::open(&cfg.database)?
+                .index_search_all()
+                .with_context(|| format!("cannot update the search index of {}", cfg.database.display()))?;
             emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -2,6 +2,7 @@
 //! it, in batches.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::store::{Counts, Refreshed, Store};
 
@@ -23,6 +24,62 @@ pub(super) struct Writer {
     thread: Option<std::thread::JoinHandle<()>>,
     /// The thread that checkpoints the WAL, poked after each batch.
     checkpoints: Option<std::thread::JoinHandle<()>>,
+    /// The thread that keeps the search index in step, poked after each
+    /// batch, and told to stop between its own batches.
+    indexer: Option<(std::thread::JoinHandle<()>, Arc<AtomicBool>)>,
+}
+
+/// Items the indexer takes in per transaction.
+const INDEX_BATCH: usize = 2000;
+
+/// Starts the search indexer on a store of its own (see `store::search`):
+/// at once (a backlog from before, or a deleted index), then after each
+/// batch the writer stores.
+fn start_indexer(
+    store: Store,
+    pokes: std::sync::mpsc::Receiver<()>,
+) -> (std::thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let mut store = store;
+    let thread = std::thread::Builder::new()
+        .name("huiju-search".into())
+        .spawn(move || {
+            crate::sys::in_the_background();
+            let mut progress = 0;
+            loop {
+                while !stopping.load(Ordering::Relaxed) {
+                    match store.index_search(INDEX_BATCH) {
+                        Ok(r) if r.new + r.redone == 0 => break,
+                        Ok(r) => {
+                            progress += r.new;
+                            if r.behind > 20_000 || (progress > 20_000 && r.behind == 0) {
+                                tracing::info!(
+                                    indexed = progress,
+                                    behind = r.behind,
+                                    "building the search index"
+                                );
+                            }
+                            if r.behind == 0 {
+                                progress = 0;
+                            }
+                        }
+                        Err(e) => {
+                            tracing::warn!(
+                                "search index not updated: {}; tried again after the next batch",
+                                anyhow_like(&e)
+                            );
+                            break;
+                        }
+                    }
+                }
+                if stopping.load(Ordering::Relaxed) || pokes.recv().is_err() {
+                    break;
+                }
+            }
+        })
+        .expect("cannot start the search indexer thread");
+    (thread, stop)
 }
 
 /// Batches between checkpoints on the checkpoint thread.
@@ -87,6 +144,14 @@ impl Writer {
                 None
             }
         };
+        let (index_poke, index_pokes) = std::sync::mpsc::sync_channel::<()>(1);
+        let indexer = match store.lock().unwrap_or_else(|p| p.into_inner()).indexer() {
+            Ok(s) => Some(start_indexer(s, index_pokes)),
+            Err(e) => {
+                tracing::warn!("no search indexer: {}", anyhow_like(&e));
+                None
+            }
+        };
         let thread = std::thread::Builder::new()
             .name("huiju-writer".into())
             .spawn(move || {
@@ -115,6 +180,7 @@ impl Writer {
                     // A full queue means the checkpointer is at work: this
                     // batch waits for the next poke.
                     poke.try_send(()).ok();
+                    index_poke.try_send(()).ok();
                     match stored {
                         Some(Ok(results)) => {
                             for ((r, reply), job) in results.into_iter().zip(replies).zip(jobs) {
@@ -141,6 +207,7 @@ impl Writer {
             queue: Some(tx),
             thread: Some(thread),
             checkpoints,
+            indexer,
         }
     }
 
@@ -182,8 +249,13 @@ impl Drop for Writer {
         if let Some(thread) = self.thread.take() {
             thread.join().ok();
         }
-        // The writer's end closed the pokes' channel.
+        // The writer's end closed the pokes' channels.
         if let Some(thread) = self.checkpoints.take() {
+            thread.join().ok();
+        }
+        // Between two of its batches: a backlog is taken up at the next start.
+        if let Some((thread, stop)) = self.indexer.take() {
+            stop.store(true, Ordering::Relaxed);
             thread.join().ok();
         }
     }

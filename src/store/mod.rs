@@ -33,6 +33,7 @@ use near::*;
 pub use prune::*;
 pub use queries::*;
 pub use routes::{FeedRoute, Reroute, RouteChange, RulesTest, TestFeed};
+pub use search::{Indexed, search_path};
 
 /// What to tell a user whose clusters an earlier rule made.
 pub const RECLUSTER_HINT: &str = "the stored clusters were made by an earlier near-duplicate rule, which merged \
@@ -54,10 +55,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0007_dedup_rule.sql")),
         M::up(include_str!("../../migrations/0008_retention.sql")),
         M::up(include_str!("../../migrations/0009_item_routes.sql")),
-        M::up_with_hook(
-            include_str!("../../migrations/0010_search.sql"),
-            search::build_index,
-        ),
+        M::up(include_str!("../../migrations/0010_search.sql")),
     ]
 }
 
@@ -195,15 +193,35 @@ fn any_tombstones(tx: &Connection) -> Result<bool, StoreError> {
     Ok(tx.query_row("SELECT EXISTS (SELECT 1 FROM tombstones)", [], |r| r.get(0))?)
 }
 
+/// What a batch's refreshes need to know of the store as it starts.
+#[derive(Debug, Clone, Copy)]
+struct Before {
+    /// Whether tombstones exist ([`any_tombstones`]).
+    buried: bool,
+    /// The highest item id the search index has taken in: an item stored
+    /// with an id at or below it (the id of a deleted item, reused) is
+    /// marked for the indexer, which would skip it.
+    search_upto: i64,
+}
+
+impl Before {
+    fn read(tx: &Connection) -> Result<Before, StoreError> {
+        Ok(Before {
+            buried: any_tombstones(tx)?,
+            search_upto: search::indexed_upto(tx)?,
+        })
+    }
+}
+
 /// Stores one refresh (the body of [`Store::apply_refreshes`] per job).
-/// `buried`: whether tombstones exist ([`any_tombstones`]).
 fn apply_one(
     tx: &Connection,
     index: &mut NearIndex,
     recent: &mut RecentPrints,
     job: &Refreshed,
-    buried: bool,
+    before: Before,
 ) -> Result<Counts, StoreError> {
+    let buried = before.buried;
     let Refreshed {
         feed_id,
         ref meta,
@@ -296,12 +314,7 @@ fn apply_one(
                             ":published": published, ":off": offset, ":now": now_s, ":hash": it.content_hash,
                             ":id": id,
                         })?;
-                        search::index_item(
-                            tx,
-                            id,
-                            &search::index_text(&it.title, it.summary.as_deref(), it.content.as_deref()),
-                            true,
-                        )?;
+                        search::mark_dirty(tx, id)?;
                         counts.updated += 1;
                     } else {
                         counts.unchanged += 1;
@@ -361,12 +374,9 @@ fn apply_one(
                         add_key.execute(params![lk, id])?;
                     }
                     add_feed.execute(params![id, feed_id, now_s])?;
-                    search::index_item(
-                        tx,
-                        id,
-                        &search::index_text(&it.title, it.summary.as_deref(), it.content.as_deref()),
-                        false,
-                    )?;
+                    if id <= before.search_upto {
+                        search::mark_dirty(tx, id)?;
+                    }
                     if let Some((route, feed)) = routes {
                         routes::route_stored(tx, route, feed, id, feed_id, Some((it, now_s)))?;
                     }
@@ -487,6 +497,10 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        search::attach(&conn, path).map_err(|source| StoreError::Open {
+            path: search::search_path(path),
+            source,
+        })?;
         Ok(Store::on(conn, path))
     }
 
@@ -534,6 +548,11 @@ impl Store {
         Ok(Checkpointer { conn })
     }
 
+    /// A store of its own on this database, for the search indexer.
+    pub fn indexer(&self) -> Result<Store, StoreError> {
+        Store::open(&self.path)
+    }
+
     /// Opens an existing database for reading only, as it is (no
     /// migrations, no WAL files): for a read-only or full disk.
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
@@ -545,6 +564,13 @@ impl Store {
                 path: path.to_owned(),
                 source,
             })?;
+        let index = format!("file:{}?immutable=1", search::search_path(path).display());
+        if conn.execute("ATTACH DATABASE ?1 AS search", [&index]).is_err() {
+            search::attach_empty(&conn).map_err(|source| StoreError::Open {
+                path: path.to_owned(),
+                source,
+            })?;
+        }
         Ok(Store::on(conn, path))
     }
 
@@ -641,10 +667,10 @@ impl Store {
             conn, index, recent, ..
         } = self;
         let tx = conn.transaction()?;
-        let buried = any_tombstones(&tx)?;
+        let before = Before::read(&tx)?;
         let counts = jobs
             .iter()
-            .map(|job| apply_one(&tx, index, recent, job, buried))
+            .map(|job| apply_one(&tx, index, recent, job, before))
             .collect::<Result<Vec<_>, _>>()?;
         tx.commit()?;
         Ok(counts)
@@ -659,11 +685,11 @@ impl Store {
             conn, index, recent, ..
         } = self;
         let mut tx = conn.transaction()?;
-        let buried = any_tombstones(&tx)?;
+        let before = Before::read(&tx)?;
         let mut results = Vec::with_capacity(jobs.len());
         for job in jobs {
             let sp = tx.savepoint()?;
-            match apply_one(&sp, index, recent, job, buried) {
+            match apply_one(&sp, index, recent, job, before) {
                 Ok(counts) => {
                     sp.commit()?;
                     results.push(Ok(counts));

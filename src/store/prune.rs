@@ -125,14 +125,12 @@ struct Standing {
 }
 
 /// Deletes one item: its keys, feed links, routes and print go by the
-/// foreign keys' cascade; its search entry (a virtual table has no
-/// foreign keys) by hand.
+/// foreign keys' cascade; its search entry, in the index's own file, is
+/// marked for the indexer.
 fn delete_item(tx: &Connection, id: i64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM items WHERE id = ?1")?
         .execute([id])?;
-    tx.prepare_cached("DELETE FROM item_search WHERE rowid = ?1")?
-        .execute([id])?;
-    Ok(())
+    super::search::mark_dirty(tx, id)
 }
 
 /// Whether an item may go, by the rules of `[retention]`.
@@ -604,7 +602,6 @@ mod tests {
             ("item_feeds", 2),
             ("prints", 2),
             ("tombstones", 2),
-            ("item_search", 2),
         ] {
             assert_eq!(
                 count(&s, &format!("SELECT COUNT(*) FROM {table}")),

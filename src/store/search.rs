@@ -1,5 +1,5 @@
-//! Full-text search: an FTS5 index (`item_search`, migration 0010) of
-//! every item's title and text, folded as the near-duplicate step folds
+//! Full-text search: an FTS5 index (`item_search`, in a file of its own:
+//! [`attach`]) of every item's title and text, folded as the near-duplicate step folds
 //! (Traditional to Simplified, full-width to half-width, case), with runs
 //! of Chinese (and Japanese, Korean) characters written as overlapping
 //! pairs: `苏州工会` is indexed as `苏州 州工 工会`.
@@ -11,6 +11,8 @@
 //! single character is a prefix query (`"苏" *`), which misses it only at
 //! the end of a run. The pairs are written by huiju, so FTS5's default
 //! `unicode61` tokenizer only splits them at spaces.
+
+use std::path::{Path, PathBuf};
 
 use super::*;
 use crate::ingest::text::html_to_text;
@@ -122,63 +124,224 @@ pub(super) fn parse_query(q: &str) -> SearchQuery {
     }
 }
 
-/// Indexes item `id` (new, or changed: its old entry goes first).
-pub(super) fn index_item(tx: &Connection, id: i64, text: &str, replace: bool) -> Result<(), StoreError> {
-    if replace {
-        tx.prepare_cached("DELETE FROM item_search WHERE rowid = ?1")?
-            .execute([id])?;
+/// The search index's file beside the database at `db`: `huiju.db` →
+/// `huiju.search.db`. Derived data: deleted, it is built again from
+/// `items`.
+pub fn search_path(db: &Path) -> PathBuf {
+    db.with_extension("search.db")
+}
+
+/// Attaches the search index's file as `search`, creating its tables if
+/// needed (a new file, or one deleted to rebuild the index).
+///
+/// Decision: a file of its own, written by the indexer thread, rather than
+/// a table in the database written by the writer. FTS5 costs 80–260 µs per
+/// item (a token per character pair): in the writer it made ingest 1.5–5
+/// times slower; in a file of its own the indexer takes its own write lock
+/// and never holds the writer's (BENCHMARKS.md, "Search").
+pub(super) fn attach(conn: &Connection, db: &Path) -> rusqlite::Result<()> {
+    conn.execute(
+        "ATTACH DATABASE ?1 AS search",
+        [search_path(db).to_string_lossy().as_ref()],
+    )?;
+    conn.execute_batch("PRAGMA search.journal_mode = WAL; PRAGMA search.synchronous = NORMAL;")?;
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM search.sqlite_schema WHERE name = 'item_search')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !exists {
+        // Contentless (the text is in `items`) with deletes by rowid (=
+        // items.id). A 32 MB buffer of pending entries and merges of 8
+        // segments: the indexer writes in batches, and the defaults (1 MB,
+        // 4) made it flush and merge several times a batch.
+        conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             CREATE VIRTUAL TABLE IF NOT EXISTS search.item_search USING fts5(
+                 body, content = '', contentless_delete = 1);
+             INSERT INTO search.item_search (item_search, rank) VALUES ('hashsize', 33554432);
+             INSERT INTO search.item_search (item_search, rank) VALUES ('automerge', 8);
+             CREATE TABLE IF NOT EXISTS search.search_meta (
+                 key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+             COMMIT;",
+        )?;
     }
-    tx.prepare_cached("INSERT INTO item_search (rowid, body) VALUES (?1, ?2)")?
-        .execute(params![id, text])?;
     Ok(())
 }
 
-/// Migration 10's hook: every stored item indexed, with progress in the log.
-pub(super) fn build_index(tx: &rusqlite::Transaction) -> rusqlite_migration::HookResult {
-    let total: i64 = tx.query_row("SELECT COUNT(*) FROM items", [], |r| r.get(0))?;
-    if total > 0 {
-        tracing::info!(items = total, "building the search index (once)");
-    }
-    let started = std::time::Instant::now();
-    let mut stmt = tx.prepare("SELECT id, title, summary, content FROM items")?;
-    let mut insert = tx.prepare("INSERT INTO item_search (rowid, body) VALUES (?1, ?2)")?;
-    let mut rows = stmt.query([])?;
-    let mut done = 0;
-    while let Some(r) = rows.next()? {
-        let (id, title, summary, content): (i64, String, Option<String>, Option<String>) =
-            (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-        insert.execute(params![
-            id,
-            index_text(&title, summary.as_deref(), content.as_deref())
-        ])?;
-        done += 1;
-        if done % 50_000 == 0 {
-            tracing::info!(done, items = total, "building the search index");
-        }
-    }
-    if total > 0 {
-        tracing::info!(
-            items = total,
-            ms = started.elapsed().as_millis() as u64,
-            "search index built"
-        );
-    }
+/// An empty index in memory, for a database opened read-only whose index
+/// file cannot be opened: searches find nothing, the rest works.
+pub(super) fn attach_empty(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch(
+        "ATTACH DATABASE ':memory:' AS search;
+         CREATE VIRTUAL TABLE search.item_search USING fts5(body, content = '', contentless_delete = 1);
+         CREATE TABLE search.search_meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;",
+    )
+}
+
+/// Marks item `id` for the indexer: changed, or deleted.
+pub(super) fn mark_dirty(tx: &Connection, id: i64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO search_dirty (item_id, n) VALUES (?1, 1)
+         ON CONFLICT (item_id) DO UPDATE SET n = n + 1",
+    )?
+    .execute([id])?;
     Ok(())
+}
+
+/// The highest item id the index has taken in (0: none).
+pub(super) fn indexed_upto(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM search.search_meta WHERE key = 'indexed_upto'")?
+        .query_row([], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// Takes the index file's write lock as a transaction's first step.
+///
+/// Decision: not `BEGIN IMMEDIATE`, which would take the database's write
+/// lock too and hold up the writer for the batch. And not a read first: a
+/// transaction that read the index and then writes fails at once (WAL: its
+/// snapshot is stale) if another indexer (`huiju fetch` beside the daemon)
+/// wrote in between, where a first write waits for the lock.
+fn take_index_lock(tx: &Connection) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT OR REPLACE INTO search.search_meta (key, value) VALUES ('writer', 0)")?
+        .execute([])?;
+    Ok(())
+}
+
+/// What one call of [`Store::index_search`] did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Indexed {
+    /// New items indexed.
+    pub new: usize,
+    /// Changed or deleted items whose entries were made again.
+    pub redone: usize,
+    /// New items still to index after this call.
+    pub behind: usize,
 }
 
 impl Store {
-    /// Bytes of the search index's tables and of `items`, for the search
-    /// benchmark.
+    /// Bytes of the search index and of `items`, for the search benchmark.
     #[cfg(feature = "bench")]
     pub fn bench_table_bytes(&self) -> Result<(u64, u64), StoreError> {
-        let bytes = |pattern: &str| -> Result<u64, StoreError> {
-            Ok(self.conn.query_row(
-                "SELECT COALESCE(SUM(pgsize), 0) FROM dbstat WHERE name LIKE ?1",
-                [pattern],
-                |r| r.get::<_, i64>(0),
-            )? as u64)
+        let bytes = |sql: &str| -> Result<u64, StoreError> {
+            Ok(self.conn.query_row(sql, [], |r| r.get::<_, i64>(0))? as u64)
         };
-        Ok((bytes("item_search%")?, bytes("items")?))
+        Ok((
+            bytes("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat('search')")?,
+            bytes("SELECT COALESCE(SUM(pgsize), 0) FROM dbstat('main') WHERE name = 'items'")?,
+        ))
+    }
+
+    /// Indexes up to `batch` new items and `batch` changed or deleted ones,
+    /// each set in one transaction on the index's file only.
+    pub fn index_search(&mut self, batch: usize) -> Result<Indexed, StoreError> {
+        let r = self.index_search_inner(batch);
+        self.writing(r)
+    }
+
+    fn index_search_inner(&mut self, batch: usize) -> Result<Indexed, StoreError> {
+        let mut done = Indexed::default();
+        let limit = i64::try_from(batch).unwrap_or(i64::MAX);
+        let text_of = |r: &rusqlite::Row| -> rusqlite::Result<String> {
+            let (title, summary, content): (String, Option<String>, Option<String>) =
+                (r.get(0)?, r.get(1)?, r.get(2)?);
+            Ok(index_text(&title, summary.as_deref(), content.as_deref()))
+        };
+        {
+            let tx = self.conn.transaction()?;
+            take_index_lock(&tx)?;
+            let upto = indexed_upto(&tx)?;
+            let rows: Vec<(i64, String)> = tx
+                .prepare_cached(
+                    "SELECT title, summary, content, id FROM items WHERE id > ?1 ORDER BY id LIMIT ?2",
+                )?
+                .query_map(params![upto, limit], |r| Ok((r.get(3)?, text_of(r)?)))?
+                .collect::<Result<_, _>>()?;
+            if let Some(&(last, _)) = rows.last() {
+                let mut insert =
+                    tx.prepare_cached("INSERT INTO search.item_search (rowid, body) VALUES (?1, ?2)")?;
+                for (id, text) in &rows {
+                    insert.execute(params![id, text])?;
+                }
+                drop(insert);
+                tx.execute(
+                    "INSERT OR REPLACE INTO search.search_meta (key, value) VALUES ('indexed_upto', ?1)",
+                    [last],
+                )?;
+                done.new = rows.len();
+            }
+            done.behind = tx
+                .prepare_cached("SELECT COUNT(*) FROM items WHERE id > ?1")?
+                .query_row([rows.last().map_or(upto, |r| r.0)], |r| r.get::<_, i64>(0))?
+                as usize;
+            tx.commit()?;
+        }
+        let dirty: Vec<(i64, i64)> = self
+            .conn
+            .prepare_cached("SELECT item_id, n FROM search_dirty ORDER BY item_id LIMIT ?1")?
+            .query_map([limit], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        if !dirty.is_empty() {
+            let tx = self.conn.transaction()?;
+            take_index_lock(&tx)?;
+            let upto = indexed_upto(&tx)?;
+            for &(id, _) in &dirty {
+                tx.prepare_cached("DELETE FROM search.item_search WHERE rowid = ?1")?
+                    .execute([id])?;
+                // Not yet taken in: the new items' pass will.
+                if id > upto {
+                    continue;
+                }
+                let text: Option<String> = tx
+                    .prepare_cached("SELECT title, summary, content FROM items WHERE id = ?1")?
+                    .query_row([id], text_of)
+                    .optional()?;
+                if let Some(text) = text {
+                    tx.prepare_cached("INSERT INTO search.item_search (rowid, body) VALUES (?1, ?2)")?
+                        .execute(params![id, text])?;
+                }
+            }
+            tx.commit()?;
+            // Then, in the database: marks changed since stay.
+            let tx = self.conn.transaction()?;
+            for &(id, n) in &dirty {
+                tx.prepare_cached("DELETE FROM search_dirty WHERE item_id = ?1 AND n = ?2")?
+                    .execute([id, n])?;
+            }
+            tx.commit()?;
+            done.redone = dirty.len();
+        }
+        Ok(done)
+    }
+
+    /// Indexes everything not yet indexed, logging progress on a large
+    /// backlog (a database from before search, or a deleted index file).
+    pub fn index_search_all(&mut self) -> Result<usize, StoreError> {
+        let mut total = 0;
+        let started = std::time::Instant::now();
+        let mut logged = false;
+        loop {
+            let r = self.index_search(2000)?;
+            total += r.new + r.redone;
+            if r.behind > 20_000 || (logged && r.behind > 0) {
+                logged = true;
+                tracing::info!(indexed = total, behind = r.behind, "building the search index");
+            }
+            if r.new == 0 && r.redone == 0 {
+                break;
+            }
+        }
+        if logged {
+            tracing::info!(
+                indexed = total,
+                ms = started.elapsed().as_millis() as u64,
+                "search index up to date"
+            );
+        }
+        Ok(total)
     }
 }
 

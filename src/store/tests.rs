@@ -294,8 +294,8 @@ fn lsh_rows_become_prints() {
     assert_eq!(lsh, 0);
 }
 
-/// Migration 10 indexes the items a database already holds: a search
-/// finds them at once.
+/// The indexer takes in the items a database held before search (or
+/// before its index file was deleted).
 #[test]
 fn the_search_index_is_built_for_stored_items() {
     let dir = tempfile::tempdir().unwrap();
@@ -307,11 +307,74 @@ fn the_search_index_is_built_for_stored_items() {
          INSERT INTO item_feeds (item_id, feed_id) VALUES (7, 1);
          UPDATE items SET title = '蘇州工會召開大會', summary = '<p>本報訊</p>' WHERE id = 7;",
     );
-    let s = Store::open(&path).unwrap();
+    let mut s = Store::open(&path).unwrap();
+    assert!(
+        s.category_items("c", 10, Some("苏州"), None).unwrap().is_empty(),
+        "not yet"
+    );
+    assert_eq!(s.index_search_all().unwrap(), 1);
     assert_eq!(s.category_items("c", 10, None, None).unwrap().len(), 1);
     for q in ["苏州", "工会", "苏州工会", "本报"] {
         let found = s.category_items("c", 10, Some(q), None).unwrap();
         assert_eq!(found.len(), 1, "{q}");
     }
     assert!(s.category_items("c", 10, Some("南京"), None).unwrap().is_empty());
+}
+
+/// The index follows changes and deletions: a changed item is found by
+/// its new words, not its old; a deleted one is not found; an id SQLite
+/// gives again after the newest item was deleted is indexed anew.
+#[test]
+fn the_search_index_follows_changed_and_deleted_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut s, a, _) = store_with_feeds(dir.path());
+    s.apply_refreshes(&[job(a, items("a.example.cn"))]).unwrap();
+    s.index_search_all().unwrap();
+    let found = |s: &Store, q: &str| -> Vec<String> {
+        s.category_items("c", 10, Some(q), None)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.title)
+            .collect()
+    };
+    assert_eq!(found(&s, "蓝藻"), ["太湖蓝藻监测"]);
+    // The source changes the story's text.
+    let mut changed = items("a.example.cn");
+    changed[1].summary = Some("太湖水质监测站报告本周水质优良。".into());
+    changed[1].content_hash ^= 1;
+    let c = s
+        .apply_refreshes(&[job(a, changed)])
+        .unwrap()
+        .pop()
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.updated, 1);
+    s.index_search_all().unwrap();
+    assert!(found(&s, "蓝藻密度").is_empty());
+    assert_eq!(found(&s, "水质优良"), ["太湖蓝藻监测"]);
+    // The newest item goes; a new item takes its id.
+    let newest: i64 = s
+        .conn
+        .query_row("SELECT MAX(id) FROM items", [], |r| r.get(0))
+        .unwrap();
+    s.conn
+        .execute("DELETE FROM items WHERE id = ?1", [newest])
+        .unwrap();
+    super::search::mark_dirty(&s.conn, newest).unwrap();
+    s.index_search_all().unwrap();
+    assert!(found(&s, "水质优良").is_empty());
+    let mut other = items("a.example.cn");
+    other.truncate(1);
+    other[0].title = "南通港口新航线".into();
+    other[0].key = "url:http://a.example.cn/9.html".into();
+    other[0].link_key = None;
+    other[0].guid = "http://a.example.cn/9.html".into();
+    s.apply_refreshes(&[job(a, other)]).unwrap();
+    let id: i64 = s
+        .conn
+        .query_row("SELECT MAX(id) FROM items", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(id, newest, "SQLite gave the id again");
+    s.index_search_all().unwrap();
+    assert_eq!(found(&s, "南通"), ["南通港口新航线"]);
 }

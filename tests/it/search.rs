@@ -73,6 +73,8 @@ fn search_finds_short_chinese_terms_folded_with_and_and_exclusion() {
         d.feed("/feeds/all.json").body.contains("张家港港口")
     });
     let search = |q: &str| titles(&d.feed(&format!("/feeds/jiangsu.json?q={}", enc(q))).body);
+    // The indexer follows the writer by a moment.
+    wait_until(20, "the index", || search("张家港").len() == 1);
     // Two characters, in a title and in text only.
     assert_eq!(search("工会"), ["市总工会开展劳模进校园活动"]);
     assert_eq!(search("苏州").len(), 3, "{:?}", search("苏州"));
@@ -130,6 +132,9 @@ fn a_search_feed_changes_when_a_new_item_matches() {
         d.feed("/feeds/all.json").body.contains("南京发布")
     });
     let path = format!("/search.rss?q={}", enc("苏州"));
+    wait_until(20, "the index", || {
+        get(port, &path, &[]).unwrap().body.contains("市总工会")
+    });
     let first = get(port, &path, &[]).unwrap();
     assert_eq!(first.status, 200);
     assert_eq!(feedparser_entries(&first.body), 1);
