@@ -361,13 +361,15 @@ impl Config {
         xxhash_rust::xxh3::xxh3_64(text.as_bytes()) as i64
     }
 
-    /// One-line summary printed by `huiju check`.
+    /// One-line summary printed by `huiju check`. Every count is given,
+    /// zero too (`0 host rules`): the line keeps one shape for scripts.
     pub fn summary(&self) -> String {
         format!(
-            "{}: ok, {} categories, {} feeds, database {}",
+            "{}: ok, {} categories, {} feeds, {} host rules, database {}",
             self.path.display(),
             self.categories.len(),
             self.feeds.len(),
+            self.fetch.hosts.len(),
             self.database.display()
         )
     }

@@ -210,8 +210,10 @@ impl Pruner {
         self.running.store(false, Ordering::SeqCst);
         match pruned {
             Ok(Ok(r)) => {
+                let took = started.elapsed();
                 self.app.metrics.pruned_items.inc_by(r.items as u64);
                 self.app.metrics.last_prune.set(Utc::now().timestamp());
+                self.app.metrics.last_prune_seconds.set(took.as_secs_f64());
                 if r.items > 0 {
                     self.app.invalidate_all();
                 }
@@ -221,7 +223,7 @@ impl Pruner {
                     tombstones = r.tombstones,
                     tombstones_expired = r.tombstones_expired,
                     batches = r.batches,
-                    ms = started.elapsed().as_millis() as u64,
+                    ms = took.as_millis() as u64,
                     "pruned"
                 );
             }

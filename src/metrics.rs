@@ -1,6 +1,8 @@
 //! Prometheus metrics, served at `/metrics` in the Prometheus text format
 //! (version 0.0.4), or in OpenMetrics when the scraper asks for it.
 
+use std::sync::atomic::AtomicU64;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -41,6 +43,9 @@ pub(crate) struct Metrics {
     pub pruned_items: Counter,
     /// When the daemon's last prune ended, unix seconds (0: none yet).
     pub last_prune: Gauge,
+    /// How long the daemon's last prune took, seconds, from its plan to its
+    /// closing checkpoint, waits for the writer's lock included.
+    pub last_prune_seconds: Gauge<f64, AtomicU64>,
     /// The database's sizes, set from it just before each scrape.
     db_bytes: Family<FileLabel, Gauge>,
     db_rows: Family<TableLabel, Gauge>,
@@ -103,6 +108,12 @@ impl Default for Metrics {
             "When the daemon's last prune ended, unix seconds",
             last_prune.clone(),
         );
+        let last_prune_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_prune_duration_seconds",
+            "How long the daemon's last prune took, seconds (its batches and the waits between them)",
+            last_prune_seconds.clone(),
+        );
         let db_bytes = Family::<FileLabel, Gauge>::default();
         registry.register(
             "database_size_bytes",
@@ -120,6 +131,7 @@ impl Default for Metrics {
             db_rows,
             pruned_items,
             last_prune,
+            last_prune_seconds,
             renders,
             registry,
             fetches,
@@ -226,6 +238,7 @@ mod tests {
         let m = Metrics::default();
         m.renders.inc();
         m.feeds_in_error.set(2);
+        m.last_prune_seconds.set(0.25);
         m.set_sizes(&crate::store::Sizes {
             file: 4096,
             wal: 0,
@@ -250,6 +263,12 @@ mod tests {
         );
         assert!(
             text.contains("huiju_database_rows{table=\"items\"} 3\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "# TYPE huiju_last_prune_duration_seconds gauge\nhuiju_last_prune_duration_seconds 0.25\n"
+            ),
             "{text}"
         );
         assert!(

@@ -37,6 +37,15 @@ fn size(bytes: u64) -> String {
     }
 }
 
+/// A duration as a person reads it: milliseconds below a second.
+fn seconds(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.0} ms", s * 1e3)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// The database section: sizes, rows, and the daemon's last prune.
 fn database(h: &mut String, s: &crate::store::Sizes, m: &crate::metrics::Metrics, tz: Tz) {
     let _ = write!(
@@ -55,8 +64,9 @@ fn database(h: &mut String, s: &crate::store::Sizes, m: &crate::metrics::Metrics
     if last > 0 {
         let _ = write!(
             h,
-            "<tr><th>上次清理 Last prune</th><td>{}，清除 {} 条（自启动以来）</td></tr>",
+            "<tr><th>上次清理 Last prune</th><td>{}，用时 {}；清除 {} 条（自启动以来）</td></tr>",
             when(DateTime::from_timestamp(last, 0), tz),
+            seconds(m.last_prune_seconds.get()),
             m.pruned_items.get()
         );
     }

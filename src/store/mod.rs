@@ -576,7 +576,15 @@ impl Store {
 
     /// Makes the feeds table and category membership match the config.
     pub fn sync_config(&mut self, cfg: &Config) -> Result<(), StoreError> {
-        let r = self.sync_config_inner(cfg);
+        let r = self.sync_config_inner(cfg, Utc::now());
+        self.writing(r)
+    }
+
+    /// [`Store::sync_config`] as of `now`, the time a feed leaving the
+    /// config is stamped with (for a simulated clock, `benches/year.rs`).
+    #[cfg(feature = "bench")]
+    pub fn sync_config_at(&mut self, cfg: &Config, now: DateTime<Utc>) -> Result<(), StoreError> {
+        let r = self.sync_config_inner(cfg, now);
         self.writing(r)
     }
 
@@ -731,14 +739,14 @@ impl Store {
     }
 
     /// The body of [`Store::sync_config`], whose errors name the database.
-    fn sync_config_inner(&mut self, cfg: &Config) -> Result<(), StoreError> {
+    fn sync_config_inner(&mut self, cfg: &Config, now: DateTime<Utc>) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         // A feed leaving the config is stamped once; one coming back is not
         // removed any more.
         tx.execute(
             "UPDATE feeds SET active = 0,
                  removed_at = CASE WHEN active = 1 THEN ?1 ELSE removed_at END",
-            [Utc::now().timestamp()],
+            [now.timestamp()],
         )?;
         tx.execute("DELETE FROM feed_categories", [])?;
         {

@@ -17,7 +17,10 @@ fn good() -> ConfigText {
 fn a_valid_config_prints_a_summary() {
     let env = Env::with(&good());
     let out = env.huiju(&["check"]).ok().stdout;
-    assert!(out.contains("ok, 1 categories, 1 feeds"), "{out}");
+    assert!(
+        out.contains("ok, 1 categories, 1 feeds, 0 host rules, database "),
+        "{out}"
+    );
     assert_eq!(out.lines().count(), 1);
 }
 

@@ -171,8 +171,10 @@ fn check_names_the_line_of_a_bad_host_table() {
     // A good one passes.
     let env = Env::empty();
     let good = "[[host]]\nmatch = \"*.rsshub.example\"\nper_host = 16\ngap = \"0ms\"\nheaders = { Referer = \"https://x.example/\" }\n";
-    std::fs::write(env.config(), format!("{base}{good}")).unwrap();
-    env.huiju(&["check"]).ok();
+    let two = format!("{good}\n[[host]]\nmatch = \"portal.example\"\ngap = \"2s\"\n");
+    std::fs::write(env.config(), format!("{base}{two}")).unwrap();
+    let out = env.huiju(&["check"]).ok().stdout;
+    assert!(out.contains(", 0 feeds, 2 host rules, database "), "{out}");
 }
 
 /// A reload's `[[host]]` tables apply to the requests that start after it.

@@ -295,6 +295,15 @@ fn the_daemon_prunes_on_its_schedule() {
         !metrics.contains("\nhuiju_last_prune_timestamp_seconds 0\n"),
         "{metrics}"
     );
+    // Its duration: a prune of two items, on a debug build, on a busy VM.
+    let took: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("huiju_last_prune_duration_seconds ")?.parse().ok())
+        .unwrap_or_else(|| panic!("no prune duration in\n{metrics}"));
+    assert!(took > 0.0 && took < 10.0, "{took} s\n{metrics}");
+    let page = d.feed("/").body;
+    assert!(page.contains("上次清理 Last prune"), "{page}");
+    assert!(page.contains("，用时 ") && page.contains("清除 2 条"), "{page}");
     assert_eq!(d.terminate(), 0);
 }
 
