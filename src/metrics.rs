@@ -176,6 +176,9 @@ impl Metrics {
         self.db_bytes
             .get_or_create(&FileLabel { file: "wal" })
             .set(clamp(s.wal));
+        self.db_bytes
+            .get_or_create(&FileLabel { file: "search" })
+            .set(clamp(s.search));
         for (table, n) in [
             ("items", s.items),
             ("tombstones", s.tombstones),

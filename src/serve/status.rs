@@ -28,14 +28,7 @@ fn when(t: Option<DateTime<Utc>>, tz: Tz) -> String {
     )
 }
 
-/// Bytes as a person reads them (1 MB = 10^6 bytes, as `huiju backup` says).
-fn size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1_000_000_000 => format!("{:.2} GB", b as f64 / 1e9),
-        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
-        b => format!("{:.0} kB", b as f64 / 1e3),
-    }
-}
+use crate::store::human_size as size;
 
 /// A duration as a person reads it: milliseconds below a second.
 fn seconds(s: f64) -> String {
@@ -52,10 +45,12 @@ fn database(h: &mut String, s: &crate::store::Sizes, m: &crate::metrics::Metrics
         h,
         "<h2 id=\"database\">数据库 Database</h2><table>\
          <tr><th>文件 File</th><td>{}</td></tr><tr><th>预写日志 WAL</th><td>{}</td></tr>\
+         <tr><th>搜索索引 Search index</th><td>{}</td></tr>\
          <tr><th>条目 Items</th><td>{}</td></tr><tr><th>墓碑 Tombstones</th><td>{}</td></tr>\
          <tr><th>指纹 Prints</th><td>{}</td></tr>",
         size(s.file),
         size(s.wal),
+        size(s.search),
         s.items,
         s.tombstones,
         s.prints

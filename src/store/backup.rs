@@ -158,6 +158,8 @@ pub struct Sizes {
     pub file: u64,
     /// The write-ahead log, bytes (0 when there is none).
     pub wal: u64,
+    /// The search index's file (see `search.rs`), bytes.
+    pub search: u64,
     pub items: i64,
     pub tombstones: i64,
     pub prints: i64,
@@ -185,6 +187,7 @@ impl Store {
         Ok(Sizes {
             file: len(&self.path),
             wal: len(Path::new(&wal)),
+            search: len(&super::search_path(&self.path)),
             items: count("items")?,
             tombstones: count("tombstones")?,
             prints: count("prints")?,

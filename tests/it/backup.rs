@@ -221,6 +221,10 @@ fn metrics_and_the_status_page_show_the_database_size() {
     };
     assert!(gauge("huiju_database_size_bytes{file=\"main\"}") > 0, "{metrics}");
     gauge("huiju_database_size_bytes{file=\"wal\"}");
+    assert!(
+        gauge("huiju_database_size_bytes{file=\"search\"}") > 0,
+        "{metrics}"
+    );
     assert_eq!(gauge("huiju_database_rows{table=\"items\"}"), 15, "{metrics}");
     assert_eq!(gauge("huiju_database_rows{table=\"tombstones\"}"), 0, "{metrics}");
     assert!(
