@@ -245,6 +245,7 @@ mod tests {
         m.set_sizes(&crate::store::Sizes {
             file: 4096,
             wal: 0,
+            search: 8192,
             items: 3,
             tombstones: 1,
             prints: 3,
