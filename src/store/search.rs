@@ -334,7 +334,7 @@ impl Store {
                 break;
             }
         }
-        if logged {
+        if total > 0 {
             tracing::info!(
                 indexed = total,
                 ms = started.elapsed().as_millis() as u64,
