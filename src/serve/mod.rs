@@ -4,6 +4,7 @@
 //!
 //! No request path touches the filesystem.
 
+mod filter;
 mod search;
 mod status;
 
@@ -43,12 +44,12 @@ pub(crate) struct Rendered {
 }
 
 /// Which document a render makes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Doc {
     /// A category's, kept in the cache and gzipped once.
     Cached,
-    /// A category's with `?limit=` or `?q=`: rendered per request.
-    Filtered,
+    /// A category's with `?limit=`, `?q=` or filters (`filter.rs`):
+    /// rendered per request.
+    Filtered(Option<filter::Filters>),
     /// A search's over every feed, with its own title and self link.
     Search,
 }
@@ -127,9 +128,15 @@ impl AppState {
         format: Format,
         limit: Option<usize>,
         query: Option<String>,
+        filters: Option<filter::Filters>,
     ) -> Result<Arc<Rendered>, String> {
-        if limit.is_some() || query.is_some() {
-            return self.render(category, format, limit, query, Doc::Filtered).await;
+        // Decision: documents with parameters are rendered per request and
+        // not kept: the cache holds one document per category and format,
+        // so its size is bounded by the config, whatever readers ask.
+        if limit.is_some() || query.is_some() || filters.is_some() {
+            return self
+                .render(category, format, limit, query, Doc::Filtered(filters))
+                .await;
         }
         let cell = self
             .cache
@@ -153,16 +160,29 @@ impl AppState {
         query: Option<String>,
         doc: Doc,
     ) -> Result<Arc<Rendered>, String> {
-        let precompress = doc == Doc::Cached;
+        let precompress = matches!(doc, Doc::Cached);
         let cfg = self.config();
         let limit = limit.unwrap_or(cfg.fetch.items_per_feed).clamp(1, 1000);
         let cat = category.to_string();
         let collapse = cfg.collapse_threshold(category);
         let q = query.clone();
-        let items = self
-            .read(move |s| s.category_items(&cat, limit, q.as_deref(), collapse))
-            .await?;
-        let search = query.as_deref().filter(|_| doc == Doc::Search);
+        let is_search = matches!(doc, Doc::Search);
+        let tz = cfg.fetch.timezone;
+        let items = match doc {
+            // Filters drop items: four times as many are read for them.
+            Doc::Filtered(Some(f)) => {
+                self.read(move |s| {
+                    let items = s.category_items(&cat, (limit * 4).min(4000), q.as_deref(), collapse)?;
+                    Ok(f.apply(items, limit, tz))
+                })
+                .await?
+            }
+            _ => {
+                self.read(move |s| s.category_items(&cat, limit, q.as_deref(), collapse))
+                    .await?
+            }
+        };
+        let search = query.as_deref().filter(|_| is_search);
         let body = render::for_category(&cfg, category, search, &items, format);
         self.metrics.renders.inc();
         let stored = items
@@ -241,8 +261,11 @@ async fn count_requests(State(state): State<Arc<AppState>>, req: Request, next: 
 
 #[derive(Deserialize)]
 struct FeedQuery {
-    limit: Option<usize>,
+    /// A string: `serde(flatten)` hands numbers over as text.
+    limit: Option<String>,
     q: Option<String>,
+    #[serde(flatten)]
+    filters: filter::FilterParams,
 }
 
 fn http_date(t: DateTime<Utc>) -> String {
@@ -273,8 +296,17 @@ async fn feed(
     if category != ALL && state.config().category(category).is_none() {
         return (StatusCode::NOT_FOUND, format!("unknown category '{category}'\n")).into_response();
     }
+    let limit = match query.limit.as_deref().map(|l| l.trim().parse::<usize>()) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return (StatusCode::BAD_REQUEST, "limit: want a whole number\n").into_response(),
+    };
+    let filters = match filter::Filters::of(&query.filters) {
+        Ok(f) => f,
+        Err(e) => return (StatusCode::BAD_REQUEST, format!("{e}\n")).into_response(),
+    };
     let q = query.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty());
-    let r = match state.rendered(category, format, query.limit, q).await {
+    let r = match state.rendered(category, format, limit, q, filters).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(category, "cannot render: {e}");

@@ -280,6 +280,30 @@ fn the_daemon_applies_changed_rules_on_reload() {
             .body
             .contains("<small>(suzhou)</small></td><td>1</td>")
     );
+
+    // A bad regex is refused with check's message; the running rules stay.
+    let bad: toml::Value = toml::from_str::<toml::Table>("m = [{ field = \"title\", matches = \"(苏州\" }]")
+        .unwrap()
+        .remove("m")
+        .unwrap();
+    env.write_config(&cfg.clone().category_key("suzhou", "match", bad));
+    wait_until(20, "the refusal", || {
+        d.log().contains("keeping the running config")
+    });
+    let log = d.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("keeping the running config"))
+        .unwrap();
+    assert!(
+        line.contains("huiju.toml:") && line.contains("bad regex"),
+        "{line}"
+    );
+    let body = d.feed("/feeds/suzhou.rss").body;
+    assert!(
+        body.contains("姑苏区老街修缮完工") && !body.contains("工业园区发布新政"),
+        "{body}"
+    );
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(srv.requests("/xhrb.rss").len(), polls, "no source was polled");
     assert_eq!(d.terminate(), 0);

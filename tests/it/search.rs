@@ -159,3 +159,122 @@ fn a_search_feed_changes_when_a_new_item_matches() {
     });
     assert_eq!(d.terminate(), 0);
 }
+
+/// RSSHub's query parameters: regex filters on title, text and author
+/// (folded, as rules are), a time window, `brief`, and a 400 naming a bad
+/// regex; each combination is its own document with its own ETag.
+#[test]
+fn feeds_take_rsshubs_filter_parameters() {
+    let srv = FixtureServer::start();
+    let mut doc = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>源</title>\n",
+    );
+    let now = chrono::Utc::now();
+    for (guid, title, text, author, days) in [
+        (
+            "a",
+            "市总工会开展劳模进校园活动",
+            "本报讯 苏州市总工会昨日组织劳动模范走进校园。",
+            "张三",
+            0,
+        ),
+        (
+            "b",
+            "南京发布养老服务新政",
+            "本报讯 南京市民政局发布养老服务补贴办法。",
+            "李四",
+            0,
+        ),
+        ("c", "【推广】苏州楼盘认筹", "广告：苏州工业园区新盘。", "王五", 3),
+    ] {
+        doc.push_str(&format!(
+            "<item><guid>http://news.example.cn/{guid}</guid><title>{title}</title>\
+             <link>http://news.example.cn/{guid}.html</link><author>{author}</author>\
+             <pubDate>{}</pubDate><description>{text}</description></item>\n",
+            (now - chrono::Duration::days(days)).to_rfc2822()
+        ));
+    }
+    doc.push_str("</channel></rss>\n");
+    srv.rss("/a.rss", doc.into_bytes());
+    let port = free_port();
+    let cfg = ConfigText::new()
+        .server("listen", format!("127.0.0.1:{port}"))
+        .server("base_url", format!("http://127.0.0.1:{port}"))
+        .fetch("schedule", "0 0 3 * * *")
+        .categories(&[("jiangsu", "江苏资讯")])
+        .feed(&srv.url("/a.rss"), &["jiangsu"]);
+    let env = Env::with(&cfg);
+    let d = start(&env, port);
+    wait_until(20, "the first poll", || {
+        d.feed("/feeds/all.json").body.contains("南京发布")
+    });
+    let get_titles = |params: &str| titles(&d.feed(&format!("/feeds/jiangsu.json?{params}")).body);
+    assert_eq!(
+        get_titles(&format!("filter={}", enc("蘇州"))).len(),
+        2,
+        "folded, title or text"
+    );
+    assert_eq!(
+        get_titles(&format!("filter_title={}", enc("^【(广告|推广)】"))),
+        ["【推广】苏州楼盘认筹"]
+    );
+    let mut kept = get_titles(&format!("filterout_title={}", enc("推广")));
+    kept.sort();
+    assert_eq!(kept, ["南京发布养老服务新政", "市总工会开展劳模进校园活动"]);
+    assert_eq!(
+        get_titles(&format!("filter_author={}", enc("李"))),
+        ["南京发布养老服务新政"]
+    );
+    assert_eq!(
+        get_titles(&format!("filter_description={}", enc("补贴"))),
+        ["南京发布养老服务新政"]
+    );
+    assert_eq!(
+        get_titles(&format!("filterout_description={}", enc("苏州"))),
+        ["南京发布养老服务新政"]
+    );
+    assert_eq!(
+        get_titles("filter_time=86400").len(),
+        2,
+        "the 3-day-old item is out"
+    );
+    assert_eq!(get_titles("filter_time=86400&limit=1").len(), 1);
+    let brief: serde_json::Value = serde_json::from_str(
+        &d.feed(&format!("/feeds/jiangsu.json?brief=6&filter={}", enc("南京")))
+            .body,
+    )
+    .unwrap();
+    let item = &brief["items"][0];
+    assert_eq!(item["title"], "南京发布养老服务新政");
+    let text = item["content_html"]
+        .as_str()
+        .or(item["summary"].as_str())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        text.starts_with("本报讯 南京") && text.chars().count() <= 8,
+        "{item}"
+    );
+    // Each combination has its own validators; the plain document keeps its own.
+    let plain = get(port, "/feeds/jiangsu.rss", &[]).unwrap();
+    let filtered = get(port, &format!("/feeds/jiangsu.rss?filter={}", enc("南京")), &[]).unwrap();
+    assert_ne!(plain.header("etag"), filtered.header("etag"));
+    let again = get(
+        port,
+        &format!("/feeds/jiangsu.rss?filter={}", enc("南京")),
+        &[("If-None-Match", filtered.header("etag").unwrap())],
+    )
+    .unwrap();
+    assert_eq!(again.status, 304);
+    // A bad regex is a 400 naming the parameter.
+    let bad = get(
+        port,
+        &format!("/feeds/jiangsu.rss?filter_title={}", enc("(推广")),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(bad.status, 400);
+    assert!(bad.body.starts_with("filter_title: "), "{}", bad.body);
+    assert_eq!(get(port, "/feeds/jiangsu.rss?brief=x", &[]).unwrap().status, 400);
+    assert_eq!(d.terminate(), 0);
+}
