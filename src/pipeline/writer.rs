@@ -61,7 +61,10 @@ fn start_indexer(
             crate::sys::in_the_background();
             let mut progress = 0;
             'run: loop {
-                // A pause in the writer's batches, or the longest wait.
+                // A pause in the writer's batches, or the longest wait. The
+                // first round runs a second after start, so a backlog (a
+                // database from before search, a deleted index file) is
+                // indexed even if nothing new is stored.
                 let first = std::time::Instant::now();
                 loop {
                     match pokes.recv_timeout(INDEX_QUIET) {

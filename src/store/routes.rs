@@ -238,6 +238,13 @@ impl Store {
         Ok(Some(progress))
     }
 
+    /// [`Store::reroute_all`] with `cfg`'s rules and key, for the rules
+    /// benchmark.
+    #[cfg(feature = "bench")]
+    pub fn bench_reroute(&mut self, cfg: &crate::config::Config) -> Result<Option<Reroute>, StoreError> {
+        self.reroute_all(&cfg.rules, cfg.routes_key())
+    }
+
     /// Routes the next batch of stored pairs again by `rules`; records
     /// `key` once every pair is done. Call until [`Reroute::done`].
     pub fn reroute_step(

@@ -41,6 +41,16 @@ const STORIES: &[(&str, &str, &str)] = &[
     ("d", "【推广】苏州楼盘认筹", "广告：苏州工业园区新盘。"),
 ];
 
+/// A daemon on `port` polling `srv`'s `/a.rss` on `schedule`, in 江苏资讯.
+fn portal(port: u16, schedule: &str, srv: &FixtureServer) -> ConfigText {
+    ConfigText::new()
+        .server("listen", format!("127.0.0.1:{port}"))
+        .server("base_url", format!("http://127.0.0.1:{port}"))
+        .fetch("schedule", schedule)
+        .categories(&[("jiangsu", "江苏资讯")])
+        .feed(&srv.url("/a.rss"), &["jiangsu"])
+}
+
 fn enc(q: &str) -> String {
     url::form_urlencoded::byte_serialize(q.as_bytes()).collect()
 }
@@ -61,12 +71,7 @@ fn search_finds_short_chinese_terms_folded_with_and_and_exclusion() {
     let srv = FixtureServer::start();
     srv.rss("/a.rss", rss(STORIES));
     let port = free_port();
-    let cfg = ConfigText::new()
-        .server("listen", format!("127.0.0.1:{port}"))
-        .server("base_url", format!("http://127.0.0.1:{port}"))
-        .fetch("schedule", "0 0 3 * * *")
-        .categories(&[("jiangsu", "江苏资讯")])
-        .feed(&srv.url("/a.rss"), &["jiangsu"]);
+    let cfg = portal(port, "0 0 3 * * *", &srv);
     let env = Env::with(&cfg);
     let d = start(&env, port);
     wait_until(20, "the first poll", || {
@@ -120,12 +125,7 @@ fn a_search_feed_changes_when_a_new_item_matches() {
     let srv = FixtureServer::start();
     srv.rss("/a.rss", rss(&STORIES[..2]));
     let port = free_port();
-    let cfg = ConfigText::new()
-        .server("listen", format!("127.0.0.1:{port}"))
-        .server("base_url", format!("http://127.0.0.1:{port}"))
-        .fetch("schedule", "*/2 * * * * *")
-        .categories(&[("jiangsu", "江苏资讯")])
-        .feed(&srv.url("/a.rss"), &["jiangsu"]);
+    let cfg = portal(port, "*/2 * * * * *", &srv);
     let env = Env::with(&cfg);
     let d = start(&env, port);
     wait_until(20, "the first poll", || {
@@ -197,12 +197,7 @@ fn feeds_take_rsshubs_filter_parameters() {
     doc.push_str("</channel></rss>\n");
     srv.rss("/a.rss", doc.into_bytes());
     let port = free_port();
-    let cfg = ConfigText::new()
-        .server("listen", format!("127.0.0.1:{port}"))
-        .server("base_url", format!("http://127.0.0.1:{port}"))
-        .fetch("schedule", "0 0 3 * * *")
-        .categories(&[("jiangsu", "江苏资讯")])
-        .feed(&srv.url("/a.rss"), &["jiangsu"]);
+    let cfg = portal(port, "0 0 3 * * *", &srv);
     let env = Env::with(&cfg);
     let d = start(&env, port);
     wait_until(20, "the first poll", || {
@@ -276,5 +271,32 @@ fn feeds_take_rsshubs_filter_parameters() {
     assert_eq!(bad.status, 400);
     assert!(bad.body.starts_with("filter_title: "), "{}", bad.body);
     assert_eq!(get(port, "/feeds/jiangsu.rss?brief=x", &[]).unwrap().status, 400);
+    assert_eq!(d.terminate(), 0);
+}
+
+/// The index is derived data: deleted, a daemon that stores nothing new
+/// builds it again from the stored items at start.
+#[test]
+fn a_deleted_index_is_built_again_at_start() {
+    let srv = FixtureServer::start();
+    srv.rss("/a.rss", rss(STORIES));
+    let port = free_port();
+    let cfg = portal(port, "0 0 0 1 1 * 2099", &srv);
+    let env = Env::with(&cfg);
+    env.huiju(&["fetch"]).ok();
+    let index = env.config().with_file_name("huiju.search.db");
+    assert!(index.exists());
+    for suffix in ["", "-wal", "-shm"] {
+        let mut p = index.clone().into_os_string();
+        p.push(suffix);
+        std::fs::remove_file(p).ok();
+    }
+    // The source fails from now on: the daemon stores nothing.
+    srv.route("/a.rss", crate::support::Route::Status(500, None));
+    let d = start(&env, port);
+    let path = format!("/search.json?q={}", enc("张家港"));
+    wait_until(20, "the index built again", || {
+        titles(&d.feed(&path).body) == ["张家港港口吞吐量创新高"]
+    });
     assert_eq!(d.terminate(), 0);
 }

@@ -1,0 +1,171 @@
+//! Rules at scale: `HUIJU_BENCH_RULES_ITEMS` stored items (default
+//! 1,000,000; random-character stories and template news, as in
+//! `benches/search.rs`) in 1,000 feeds of 4 categories, then a config with
+//! 50 rules (block rules, include/exclude, and a category taking items
+//! from another by `match`): the time to apply them to every stored item
+//! (what a reload that changes rules costs), and the render query of a
+//! routed category, p50 and p99 over 200 runs.
+//!
+//! `cargo bench --features bench --bench rules` (about 2 minutes at a
+//! million items on the 2-core machine of BENCHMARKS.md).
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use huiju::config::Config;
+use huiju::ingest::{decode, normalize, parse};
+use huiju::schedule::Plan;
+use huiju::store::{Refreshed, SourceMeta, Store};
+use url::Url;
+
+const FEEDS: usize = 1000;
+const PER_POLL: usize = 50;
+const CATEGORIES: [&str; 4] = ["jiangsu", "suzhou", "caijing", "tiyu"];
+const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
+
+/// The config: feeds spread over the first three categories; `rules` adds
+/// 50 rules, `tiyu` taking items from every feed by `match`.
+fn config(dir: &Path, rules: bool) -> Config {
+    let mut text = String::from("[storage]\ndatabase = \"huiju.db\"\n[dedup]\nenabled = false\n");
+    let words = [
+        "推广", "广告", "招聘", "工会", "项目", "安全", "天气", "交通", "学校", "医院",
+    ];
+    for (i, c) in CATEGORIES.iter().enumerate() {
+        text.push_str(&format!("[[category]]\nid = \"{c}\"\ntitle = \"{c}\"\n"));
+        if rules && i < 3 {
+            // 12 per category: 6 excludes (contains), 5 regex excludes, 1 include.
+            text.push_str("exclude = [\n");
+            for w in 0..6 {
+                text.push_str(&format!(
+                    "  {{ field = \"title\", contains = [\"{}{}\"] }},\n",
+                    words[(w + i) % words.len()],
+                    w
+                ));
+            }
+            for w in &words[..5] {
+                text.push_str(&format!(
+                    "  {{ field = \"text\", matches = \"{w}\\\\d{{3}}号\" }},\n"
+                ));
+            }
+            text.push_str("]\ninclude = [{ field = \"link\", matches = \"^http\" }]\n");
+        }
+        if rules && *c == "tiyu" {
+            text.push_str(
+                "from = [\"all\"]\nmatch = [{ field = \"text\", contains = [\"体育\", \"马拉松\", \"足球\", \"工会\"] }]\n",
+            );
+        }
+    }
+    if rules {
+        for w in &words[..10] {
+            text.push_str(&format!(
+                "[[exclude]]\nfield = \"title\"\nmatches = \"^【{w}】\"\n"
+            ));
+        }
+        text.push_str("[[exclude]]\nfield = \"age\"\nolder_than = \"30d\"\n");
+    }
+    for f in 0..FEEDS {
+        text.push_str(&format!(
+            "[[feed]]\nurl = \"http://h{f}.example.cn/feed.xml\"\ncategories = [\"{}\"]\n",
+            CATEGORIES[f % 3]
+        ));
+        if rules && f < 2 {
+            text.push_str("exclude = [{ field = \"author\", contains = [\"某某\"] }]\n");
+        }
+    }
+    Config::parse(&text, &dir.join("huiju.toml")).expect("bench config")
+}
+
+fn poll(f: usize, round: usize) -> Vec<normalize::Item> {
+    let host = format!("h{f}.example.cn");
+    let g = round * FEEDS + f;
+    let bytes = if f.is_multiple_of(2) {
+        common::feed_bytes(g, FEEDS * 1000, PER_POLL, 0, &host)
+    } else {
+        common::templated_feed_bytes(g, PER_POLL, &host)
+    };
+    let d = decode::decode(&bytes, None, None);
+    let url = Url::parse(&format!("http://{host}/feed.xml")).unwrap();
+    normalize::normalize(&parse::parse(&d.text, TZ), &url, &url)
+}
+
+fn percentile(v: &mut [Duration], p: f64) -> Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}
+
+fn main() {
+    let wanted: usize = std::env::var("HUIJU_BENCH_RULES_ITEMS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().unwrap();
+    let plain = config(dir.path(), false);
+    let ruled = config(dir.path(), true);
+    let mut store = Store::open(&dir.path().join("huiju.db")).unwrap();
+    store.sync_config(&plain).unwrap();
+    let ids: Vec<i64> = plain
+        .feeds
+        .iter()
+        .map(|f| store.feed_state(f.url.as_str()).unwrap().unwrap().id)
+        .collect();
+    let now = Utc::now();
+    let plan = Plan {
+        consecutive_errors: 0,
+        next_due: now,
+    };
+    let mut stored = 0;
+    'fill: for round in 0.. {
+        for chunk in (0..FEEDS).collect::<Vec<_>>().chunks(16) {
+            let jobs: Vec<Refreshed> = chunk
+                .iter()
+                .map(|&f| Refreshed {
+                    feed_id: ids[f],
+                    meta: SourceMeta::default(),
+                    prints: Vec::new(),
+                    items: poll(f, round),
+                    now,
+                    plan,
+                    near: None,
+                    route: None,
+                })
+                .collect();
+            for r in store.apply_refreshes(&jobs).expect("store") {
+                stored += r.expect("stored").new;
+            }
+            if stored >= wanted {
+                break 'fill;
+            }
+        }
+        eprintln!("{stored} items stored");
+    }
+    println!("{stored} items stored, {} rules", 50);
+    store.sync_config(&ruled).unwrap();
+    let t = Instant::now();
+    let r = store
+        .bench_reroute(&ruled)
+        .expect("reroute")
+        .expect("rules changed");
+    println!(
+        "rules applied to {} pairs ({} changed) in {:.1} s (target < 10 s at 1,000,000)",
+        r.pairs,
+        r.changed,
+        t.elapsed().as_secs_f64()
+    );
+    for category in ["jiangsu", "tiyu", "all"] {
+        let mut times = Vec::new();
+        for _ in 0..200 {
+            let t = Instant::now();
+            let items = store.category_items(category, 100, None, None).unwrap();
+            times.push(t.elapsed());
+            assert!(!items.is_empty());
+        }
+        println!(
+            "category_items({category}, 100): p50 {:.2} ms, p99 {:.2} ms (target p50 < 20 ms)",
+            percentile(&mut times, 0.5).as_secs_f64() * 1e3,
+            percentile(&mut times, 0.99).as_secs_f64() * 1e3
+        );
+    }
+}
