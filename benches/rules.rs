@@ -12,19 +12,16 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use huiju::config::Config;
-use huiju::ingest::{decode, normalize, parse};
 use huiju::schedule::Plan;
 use huiju::store::{Refreshed, SourceMeta, Store};
-use url::Url;
 
 const FEEDS: usize = 1000;
 const PER_POLL: usize = 50;
 const CATEGORIES: [&str; 4] = ["jiangsu", "suzhou", "caijing", "tiyu"];
-const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 /// The config: feeds spread over the first three categories; `rules` adds
 /// 50 rules, `tiyu` taking items from every feed by `match`.
@@ -78,24 +75,6 @@ fn config(dir: &Path, rules: bool) -> Config {
     Config::parse(&text, &dir.join("huiju.toml")).expect("bench config")
 }
 
-fn poll(f: usize, round: usize) -> Vec<normalize::Item> {
-    let host = format!("h{f}.example.cn");
-    let g = round * FEEDS + f;
-    let bytes = if f.is_multiple_of(2) {
-        common::feed_bytes(g, FEEDS * 1000, PER_POLL, 0, &host)
-    } else {
-        common::templated_feed_bytes(g, PER_POLL, &host)
-    };
-    let d = decode::decode(&bytes, None, None);
-    let url = Url::parse(&format!("http://{host}/feed.xml")).unwrap();
-    normalize::normalize(&parse::parse(&d.text, TZ), &url, &url)
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
-}
-
 fn main() {
     let wanted: usize = std::env::var("HUIJU_BENCH_RULES_ITEMS")
         .ok()
@@ -125,7 +104,7 @@ fn main() {
                     feed_id: ids[f],
                     meta: SourceMeta::default(),
                     prints: Vec::new(),
-                    items: poll(f, round),
+                    items: common::poll_items(f, round, FEEDS, PER_POLL),
                     now,
                     plan,
                     near: None,
@@ -164,8 +143,8 @@ fn main() {
         }
         println!(
             "category_items({category}, 100): p50 {:.2} ms, p99 {:.2} ms (target p50 < 20 ms)",
-            percentile(&mut times, 0.5).as_secs_f64() * 1e3,
-            percentile(&mut times, 0.99).as_secs_f64() * 1e3
+            common::percentile(&mut times, 0.5).as_secs_f64() * 1e3,
+            common::percentile(&mut times, 0.99).as_secs_f64() * 1e3
         );
     }
 }

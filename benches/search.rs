@@ -20,14 +20,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use huiju::config::Config;
-use huiju::ingest::{decode, normalize, parse};
 use huiju::schedule::Plan;
 use huiju::store::{Refreshed, SourceMeta, Store};
-use url::Url;
 
 const FEEDS: usize = 1000;
 const PER_POLL: usize = 50;
-const TZ: chrono_tz::Tz = chrono_tz::Asia::Shanghai;
 
 fn items_wanted() -> usize {
     std::env::var("HUIJU_BENCH_SEARCH_ITEMS")
@@ -45,26 +42,6 @@ fn config(dir: &Path) -> Config {
         ));
     }
     Config::parse(&text, &dir.join("huiju.toml")).expect("bench config")
-}
-
-/// Poll `round` of feed `f`: 50 new items, random stories or template news.
-fn poll(f: usize, round: usize) -> Vec<normalize::Item> {
-    let host = format!("h{f}.example.cn");
-    // Distinct items per round: the feed index moves on each round.
-    let g = round * FEEDS + f;
-    let bytes = if f.is_multiple_of(2) {
-        common::feed_bytes(g, FEEDS * 1000, PER_POLL, 0, &host)
-    } else {
-        common::templated_feed_bytes(g, PER_POLL, &host)
-    };
-    let d = decode::decode(&bytes, None, None);
-    let url = Url::parse(&format!("http://{host}/feed.xml")).unwrap();
-    normalize::normalize(&parse::parse(&d.text, TZ), &url, &url)
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() - 1) as f64 * p).round() as usize]
 }
 
 fn main() {
@@ -92,7 +69,7 @@ fn main() {
             let jobs: Vec<Refreshed> = chunk
                 .iter()
                 .map(|&f| {
-                    let items = poll(f, round);
+                    let items = common::poll_items(f, round, FEEDS, PER_POLL);
                     if f.is_multiple_of(97) && round.is_multiple_of(5) {
                         sample.extend(
                             items
@@ -172,8 +149,8 @@ fn main() {
         }
         println!(
             "{len}-character terms: p50 {:.2} ms, p99 {:.2} ms over {} searches (limit 100, {:.0} results on average)",
-            percentile(&mut times, 0.5).as_secs_f64() * 1e3,
-            percentile(&mut times, 0.99).as_secs_f64() * 1e3,
+            common::percentile(&mut times, 0.5).as_secs_f64() * 1e3,
+            common::percentile(&mut times, 0.99).as_secs_f64() * 1e3,
             terms.len(),
             hits as f64 / terms.len() as f64
         );

@@ -206,3 +206,34 @@ pub fn encode(f: usize, e: &[Entry], host: &str) -> Vec<u8> {
         rss(&title, &link, e).into_bytes()
     }
 }
+
+/// Poll `round` of feed `f` of `feeds`: `per_poll` new items, read as a
+/// poll reads them (decode, parse, normalize). Even feeds give random-
+/// character stories (every character pair rare), odd ones template news
+/// (common pairs in most items). For the benches that fill a store with
+/// distinct items (`search`, `rules`).
+pub fn poll_items(
+    f: usize,
+    round: usize,
+    feeds: usize,
+    per_poll: usize,
+) -> Vec<huiju::ingest::normalize::Item> {
+    use huiju::ingest::{decode, normalize, parse};
+    let host = format!("h{f}.example.cn");
+    // Distinct items per round: the feed index moves on each round.
+    let g = round * feeds + f;
+    let bytes = if f.is_multiple_of(2) {
+        feed_bytes(g, feeds * 1000, per_poll, 0, &host)
+    } else {
+        templated_feed_bytes(g, per_poll, &host)
+    };
+    let d = decode::decode(&bytes, None, None);
+    let url = url::Url::parse(&format!("http://{host}/feed.xml")).unwrap();
+    normalize::normalize(&parse::parse(&d.text, chrono_tz::Asia::Shanghai), &url, &url)
+}
+
+/// The `p` quantile (0…1) of `v`.
+pub fn percentile(v: &mut [std::time::Duration], p: f64) -> std::time::Duration {
+    v.sort();
+    v[((v.len() - 1) as f64 * p).round() as usize]
+}

@@ -5,30 +5,13 @@
 
 use std::time::Duration;
 
-use crate::support::{ConfigText, Env, FixtureServer};
-
-/// An RSS document of `(guid, title, description)` items, dated today.
-fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut doc = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>源</title>\n",
-    );
-    let date = chrono::Utc::now().to_rfc2822();
-    for (guid, title, text) in items {
-        doc.push_str(&format!(
-            "<item><guid>http://news.example.cn/{guid}</guid><title>{title}</title>\
-             <link>http://news.example.cn/{guid}.html</link><pubDate>{date}</pubDate>\
-             <description>{text}</description></item>\n"
-        ));
-    }
-    doc.push_str("</channel></rss>\n");
-    doc.into_bytes()
-}
+use crate::support::{ConfigText, Env, FixtureServer, rss_today};
 
 /// A province-wide feed (jiangsu) and a city feed (suzhou).
 fn sources(srv: &FixtureServer) -> (String, String) {
     srv.rss(
         "/xhrb.rss",
-        rss(&[
+        rss_today(&[
             (
                 "js1",
                 "工业园区发布新政",
@@ -45,7 +28,7 @@ fn sources(srv: &FixtureServer) -> (String, String) {
     );
     srv.rss(
         "/szdsb.rss",
-        rss(&[
+        rss_today(&[
             ("sz1", "姑苏区老街修缮完工", "本报讯 平江路修缮工程完工。"),
             ("sz2", "某公司招聘启事", "招聘若干名。"),
         ]),

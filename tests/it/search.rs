@@ -4,23 +4,7 @@
 //! new item matches.
 
 use crate::daemon::{free_port, get, start, wait_until};
-use crate::support::{ConfigText, Env, FixtureServer, feedparser_entries};
-
-fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
-    let mut doc = String::from(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>源</title>\n",
-    );
-    let date = chrono::Utc::now().to_rfc2822();
-    for (guid, title, text) in items {
-        doc.push_str(&format!(
-            "<item><guid>http://news.example.cn/{guid}</guid><title>{title}</title>\
-             <link>http://news.example.cn/{guid}.html</link><pubDate>{date}</pubDate>\
-             <description>{text}</description></item>\n"
-        ));
-    }
-    doc.push_str("</channel></rss>\n");
-    doc.into_bytes()
-}
+use crate::support::{ConfigText, Env, FixtureServer, feedparser_entries, rss_today};
 
 const STORIES: &[(&str, &str, &str)] = &[
     (
@@ -69,7 +53,7 @@ fn titles(doc: &str) -> Vec<String> {
 #[test]
 fn search_finds_short_chinese_terms_folded_with_and_and_exclusion() {
     let srv = FixtureServer::start();
-    srv.rss("/a.rss", rss(STORIES));
+    srv.rss("/a.rss", rss_today(STORIES));
     let port = free_port();
     let cfg = portal(port, "0 0 3 * * *", &srv);
     let env = Env::with(&cfg);
@@ -123,7 +107,7 @@ fn search_finds_short_chinese_terms_folded_with_and_and_exclusion() {
 #[test]
 fn a_search_feed_changes_when_a_new_item_matches() {
     let srv = FixtureServer::start();
-    srv.rss("/a.rss", rss(&STORIES[..2]));
+    srv.rss("/a.rss", rss_today(&STORIES[..2]));
     let port = free_port();
     let cfg = portal(port, "*/2 * * * * *", &srv);
     let env = Env::with(&cfg);
@@ -152,7 +136,7 @@ fn a_search_feed_changes_when_a_new_item_matches() {
     assert_eq!(again.status, 304);
 
     // The source adds a story about 苏州.
-    srv.rss("/a.rss", rss(&STORIES[..3]));
+    srv.rss("/a.rss", rss_today(&STORIES[..3]));
     wait_until(20, "the new match", || {
         let r = get(port, &path, &[("If-None-Match", &etag)]).unwrap();
         r.status == 200 && r.body.contains("张家港港口吞吐量创新高")
@@ -279,7 +263,7 @@ fn feeds_take_rsshubs_filter_parameters() {
 #[test]
 fn a_deleted_index_is_built_again_at_start() {
     let srv = FixtureServer::start();
-    srv.rss("/a.rss", rss(STORIES));
+    srv.rss("/a.rss", rss_today(STORIES));
     let port = free_port();
     let cfg = portal(port, "0 0 0 1 1 * 2099", &srv);
     let env = Env::with(&cfg);

@@ -610,3 +610,21 @@ pub fn assert_panic_recorded_and_backed_off(env: &Env, url: &str) {
     );
     assert!(due_in > 0, "backed off: due in {due_in} s");
 }
+
+/// An RSS 2.0 document of `(guid, title, description)` items dated now,
+/// links and guids under `http://news.example.cn/`.
+pub fn rss_today(items: &[(&str, &str, &str)]) -> Vec<u8> {
+    let mut doc = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel><title>源</title>\n",
+    );
+    let date = chrono::Utc::now().to_rfc2822();
+    for (guid, title, text) in items {
+        doc.push_str(&format!(
+            "<item><guid>http://news.example.cn/{guid}</guid><title>{title}</title>\
+             <link>http://news.example.cn/{guid}.html</link><pubDate>{date}</pubDate>\
+             <description>{text}</description></item>\n"
+        ));
+    }
+    doc.push_str("</channel></rss>\n");
+    doc.into_bytes()
+}
