@@ -50,9 +50,8 @@ struct Text<'a> {
     first_seen: i64,
 }
 
-/// The rows one pair needs: `(category, included)` where the verdict
-/// differs from the feed's own categories, and `all` when blocked.
-fn deviations(rules: &Rules, feed: &FeedRef, own: &[String], t: &Text) -> Vec<(String, bool)> {
+/// Where the rules put one (item, feed) pair, the item as stored.
+fn route_text<'r>(rules: &'r Rules, feed: &FeedRef<'r>, t: &Text) -> Routing<'r> {
     let text = content_text(t.summary, t.content);
     let item = Folded::new(ItemView {
         title: t.title,
@@ -63,7 +62,13 @@ fn deviations(rules: &Rules, feed: &FeedRef, own: &[String], t: &Text) -> Vec<(S
         published: t.published,
         first_seen: t.first_seen,
     });
-    let routing = rules.route(&item, feed);
+    rules.route(&item, feed)
+}
+
+/// The rows one pair needs: `(category, included)` where the verdict
+/// differs from the feed's own categories, and `all` when blocked.
+fn deviations(rules: &Rules, feed: &FeedRef, own: &[String], t: &Text) -> Vec<(String, bool)> {
+    let routing = route_text(rules, feed, t);
     let mut rows = Vec::new();
     for (id, verdict) in routing.iter() {
         let mine = own.iter().any(|c| c == id);
@@ -367,18 +372,7 @@ where
 {
     let mut routing: Option<Routing> = None;
     for (feed, row) in pairs {
-        let text = content_text(row.summary.as_deref(), row.content.as_deref());
-        let t = row.text();
-        let folded = Folded::new(ItemView {
-            title: t.title,
-            content_text: &text,
-            author: t.author.unwrap_or(""),
-            link: t.link.unwrap_or(""),
-            categories: t.categories,
-            published: t.published,
-            first_seen: t.first_seen,
-        });
-        let r = rules.route(&folded, feed);
+        let r = route_text(rules, feed, &row.text());
         match &mut routing {
             Some(u) => u.union(r),
             None => routing = Some(r),

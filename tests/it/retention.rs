@@ -23,6 +23,15 @@ fn rss(items: &[(&str, &str, &str)]) -> Vec<u8> {
     doc.into_bytes()
 }
 
+/// [`rss`] of owned `(guid, title, pubDate)` items.
+fn rss_owned(items: &[(String, String, String)]) -> Vec<u8> {
+    let v: Vec<(&str, &str, &str)> = items
+        .iter()
+        .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+        .collect();
+    rss(&v)
+}
+
 /// A date `days` before now, as RSS writes it.
 fn days_ago(days: i64) -> String {
     (chrono::Utc::now() - chrono::Duration::days(days)).to_rfc2822()
@@ -74,14 +83,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
         })
         .collect();
     first.push(("new1".into(), "新闻一".into(), days_ago(1)));
-    let as_refs = |v: &[(String, String, String)]| -> Vec<u8> {
-        let v: Vec<(&str, &str, &str)> = v
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-            .collect();
-        rss(&v)
-    };
-    srv.rss("/a.rss", as_refs(&first));
+    srv.rss("/a.rss", rss_owned(&first));
     let url = srv.url("/a.rss");
     // keep_min 3: the feed's newest three are kept, one of them from 2020.
     let cfg = ConfigText::new()
@@ -108,7 +110,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
         first[6].clone(),
         ("new2".to_string(), "新闻二".to_string(), days_ago(0)),
     ];
-    srv.rss("/a.rss", as_refs(&second));
+    srv.rss("/a.rss", rss_owned(&second));
     assert!(env.huiju(&["fetch"]).ok().line_for(&url).contains("1 new"));
 
     // A dry run says what would go, and changes nothing.
@@ -154,7 +156,7 @@ fn old_items_go_but_not_the_newest_nor_what_the_source_lists() {
     std::thread::sleep(Duration::from_millis(1100));
     let mut again = first.clone();
     again.push(second[1].clone());
-    srv.rss("/a.rss", as_refs(&again));
+    srv.rss("/a.rss", rss_owned(&again));
     let run = env.huiju(&["fetch"]).ok();
     assert!(
         run.line_for(&url).ends_with("0 new, 0 updated, 8 unchanged"),
@@ -436,13 +438,6 @@ fn category_and_feed_retention_override_the_global_one() {
             })
             .collect()
     };
-    let doc = |v: &[(String, String, String)]| -> Vec<u8> {
-        let v: Vec<(&str, &str, &str)> = v
-            .iter()
-            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
-            .collect();
-        rss(&v)
-    };
     // `shared1` is carried by the 90-day feed and the forever feed.
     let mut a = old("a", "甲稿");
     a.push((
@@ -458,9 +453,9 @@ fn category_and_feed_retention_override_the_global_one() {
     let c: Vec<(String, String, String)> = (1..=4)
         .map(|i| (format!("c{i}"), format!("丙稿{i}"), days_ago(i)))
         .collect();
-    srv.rss("/a.rss", doc(&a));
-    srv.rss("/b.rss", doc(&[old("b", "乙稿"), b].concat()));
-    srv.rss("/c.rss", doc(&c));
+    srv.rss("/a.rss", rss_owned(&a));
+    srv.rss("/b.rss", rss_owned(&[old("b", "乙稿"), b].concat()));
+    srv.rss("/c.rss", rss_owned(&c));
     let (ua, ub, uc) = (srv.url("/a.rss"), srv.url("/b.rss"), srv.url("/c.rss"));
     let forever: toml::Table = toml::from_str("max_age = \"0\"").unwrap();
     let capped: toml::Table = toml::from_str("max_items = 2").unwrap();
