@@ -48,6 +48,8 @@ pub struct Config {
     /// Near-duplicate detection; `None` when `[dedup] enabled = false`.
     pub dedup: Option<crate::neardup::Settings>,
     pub retention: Retention,
+    /// `[publish]`: the merged feeds written as files; `None` without it.
+    pub publish: Option<Publish>,
     /// Which categories items go to, by what they say: `[[exclude]]`,
     /// `[[feed]] exclude`, `[[category]] include`, `exclude`, `from` and
     /// `match`, compiled. Always present (no rules: every item is in its
@@ -143,6 +145,26 @@ impl Default for Retention {
             feeds: BTreeMap::new(),
         }
     }
+}
+
+/// `[publish]`: where and how the merged feeds are written as files, for
+/// nginx or a CDN's origin to serve (see `publish`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publish {
+    /// Absolute path of the folder served.
+    pub dir: PathBuf,
+    /// Formats written, each once, in the order given.
+    pub formats: Vec<crate::render::Format>,
+    /// A `.gz` beside each file (nginx `gzip_static`).
+    pub gzip: bool,
+    /// A `.br` beside each file (the `brotli_static` of ngx_brotli).
+    pub brotli: bool,
+    /// Least time between two passes, so a burst of polls is written once.
+    pub debounce: Duration,
+}
+
+impl Publish {
+    pub const DEFAULT_DEBOUNCE: Duration = Duration::from_secs(5);
 }
 
 #[derive(Debug, Clone)]
@@ -452,6 +474,7 @@ struct RawConfig {
     dedup: RawDedup,
     #[serde(default)]
     retention: RawRetention,
+    publish: Option<Spanned<RawPublish>>,
     #[serde(default, rename = "host")]
     hosts: Vec<RawHost>,
     /// `[[exclude]]`: block rules for every feed.
@@ -684,6 +707,75 @@ fn parse_age(t: &str) -> Result<Option<Duration>, String> {
         .filter(|s| *s <= 100 * 365 * DAY)
         .map(|s| Some(Duration::from_secs(s)))
         .ok_or_else(|| format!("bad duration '{t}': more than 100 years"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPublish {
+    dir: Option<Spanned<String>>,
+    formats: Option<Spanned<Vec<Spanned<String>>>>,
+    gzip: Option<bool>,
+    brotli: Option<bool>,
+    debounce: Option<Spanned<String>>,
+}
+
+impl RawPublish {
+    fn validate(raw: Spanned<RawPublish>, ctx: &Ctx) -> Result<Publish, ConfigError> {
+        use crate::render::Format;
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let dir = match raw.dir {
+            Some(d) if d.get_ref().trim().is_empty() => return Err(ctx.at(&d, "publish.dir is empty")),
+            Some(d) => {
+                let p = PathBuf::from(d.get_ref());
+                if p.is_absolute() { p } else { ctx.dir().join(p) }
+            }
+            None => {
+                return Err(ctx.err(
+                    Some(span),
+                    "publish.dir is missing: the folder nginx or a CDN's origin serves",
+                ));
+            }
+        };
+        let formats = match raw.formats {
+            None => Format::ALL.to_vec(),
+            Some(list) if list.get_ref().is_empty() => {
+                return Err(ctx.at(&list, "publish.formats is empty: list rss, atom or json"));
+            }
+            Some(list) => {
+                let mut out = Vec::new();
+                for f in list.into_inner() {
+                    let format = match f.get_ref().as_str() {
+                        "rss" => Format::Rss,
+                        "atom" => Format::Atom,
+                        "json" => Format::Json,
+                        other => {
+                            return Err(ctx.at(
+                                &f,
+                                format!("publish.formats: unknown format '{other}': use rss, atom or json"),
+                            ));
+                        }
+                    };
+                    if out.contains(&format) {
+                        return Err(ctx.at(&f, format!("publish.formats: '{}' is listed twice", f.get_ref())));
+                    }
+                    out.push(format);
+                }
+                out
+            }
+        };
+        let debounce = match &raw.debounce {
+            Some(d) => parse_gap(d.get_ref()).map_err(|m| ctx.at(d, format!("publish.debounce: {m}")))?,
+            None => Publish::DEFAULT_DEBOUNCE,
+        };
+        Ok(Publish {
+            dir,
+            formats,
+            gzip: raw.gzip.unwrap_or(true),
+            brotli: raw.brotli.unwrap_or(false),
+            debounce,
+        })
+    }
 }
 
 #[derive(Deserialize, Default)]
@@ -966,6 +1058,7 @@ impl RawConfig {
         fetch.hosts = validate_hosts(self.hosts, ctx)?;
 
         let mut retention = self.retention.validate(ctx)?;
+        let publish = self.publish.map(|p| RawPublish::validate(p, ctx)).transpose()?;
         let mut categories: Vec<Category> = Vec::new();
         let mut cat_ids: HashMap<String, usize> = HashMap::new();
         // What each category's feeds keep, when the category says.
@@ -1182,6 +1275,7 @@ impl RawConfig {
         Ok(Config {
             rules: std::sync::Arc::new(rules),
             retention,
+            publish,
             dedup,
             path: ctx.path.to_owned(),
             server: Server {
@@ -1585,6 +1679,66 @@ categories = ["jiangsu"]
         assert_eq!(c.database, PathBuf::from("/etc/huiju/huiju.db"));
         assert!(c.fetch.user_agent.starts_with("huiju/"));
         assert_eq!(c.categories[0].description, "江苏资讯");
+    }
+
+    #[test]
+    fn publish_defaults_and_mistakes() {
+        use crate::render::Format;
+        let c = Config::parse(MINIMAL, Path::new("/etc/huiju/huiju.toml")).unwrap();
+        assert_eq!(c.publish, None);
+        let c = Config::parse(
+            &format!("[publish]\ndir = \"public\"\n{MINIMAL}"),
+            Path::new("/etc/huiju/huiju.toml"),
+        )
+        .unwrap();
+        let p = c.publish.unwrap();
+        assert_eq!(p.dir, PathBuf::from("/etc/huiju/public"));
+        assert_eq!(p.formats, vec![Format::Rss, Format::Atom, Format::Json]);
+        assert!(p.gzip && !p.brotli);
+        assert_eq!(p.debounce, Publish::DEFAULT_DEBOUNCE);
+        let c = Config::parse(
+            &format!(
+                "[publish]\ndir = \"/srv/feeds\"\nformats = [\"atom\"]\ngzip = false\nbrotli = true\ndebounce = \"250ms\"\n{MINIMAL}"
+            ),
+            Path::new("/etc/huiju/huiju.toml"),
+        )
+        .unwrap();
+        let p = c.publish.unwrap();
+        assert_eq!(
+            (p.dir, p.formats, p.gzip, p.brotli, p.debounce),
+            (
+                PathBuf::from("/srv/feeds"),
+                vec![Format::Atom],
+                false,
+                true,
+                Duration::from_millis(250)
+            )
+        );
+        let e = err(&format!("[publish]\ngzip = true\n{MINIMAL}"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:1:1: publish.dir is missing"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "[publish]\ndir = \"p\"\nformats = [\"rss\", \"xml\"]\n{MINIMAL}"
+        ));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:3:19: publish.formats: unknown format 'xml'"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "[publish]\ndir = \"p\"\nformats = [\"rss\", \"rss\"]\n{MINIMAL}"
+        ));
+        assert!(e.contains(":3:19: publish.formats: 'rss' is listed twice"), "{e}");
+        let e = err(&format!("[publish]\ndir = \"\"\n{MINIMAL}"));
+        assert!(
+            e.starts_with("/etc/huiju/huiju.toml:2:7: publish.dir is empty"),
+            "{e}"
+        );
+        let e = err(&format!("[publish]\ndir = \"p\"\ndebounce = \"5\"\n{MINIMAL}"));
+        assert!(e.contains(":3:12: publish.debounce: bad duration '5'"), "{e}");
+        let e = err(&format!("[publish]\ndir = \"p\"\nroot = \"q\"\n{MINIMAL}"));
+        assert!(e.contains(":3:1: unknown field `root`"), "{e}");
     }
 
     #[test]

@@ -152,24 +152,14 @@ impl Poller {
         tokio::task::spawn_blocking(crate::sys::release_free_memory);
     }
 
-    /// WebSub: tells the hub which category feeds changed.
+    /// WebSub: tells the hub which category feeds changed, unless the
+    /// publisher does, once their files are in place.
     fn announce(&self, categories: &[String]) {
         let cfg = self.app.config();
-        let Some(hub) = cfg.server.websub_hub.clone() else {
-            return;
-        };
-        let mut topics = Vec::new();
-        for c in categories.iter().map(String::as_str).chain([ALL]) {
-            for ext in ["rss", "atom", "json"] {
-                topics.push(format!("{}/feeds/{c}.{ext}", cfg.server.base_url));
-            }
+        if cfg.publish.is_none() {
+            let categories = categories.iter().map(String::as_str).chain([ALL]);
+            websub_publish(&cfg, &self.refresher, categories);
         }
-        let fetcher = self.refresher.live().fetcher.clone();
-        tokio::spawn(async move {
-            if let Err(e) = fetcher.websub_publish(&hub, &topics).await {
-                warn!(hub = %hub, "WebSub publish failed: {e}");
-            }
-        });
     }
 
     /// Waits until no poll is running, at most `limit`.
@@ -185,6 +175,26 @@ impl Poller {
         };
         tokio::time::timeout(limit, wait).await.is_ok()
     }
+}
+
+/// Tells the WebSub hub, if one is configured, that `categories`' feeds
+/// changed, in every format.
+fn websub_publish<'a>(cfg: &Config, refresher: &Refresher, categories: impl Iterator<Item = &'a str>) {
+    let Some(hub) = cfg.server.websub_hub.clone() else {
+        return;
+    };
+    let mut topics = Vec::new();
+    for c in categories {
+        for f in crate::render::Format::ALL {
+            topics.push(format!("{}/feeds/{c}.{}", cfg.server.base_url, f.extension()));
+        }
+    }
+    let fetcher = refresher.live().fetcher.clone();
+    tokio::spawn(async move {
+        if let Err(e) = fetcher.websub_publish(&hub, &topics).await {
+            warn!(hub = %hub, "WebSub publish failed: {e}");
+        }
+    });
 }
 
 /// Prunes what `[retention]` lets go, on its schedule (see `store::prune`).
@@ -488,6 +498,14 @@ pub(crate) async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>
         }),
         prune: None,
     };
+    // Writes `[publish]`'s folder now and whenever a document may have
+    // changed, off the polls' and the server's way.
+    let publisher = {
+        let refresher = refresher.clone();
+        crate::publish::start(app.clone(), move |cfg, categories| {
+            websub_publish(cfg, &refresher, categories.iter().map(String::as_str));
+        })
+    };
     jobs.rerouter.start(cfg.clone());
     jobs.sync(&cfg, &poller).await?;
     jobs.scheduler
@@ -516,6 +534,8 @@ pub(crate) async fn run(config_path: PathBuf, shutdown: impl Future<Output = ()>
     notify(&[NotifyState::Stopping]);
     poller.stop();
     refresher.stop();
+    // A pass cut short leaves complete files (each is renamed into place).
+    publisher.abort();
     if let Err(e) = jobs.scheduler.shutdown().await {
         warn!("scheduler shutdown: {e}");
     }

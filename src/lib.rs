@@ -26,6 +26,8 @@ pub mod store;
 // Merged feeds out, rendered and served over HTTP.
 pub mod render;
 mod serve;
+// The same documents as files, for nginx or a CDN's origin.
+mod publish;
 
 // Served beside them: the feed list as OPML, and metrics.
 mod metrics;

@@ -46,6 +46,19 @@ pub(crate) struct Metrics {
     /// How long the daemon's last prune took, seconds, from its plan to its
     /// closing checkpoint, waits for the writer's lock included.
     pub last_prune_seconds: Gauge<f64, AtomicU64>,
+    /// `[publish]` passes that ended, whether they wrote anything or not.
+    pub publish_passes: Counter,
+    /// Files written into the publish folder (documents and their twins).
+    pub published_files: Counter,
+    /// Publish passes that failed (each is retried, backing off).
+    pub publish_errors: Counter,
+    /// 1 while the last publish pass failed.
+    pub publish_failing: Gauge,
+    /// When the last publish pass ended well, unix seconds (0: none yet).
+    pub last_publish: Gauge,
+    pub last_publish_seconds: Gauge<f64, AtomicU64>,
+    /// The last publish failure, for the status page: when, and what.
+    pub publish_error: std::sync::Mutex<Option<(i64, String)>>,
     /// The database's sizes, set from it just before each scrape.
     db_bytes: Family<FileLabel, Gauge>,
     db_rows: Family<TableLabel, Gauge>,
@@ -114,6 +127,42 @@ impl Default for Metrics {
             "How long the daemon's last prune took, seconds (its batches and the waits between them)",
             last_prune_seconds.clone(),
         );
+        let publish_passes = Counter::default();
+        registry.register(
+            "publish_passes",
+            "Passes that wrote the feeds into [publish] dir (changed files only)",
+            publish_passes.clone(),
+        );
+        let published_files = Counter::default();
+        registry.register(
+            "published_files",
+            "Files written into [publish] dir, compressed twins included",
+            published_files.clone(),
+        );
+        let publish_errors = Counter::default();
+        registry.register(
+            "publish_errors",
+            "Publish passes that failed (retried with backoff)",
+            publish_errors.clone(),
+        );
+        let publish_failing = Gauge::default();
+        registry.register(
+            "publish_failing",
+            "1 while the last publish pass failed, else 0",
+            publish_failing.clone(),
+        );
+        let last_publish = Gauge::default();
+        registry.register(
+            "last_publish_timestamp_seconds",
+            "When the last publish pass that succeeded ended, unix seconds",
+            last_publish.clone(),
+        );
+        let last_publish_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "last_publish_duration_seconds",
+            "How long the last successful publish pass took, seconds (rendering included)",
+            last_publish_seconds.clone(),
+        );
         let db_bytes = Family::<FileLabel, Gauge>::default();
         registry.register(
             "database_size_bytes",
@@ -127,6 +176,13 @@ impl Default for Metrics {
             db_rows.clone(),
         );
         Metrics {
+            publish_passes,
+            published_files,
+            publish_errors,
+            publish_failing,
+            last_publish,
+            last_publish_seconds,
+            publish_error: std::sync::Mutex::new(None),
             db_bytes,
             db_rows,
             pruned_items,

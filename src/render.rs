@@ -44,6 +44,8 @@ pub enum Format {
 }
 
 impl Format {
+    pub const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
     pub fn extension(self) -> &'static str {
         match self {
             Format::Rss => "rss",

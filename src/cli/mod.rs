@@ -88,6 +88,12 @@ pub enum Command {
     },
     /// Poll every feed once and store what is new.
     Fetch,
+    /// Write every category's merged feeds (and `all`, the OPML list, their .gz twins) into [publish] dir once, for nginx or a CDN to serve.
+    Publish {
+        /// Into this folder instead of [publish] dir (with [publish]'s other settings, or the defaults).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Print the merged feed of one category (or `all`).
     Export {
         /// Category id from the config, or `all`.
@@ -275,6 +281,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             emit(&format_reports(&reports))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Publish { dir } => publish(&cli.config, dir),
         Command::Export {
             category,
             format,
@@ -1117,6 +1124,38 @@ fn import_opml(
         "added {} feeds to {}\n",
         fresh.len(),
         config_path.display()
+    ))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `huiju publish`: one pass, as the daemon makes after each change.
+fn publish(config_path: &std::path::Path, dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let cfg = Config::load(config_path)?;
+    let p = match (cfg.publish.clone(), dir) {
+        (Some(p), Some(dir)) => crate::config::Publish { dir, ..p },
+        (Some(p), None) => p,
+        (None, Some(dir)) => crate::config::Publish {
+            dir,
+            formats: Format::ALL.to_vec(),
+            gzip: true,
+            brotli: false,
+            debounce: crate::config::Publish::DEFAULT_DEBOUNCE,
+        },
+        (None, None) => bail!(
+            "{} has no [publish] dir: add one, or give --dir DIR",
+            cfg.path.display()
+        ),
+    };
+    let store = open_store(&cfg)?;
+    let started = std::time::Instant::now();
+    let r = runtime()?.block_on(crate::publish::once(Arc::new(cfg), &p, store))?;
+    emit(&format!(
+        "{}: {} files written, {} documents unchanged, {} files removed ({} ms)\n",
+        p.dir.display(),
+        r.written,
+        r.unchanged,
+        r.removed,
+        started.elapsed().as_millis()
     ))?;
     Ok(ExitCode::SUCCESS)
 }

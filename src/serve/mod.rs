@@ -73,6 +73,9 @@ pub(crate) struct AppState {
     /// Per cached document: the ETag it had last and since when, so that a
     /// rendering of the same bytes keeps its Last-Modified.
     changed: Mutex<HashMap<(String, Format), Version>>,
+    /// Bumped each time the cache is dropped: the publisher (`publish`)
+    /// waits on it to write the documents again.
+    drops: tokio::sync::watch::Sender<u64>,
     pub metrics: Arc<Metrics>,
 }
 
@@ -83,6 +86,7 @@ impl AppState {
             reader: Mutex::new(reader),
             cache: Mutex::new(HashMap::new()),
             changed: Mutex::new(HashMap::new()),
+            drops: tokio::sync::watch::Sender::new(0),
             metrics,
         })
     }
@@ -100,6 +104,23 @@ impl AppState {
     /// Drops every rendered document.
     pub(crate) fn invalidate_all(&self) {
         self.cache.lock().unwrap_or_else(|p| p.into_inner()).clear();
+        self.drops.send_modify(|n| *n += 1);
+    }
+
+    /// Wakes whenever the rendered documents are dropped (a document may
+    /// have changed).
+    pub(crate) fn drops(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.drops.subscribe()
+    }
+
+    /// The document `/feeds/{category}.{ext}` serves, from the cache:
+    /// the same bytes, gzip and validators a reader gets.
+    pub(crate) async fn document(
+        self: &Arc<Self>,
+        category: &str,
+        format: Format,
+    ) -> Result<Arc<Rendered>, String> {
+        self.rendered(category, format, None, None, None).await
     }
 
     /// Proves the database answers (health checks, the watchdog).
@@ -351,7 +372,7 @@ fn respond(headers: &HeaderMap, r: &Rendered) -> Response {
     (StatusCode::OK, h, r.body.clone()).into_response()
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
     use std::io::Write;
     let mut e = flate2::write::GzEncoder::new(
         Vec::with_capacity(bytes.len() / 3),
@@ -401,9 +422,13 @@ fn not_modified(req: &HeaderMap, r: &Rendered) -> bool {
         .is_some_and(|since| r.last_modified.timestamp() <= since.timestamp())
 }
 
+/// The OPML list of the category feeds, as `/opml` serves it.
+pub(crate) fn opml_document(cfg: &Config) -> String {
+    crate::opml::export(&cfg.categories, &cfg.server.base_url, "huiju 汇聚")
+}
+
 async fn opml(State(state): State<Arc<AppState>>) -> Response {
-    let cfg = state.config();
-    let body = crate::opml::export(&cfg.categories, &cfg.server.base_url, "huiju 汇聚");
+    let body = opml_document(&state.config());
     ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }
 

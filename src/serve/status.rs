@@ -68,6 +68,47 @@ fn database(h: &mut String, s: &crate::store::Sizes, m: &crate::metrics::Metrics
     h.push_str("</table>");
 }
 
+/// The publish section: the folder, the last pass, and the last failure
+/// while it lasts.
+fn publish(h: &mut String, cfg: &crate::config::Config, m: &crate::metrics::Metrics, tz: Tz) {
+    let Some(p) = &cfg.publish else { return };
+    let _ = write!(
+        h,
+        "<h2 id=\"publish\">发布 Publish</h2><table><tr><th>目录 Folder</th><td class=\"url\">{}</td></tr>",
+        text(&p.dir.display().to_string())
+    );
+    let last = m.last_publish.get();
+    let _ = write!(
+        h,
+        "<tr><th>上次发布 Last pass</th><td>{}{}；写入 {} 个文件（自启动以来）</td></tr>",
+        if last > 0 {
+            when(DateTime::from_timestamp(last, 0), tz)
+        } else {
+            "尚未发布 not yet".to_string()
+        },
+        if last > 0 {
+            format!("，用时 {}", seconds(m.last_publish_seconds.get()))
+        } else {
+            String::new()
+        },
+        m.published_files.get()
+    );
+    if m.publish_failing.get() > 0
+        && let Some((at, e)) = m.publish_error.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    {
+        let _ = write!(
+            h,
+            "<tr><th>状态 State</th><td class=\"err\">发布失败 Publish failed ×{} ({}): {}；稍后重试 retrying</td></tr>",
+            m.publish_errors.get(),
+            when(DateTime::from_timestamp(at, 0), tz),
+            text(&e)
+        );
+    } else if last > 0 {
+        h.push_str("<tr><th>状态 State</th><td class=\"ok\">正常 OK</td></tr>");
+    }
+    h.push_str("</table>");
+}
+
 pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
     let cfg = state.config();
     let data = state.read(|s| Ok((s.status()?, s.sizes()?))).await;
@@ -169,6 +210,7 @@ pub(super) async fn page(State(state): State<Arc<AppState>>) -> Response {
         );
     }
     h.push_str("</table>");
+    publish(&mut h, &cfg, &state.metrics, tz);
     database(&mut h, &sizes, &state.metrics, tz);
     h.push_str("</body></html>\n");
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], h).into_response()

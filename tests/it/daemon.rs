@@ -47,7 +47,7 @@ pub(crate) struct Resp {
     pub(crate) status: u16,
     headers: Vec<(String, String)>,
     pub(crate) body: String,
-    bytes: Vec<u8>,
+    pub(crate) bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -129,7 +129,7 @@ impl Daemon {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
-    fn signal(&self, sig: &str) {
+    pub(crate) fn signal(&self, sig: &str) {
         let ok = Command::new("kill")
             .args([sig, &self.child.id().to_string()])
             .status()

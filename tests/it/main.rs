@@ -14,6 +14,7 @@ mod html;
 mod inspect;
 mod neardup;
 mod pipeline;
+mod publish;
 mod retention;
 mod rules;
 mod search;

@@ -341,6 +341,7 @@ pub struct ConfigText {
     fetch: Table,
     dedup: Table,
     retention: Table,
+    publish: Table,
     categories: Vec<Table>,
     feeds: Vec<FeedText>,
     hosts: Vec<Table>,
@@ -367,6 +368,7 @@ impl ConfigText {
             fetch: Table::new(),
             dedup: Table::new(),
             retention: Table::new(),
+            publish: Table::new(),
             categories: Vec::new(),
             feeds: Vec::new(),
             hosts: Vec::new(),
@@ -397,6 +399,11 @@ impl ConfigText {
 
     pub fn retention(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
         set(&mut self.retention, key, value);
+        self
+    }
+
+    pub fn publish(mut self, key: &str, value: impl Into<toml::Value>) -> Self {
+        set(&mut self.publish, key, value);
         self
     }
 
@@ -504,6 +511,7 @@ impl std::fmt::Display for ConfigText {
             ("[fetch]", &self.fetch),
             ("[dedup]", &self.dedup),
             ("[retention]", &self.retention),
+            ("[publish]", &self.publish),
         ] {
             if !keys.is_empty() {
                 tables.push((header, keys));
