@@ -28,6 +28,8 @@ pub mod render;
 mod serve;
 // The same documents as files, for nginx or a CDN's origin.
 mod publish;
+#[cfg(feature = "bench")]
+pub use publish::bench_passes as bench_publish_passes;
 
 // Served beside them: the feed list as OPML, and metrics.
 mod metrics;

@@ -142,6 +142,30 @@ pub(crate) async fn once(cfg: Arc<Config>, p: &Publish, store: Store) -> Result<
     pass(&app, &cfg, p).await
 }
 
+/// For `benches/publish.rs`: `passes` publish passes over `cfg`'s
+/// database, each after the rendered documents are dropped (as a poll
+/// that changed items drops them); with `fresh`, the folder is emptied
+/// first, so every file is written. The time of each pass.
+#[cfg(feature = "bench")]
+pub fn bench_passes(cfg: Config, passes: usize, fresh: bool) -> Vec<Duration> {
+    let p = cfg.publish.clone().expect("a [publish] table");
+    let store = Store::open(&cfg.database).expect("the database opens");
+    let cfg = Arc::new(cfg);
+    let rt = tokio::runtime::Runtime::new().expect("a runtime");
+    let app = AppState::new(cfg.clone(), store, Arc::new(Metrics::default()));
+    (0..passes)
+        .map(|_| {
+            if fresh {
+                let _ = std::fs::remove_dir_all(&p.dir);
+            }
+            app.invalidate_all();
+            let t = Instant::now();
+            rt.block_on(pass(&app, &cfg, &p)).expect("publish pass");
+            t.elapsed()
+        })
+        .collect()
+}
+
 /// Runs the daemon's publisher: a pass now, then one after each drop of
 /// the rendered documents, while `[publish]` is configured. `published`
 /// hears which categories' files changed, once they are in place (WebSub).
