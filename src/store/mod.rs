@@ -57,6 +57,7 @@ fn migrations() -> Vec<M<'static>> {
         M::up(include_str!("../../migrations/0009_item_routes.sql")),
         M::up(include_str!("../../migrations/0010_search.sql")),
         M::up(include_str!("../../migrations/0011_tombstone_expiry.sql")),
+        M::up(include_str!("../../migrations/0012_routes_sort.sql")),
     ]
 }
 

@@ -82,35 +82,39 @@ fn deviations(rules: &Rules, feed: &FeedRef, own: &[String], t: &Text) -> Vec<(S
     rows
 }
 
-/// Replaces the rows of one pair; true when they changed.
+/// The rows one pair has, sorted.
+fn stored_pair(tx: &Connection, item: i64, feed: i64) -> Result<Vec<(String, bool)>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT category, included FROM item_routes WHERE item_id = ?1 AND feed_id = ?2 ORDER BY category",
+        )?
+        .query_map(params![item, feed], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Replaces the rows of one pair, `old` (sorted) by `rows`; true when
+/// they changed.
 fn write_pair(
     tx: &Connection,
     item: i64,
     feed: i64,
+    old: &[(String, bool)],
     rows: &[(String, bool)],
-    fresh: bool,
 ) -> Result<bool, StoreError> {
-    if !fresh {
-        let old: Vec<(String, bool)> = tx
-            .prepare_cached(
-                "SELECT category, included FROM item_routes WHERE item_id = ?1 AND feed_id = ?2 ORDER BY category",
-            )?
-            .query_map(params![item, feed], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<Result<_, _>>()?;
-        let mut new = rows.to_vec();
-        new.sort();
-        if old == new {
-            return Ok(false);
-        }
-        tx.prepare_cached("DELETE FROM item_routes WHERE item_id = ?1 AND feed_id = ?2")?
-            .execute(params![item, feed])?;
-    } else if rows.is_empty() {
+    let mut new = rows.to_vec();
+    new.sort();
+    if old == new.as_slice() {
         return Ok(false);
     }
+    if !old.is_empty() {
+        tx.prepare_cached("DELETE FROM item_routes WHERE item_id = ?1 AND feed_id = ?2")?
+            .execute(params![item, feed])?;
+    }
     let mut insert = tx.prepare_cached(
-        "INSERT INTO item_routes (item_id, feed_id, category, included) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO item_routes (item_id, feed_id, category, included, sort_time)
+         SELECT ?1, ?2, ?3, ?4, sort_time FROM items WHERE id = ?1",
     )?;
-    for (category, included) in rows {
+    for (category, included) in &new {
         insert.execute(params![item, feed, category, included])?;
     }
     Ok(true)
@@ -154,7 +158,13 @@ pub(super) fn route_stored(
             deviations(&route.rules, feed, &route.categories, &row.text())
         }
     };
-    write_pair(tx, item_id, feed_id, &rows, new.is_some())?;
+    // A new pair has no rows yet.
+    let old = if new.is_some() {
+        Vec::new()
+    } else {
+        stored_pair(tx, item_id, feed_id)?
+    };
+    write_pair(tx, item_id, feed_id, &old, &rows)?;
     Ok(())
 }
 
@@ -308,19 +318,36 @@ impl Store {
                  WHERE (m.item_id, m.feed_id) > (?1, ?2)
                  ORDER BY m.item_id, m.feed_id LIMIT ?3",
             )?;
-            let mut rows = stmt.query(params![progress.after.0, progress.after.1, BATCH as i64])?;
-            let mut seen = 0;
-            while let Some(r) = rows.next()? {
-                seen += 1;
-                let (item, feed): (i64, i64) = (r.get(0)?, r.get(1)?);
+            let batch: Vec<(i64, i64, Row)> = stmt
+                .query_map(params![progress.after.0, progress.after.1, BATCH as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, Row::read_at(r, 2)?))
+                })?
+                .collect::<Result<_, _>>()?;
+            let seen = batch.len();
+            // The batch's rows in one range read, not a query per pair.
+            let mut old: HashMap<(i64, i64), Vec<(String, bool)>> = HashMap::new();
+            if let (Some(first), Some(last)) = (batch.first(), batch.last()) {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT item_id, feed_id, category, included FROM item_routes
+                     WHERE item_id BETWEEN ?1 AND ?2 ORDER BY item_id, feed_id, category",
+                )?;
+                let rows = stmt.query_map(params![first.0, last.0], |r| {
+                    Ok(((r.get(0)?, r.get(1)?), (r.get(2)?, r.get(3)?)))
+                })?;
+                for row in rows {
+                    let (pair, route) = row?;
+                    old.entry(pair).or_default().push(route);
+                }
+            }
+            for (item, feed, row) in batch {
                 progress.after = (item, feed);
                 let (Some(feed_ref), Some((_, _, own))) = (refs.get(&feed), feeds.get(&feed)) else {
                     continue; // a feed no longer in the config: its rows are ignored
                 };
-                let row = Row::read_at(r, 2)?;
                 let routed = deviations(rules, feed_ref, own, &row.text());
                 progress.pairs += 1;
-                if write_pair(&tx, item, feed, &routed, false)? {
+                let old = old.remove(&(item, feed)).unwrap_or_default();
+                if write_pair(&tx, item, feed, &old, &routed)? {
                     progress.changed += 1;
                 }
             }

@@ -1,3 +1,4 @@
+use super::queries::OwnWalk;
 use super::*;
 
 const RSS: &str = r#"<rss version="2.0"><channel><title>t</title>
@@ -377,4 +378,113 @@ fn the_search_index_follows_changed_and_deleted_items() {
     assert_eq!(id, newest, "SQLite gave the id again");
     s.index_search_all().unwrap();
     assert_eq!(found(&s, "南通"), ["南通港口新航线"]);
+}
+
+/// A category's newest items are the same whichever walk finds them: the
+/// walk over every item, the sort of its feeds' items, and the walk over
+/// the items rules routed in; routed items follow their item's date when
+/// it changes.
+#[test]
+fn every_walk_finds_a_categorys_newest_items() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Config::parse(
+        "[storage]\ndatabase = \"h.db\"\n\
+         [[category]]\nid = \"big\"\ntitle = \"b\"\n[[category]]\nid = \"small\"\ntitle = \"s\"\n\
+         [[category]]\nid = \"other\"\ntitle = \"o\"\n[[category]]\nid = \"routed\"\ntitle = \"r\"\n\
+         [[feed]]\nurl = \"http://f1.example.cn/\"\ncategories = [\"big\", \"small\"]\n\
+         [[feed]]\nurl = \"http://f2.example.cn/\"\ncategories = [\"big\"]\n\
+         [[feed]]\nurl = \"http://f3.example.cn/\"\ncategories = [\"other\"]\n\
+         [[feed]]\nurl = \"http://f4.example.cn/\"\ncategories = [\"other\"]\n",
+        &dir.path().join("huiju.toml"),
+    )
+    .unwrap();
+    let mut s = Store::open(&dir.path().join("h.db")).unwrap();
+    s.sync_config(&cfg).unwrap();
+    let feeds: Vec<i64> = (1..=4)
+        .map(|n| {
+            s.feed_state(&format!("http://f{n}.example.cn/"))
+                .unwrap()
+                .unwrap()
+                .id
+        })
+        .collect();
+    const N: i64 = 3000;
+    let feed_of = |i: i64| feeds[(i % 4) as usize];
+    // Dates with ties (three items per second), unlike the ids' order.
+    let time_of = |i: i64| (i * 37) % 1000;
+    let mut sql = String::from("BEGIN;");
+    for i in 1..=N {
+        let f = feed_of(i);
+        sql.push_str(&format!(
+            "INSERT INTO items (id, origin_feed, guid, title, first_seen, sort_time, content_hash)
+             VALUES ({i}, {f}, 'g{i}', 't', 0, {}, 0);
+             INSERT INTO item_feeds (item_id, feed_id) VALUES ({i}, {f});",
+            time_of(i)
+        ));
+    }
+    sql.push_str("COMMIT;");
+    s.conn.execute_batch(&sql).unwrap();
+    // What rules would have written: some of big's items taken out of it,
+    // some of the other feeds' items routed into big and into routed.
+    let routes = "INSERT INTO item_routes (item_id, feed_id, category, included, sort_time)
+                  SELECT m.item_id, m.feed_id, ?1, ?2, i.sort_time FROM item_feeds m JOIN items i ON i.id = m.item_id
+                  WHERE m.item_id % ?3 = 0 AND m.feed_id IN (SELECT value FROM json_each(?4))";
+    let ids = |v: &[i64]| serde_json::to_string(v).unwrap();
+    for (category, included, every, on) in [
+        ("big", false, 7, ids(&feeds[..2])),
+        ("big", true, 5, ids(&feeds[2..])),
+        ("routed", true, 3, ids(&feeds)),
+    ] {
+        s.conn
+            .execute(routes, params![category, included, every, on])
+            .unwrap();
+    }
+    let expected = |s: &Store, category: &str, limit: usize| -> Vec<String> {
+        let mut members: Vec<(i64, i64)> = (1..=N)
+            .filter(|&i| {
+                let own = feed_of(i) == feeds[0] || (category == "big" && feed_of(i) == feeds[1]);
+                match category {
+                    "big" => (own && i % 7 != 0) || (!own && i % 5 == 0),
+                    "small" => own,
+                    _ => i % 3 == 0,
+                }
+            })
+            .map(|i| {
+                let t: i64 = s
+                    .conn
+                    .query_row("SELECT sort_time FROM items WHERE id = ?1", [i], |r| r.get(0))
+                    .unwrap();
+                (t, i)
+            })
+            .collect();
+        members.sort_unstable_by(|a, b| b.cmp(a));
+        members.iter().take(limit).map(|(_, i)| format!("g{i}")).collect()
+    };
+    let check = |s: &Store, category: &str, limit: usize, walk: Option<OwnWalk>| {
+        if let Some(walk) = walk {
+            assert_eq!(
+                s.own_walk(category, limit as i64).unwrap(),
+                walk,
+                "{category}, {limit}"
+            );
+        }
+        let got: Vec<String> = s
+            .category_items(category, limit, None, None)
+            .unwrap()
+            .into_iter()
+            .map(|i| i.guid)
+            .collect();
+        assert_eq!(got, expected(s, category, limit), "{category}, {limit}");
+    };
+    check(&s, "big", 10, Some(OwnWalk::Items));
+    check(&s, "big", 900, Some(OwnWalk::Feeds));
+    check(&s, "small", 10, Some(OwnWalk::Items));
+    check(&s, "small", 300, Some(OwnWalk::Feeds));
+    check(&s, "routed", 20, Some(OwnWalk::Nothing));
+    // A routed item redated to the newest: first in its category.
+    s.conn
+        .execute("UPDATE items SET sort_time = 5000 WHERE id = 9", [])
+        .unwrap();
+    check(&s, "routed", 20, None);
+    assert_eq!(s.category_items("routed", 1, None, None).unwrap()[0].guid, "g9");
 }
