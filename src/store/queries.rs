@@ -172,6 +172,12 @@ impl Store {
             Some(SearchQuery::Nothing) => return Ok(Vec::new()),
         };
         // ?4: the collapse threshold; above 1.0 nothing collapses.
+        // Decision: `CROSS JOIN` fixes the order of the categories' lookup,
+        // the item's feed links first, then their feeds' categories. With
+        // the statistics `PRAGMA optimize` leaves after a prune, SQLite
+        // chose to walk every feed's links for each item instead: renders
+        // of `all` went from 5 ms to 150 ms on a database of 780 items,
+        // and grew with the database (the year, BENCHMARKS.md).
         // Decision: only the newest ?5 items of the category (limit × 8 +
         // 200) are candidates. Scanning every member to collapse clusters
         // made each render read the whole category: 1–4 s at a million
@@ -190,7 +196,7 @@ impl Store {
                     i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
                     COALESCE(f.title, f.source_title, f.url), f.url,
                     (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
-                     JOIN feed_categories fc ON fc.feed_id = x.feed_id
+                     CROSS JOIN feed_categories fc ON fc.feed_id = x.feed_id
                      WHERE (x.item_id = i.id
                         OR x.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4))
                        AND NOT EXISTS (SELECT 1 FROM item_routes r WHERE r.item_id = x.item_id
