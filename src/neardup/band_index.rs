@@ -208,10 +208,24 @@ impl BandIndex {
             return;
         }
         self.from = from;
+        self.retain(|_, t| t >= from);
+    }
+
+    /// Drops the items `gone` says are gone (deleted from the database),
+    /// if it holds any; the tables are rebuilt only then.
+    pub(crate) fn remove(&mut self, gone: impl Fn(i64) -> bool) {
+        if self.slots.iter().any(|&(id, _)| gone(id)) {
+            self.retain(|id, _| !gone(id));
+        }
+    }
+
+    /// Keeps the items `keep(id, time)` is true of (and shrinks the tables
+    /// to fit them).
+    fn retain(&mut self, keep: impl Fn(i64, i64) -> bool) {
         let mut renumber = vec![EMPTY; self.slots.len()];
         let mut slots = Vec::new();
         for (i, &(id, t)) in self.slots.iter().enumerate() {
-            if t >= from {
+            if keep(id, t) {
                 renumber[i] = slots.len() as u32;
                 slots.push((id, t));
             }

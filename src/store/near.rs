@@ -37,6 +37,24 @@ impl NearIndex {
         }
         self.sketches.insert(id, (t, fp.sketch()));
     }
+
+    /// Lets go of items deleted from the database (by a prune), so that a
+    /// lookup neither finds them nor, should SQLite give a new item one of
+    /// their ids, mistakes one for the other.
+    ///
+    /// Decision: the document frequencies stay. They weigh shingles by how
+    /// many recent items carry them, and an item pruned is old, its counts
+    /// halved away long since (or it left by a cap, and its text was as
+    /// common as it was). Counting them again from the newest items' text,
+    /// as dropping the whole index did, held the first writes after each
+    /// prune for 0.2–0.25 s (BENCHMARKS.md, the year).
+    pub(super) fn forget(&mut self, gone: &std::collections::HashSet<i64>) {
+        if let Some(ix) = &mut self.live {
+            ix.remove(|id| gone.contains(&id));
+        }
+        self.past = None;
+        self.sketches.retain(|id, _| !gone.contains(id));
+    }
 }
 
 /// Sketches kept at most (a few hundred bytes each).
@@ -183,6 +201,18 @@ impl RecentPrints {
         self.prints.get(&id).map(|fp| &**fp)
     }
 
+    /// Lets go of items deleted from the database (see [`NearIndex::forget`]).
+    pub(super) fn forget(&mut self, gone: &std::collections::HashSet<i64>) {
+        if self.order.iter().any(|id| gone.contains(id)) {
+            self.order.retain(|id| !gone.contains(id));
+            for id in gone {
+                if let Some(print) = self.prints.remove(id) {
+                    self.retired.push(print);
+                }
+            }
+        }
+    }
+
     pub(super) fn add(&mut self, id: i64, fp: &Arc<neardup::Fingerprint>) {
         if self.order.len() == Self::KEEP
             && let Some(old) = self.order.pop_front()
@@ -210,6 +240,11 @@ const MAX_LOADED: usize = 4;
 /// read from the database: the index extends back to them when they are
 /// recent enough, else the index of a span of past times around them
 /// (kept for the next lookups of the batch that fall in it).
+///
+/// `now` places the in-memory index's window: the refresh's time when
+/// storing, so that a simulated clock (`benches/year.rs`) moves it as the
+/// daemon's clock does.
+#[allow(clippy::too_many_arguments)]
 fn near_candidates(
     conn: &Connection,
     index: &mut NearIndex,
@@ -217,8 +252,8 @@ fn near_candidates(
     t: i64,
     window: i64,
     exclude: i64,
+    now: i64,
 ) -> Result<Vec<(i64, i64)>, StoreError> {
-    let now = Utc::now().timestamp();
     prepare_index(conn, index, now, window)?;
     let ix = index.live.as_mut().expect("prepared above");
     let need = t.saturating_sub(window);
@@ -285,12 +320,13 @@ fn near_matches(
     exclude: i64,
     settings: &neardup::Settings,
     recent: &RecentPrints,
+    now: i64,
 ) -> Result<(Vec<(i64, neardup::Similarity)>, usize), StoreError> {
     let window = i64::try_from(settings.window.as_secs()).unwrap_or(i64::MAX / 4);
     let mut text = conn.prepare_cached("SELECT title, content, summary FROM items WHERE id = ?1")?;
     let mut found: Vec<(i64, neardup::Similarity)> = Vec::new();
     let mut loads = 0;
-    let candidates = near_candidates(conn, index, keys, t, window, exclude)?;
+    let candidates = near_candidates(conn, index, keys, t, window, exclude, now)?;
     let seen = candidates.len();
     for (cand, at) in candidates {
         let loaded;
@@ -378,7 +414,7 @@ pub(super) fn near_cluster(
     recent: &RecentPrints,
 ) -> Result<(Option<(i64, f64)>, bool), StoreError> {
     // Not stored yet: no id of its own to leave out of the candidates.
-    let (found, candidates) = near_matches(conn, index, fp, keys, t, 0, settings, recent)?;
+    let (found, candidates) = near_matches(conn, index, fp, keys, t, 0, settings, recent, now)?;
     let Some(&(matched, sim)) = found.first() else {
         return Ok((None, candidates > 0));
     };
@@ -482,6 +518,7 @@ impl Store {
             t,
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             id,
+            Utc::now().timestamp(),
         )
         .map(|c| c.into_iter().map(|(id, _)| id).collect())
     }
@@ -501,6 +538,7 @@ impl Store {
             t,
             i64::try_from(window.as_secs()).unwrap_or(i64::MAX / 4),
             0,
+            Utc::now().timestamp(),
         )
         .map(|c| c.into_iter().map(|(id, _)| id).collect())
     }

@@ -16,8 +16,10 @@ use crate::config::{Keep, Retention};
 /// Items deleted per transaction.
 ///
 /// Decision: a count, not a time budget: a batch's cost is its items' rows
-/// and index entries (about 10 per item), and 500 items is a few tens of
-/// milliseconds on a small VPS's disk, well within a poll's patience.
+/// and index entries (about 10 per item). 500 items took 15–25 ms in a
+/// database of 160,000 items, but 110–180 ms in one of 360,000 items and
+/// 680,000 tombstones (the year, BENCHMARKS.md): within a poll's patience,
+/// above the aim of ~100 ms.
 const BATCH: usize = 500;
 
 /// Expired tombstones deleted per statement, for the same reason.
@@ -42,6 +44,9 @@ pub struct PruneReport {
     pub tombstones_expired: usize,
     /// Transactions the items were removed in.
     pub batches: usize,
+    /// Returning the freed pages to the file system and emptying the
+    /// write-ahead log, which the finish does under the writer's lock.
+    pub give_back: std::time::Duration,
 }
 
 /// One feed's share of a [`PruneReport`].
@@ -312,6 +317,7 @@ impl Store {
         let mut batch = BTreeMap::<i64, Tally>::new();
         let mut clusters = BTreeSet::new();
         let mut gone = 0;
+        let mut deleted = std::collections::HashSet::new();
         for &id in &plan.candidates[plan.done..end] {
             let Some(s) = standing(&tx, id, grace_cutoff)? else {
                 continue;
@@ -326,6 +332,7 @@ impl Store {
             let keys = if !s.carried {
                 if !plan.dry_run {
                     delete_item(&tx, id)?;
+                    deleted.insert(id);
                 }
                 0
             } else if plan.dry_run {
@@ -339,6 +346,7 @@ impl Store {
                     )?
                     .execute(params![id, plan.now])?;
                 delete_item(&tx, id)?;
+                deleted.insert(id);
                 keys
             };
             if let Some(c) = s.cluster {
@@ -375,6 +383,8 @@ impl Store {
                 }
             }
             tx.commit()?;
+            self.index.forget(&deleted);
+            self.recent.forget(&deleted);
         }
         plan.done = end;
         if gone > 0 {
@@ -463,11 +473,11 @@ impl Store {
         plan.report.feeds.sort_by(|a, b| a.url.cmp(&b.url));
         let changed = plan.report.items > 0 || plan.report.tombstones_expired > 0;
         if !plan.dry_run && changed {
-            // The in-memory near-duplicate index may hold pruned items:
-            // built again at the next lookup (daily, a few milliseconds
-            // per thousand recent items), rather than taught to forget.
-            self.forget_unsaved();
+            // The in-memory near-duplicate index forgot the pruned items
+            // batch by batch (`NearIndex::forget`), and is kept.
+            let started = std::time::Instant::now();
             self.give_back_space()?;
+            plan.report.give_back = started.elapsed();
         }
         if !plan.dry_run {
             // A prune is the daemon's daily chore: SQLite's own advice is
@@ -515,6 +525,12 @@ impl Store {
 
     /// Returns freed pages to the file system when the database allows it
     /// (`auto_vacuum = INCREMENTAL`), and empties the write-ahead log.
+    ///
+    /// In one go, under the writer's lock: 140–440 ms after the daily
+    /// prune of 3,700 items in a database of 360,000, 250 ms after one of
+    /// 11,000 (the year, BENCHMARKS.md), over the aim of ~100 ms. Steps
+    /// would bound it: `PRAGMA incremental_vacuum(N)` with the lock let go
+    /// between them, and the WAL copied by a passive checkpoint first.
     fn give_back_space(&mut self) -> Result<(), StoreError> {
         let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
         if auto_vacuum == 2 {
@@ -684,6 +700,59 @@ mod tests {
         let known = s.known_items(a, &refs).unwrap();
         assert_eq!(known.len(), keys.len(), "{known:?}");
         assert!(known.values().all(|k| !k.own && k.content.is_none()));
+    }
+
+    /// A prune keeps the in-memory near-duplicate index, less the items it
+    /// removed: a copy of a pruned story is new, and copies of what stays
+    /// still join it.
+    #[test]
+    fn near_duplicates_merge_after_a_prune() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, b) = store_with_feeds(dir.path());
+        let c = s
+            .apply_refreshes(&[job(b, items("b.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.new, 2);
+        let pruned: Vec<i64> = s.recent.order.iter().copied().collect();
+        // Feed b leaves the config; feed c joins.
+        let cfg = Config::parse(
+            "[storage]\ndatabase = \"h.db\"\n[[category]]\nid = \"c\"\ntitle = \"c\"\n\
+             [[feed]]\nurl = \"http://a.example.cn/feed.xml\"\ncategories = [\"c\"]\n\
+             [[feed]]\nurl = \"http://c.example.cn/feed.xml\"\ncategories = [\"c\"]\n",
+            &dir.path().join("huiju.toml"),
+        )
+        .unwrap();
+        s.sync_config(&cfg).unwrap();
+        let c_id = s.feed_state("http://c.example.cn/feed.xml").unwrap().unwrap().id;
+        let gone_now = Retention {
+            removed_feeds_after: Some(std::time::Duration::ZERO),
+            ..Retention::default()
+        };
+        let r = s.prune(&gone_now, Utc::now(), false).unwrap();
+        assert_eq!(r.items, 2, "{r:?}");
+        assert!(s.index.df.is_some(), "the document frequencies are kept");
+        let live = s.index.live.as_ref().expect("the index is kept");
+        assert_eq!(live.items(), 0, "without the pruned items");
+        assert!(pruned.iter().all(|id| s.recent.get(*id).is_none()));
+
+        let c = s
+            .apply_refreshes(&[job(a, items("a.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.new, c.clustered), (2, 0), "the pruned copies are no match");
+        let c = s
+            .apply_refreshes(&[job(c_id, items("c.example.cn"))])
+            .unwrap()
+            .pop()
+            .unwrap()
+            .unwrap();
+        assert_eq!((c.new, c.clustered), (2, 2), "copies still merge");
+        assert_eq!(s.index.live.as_ref().unwrap().items(), 4);
     }
 
     /// keep_min, and what a source still lists, outweigh max_age.

@@ -352,6 +352,12 @@ impl Store {
                  CROSS JOIN items x ON x.id = w.id"
             )
         };
+        // Decision: `CROSS JOIN` fixes the order of the categories' lookup,
+        // the item's feed links first, then their feeds' categories. With
+        // the statistics `PRAGMA optimize` leaves after a prune, SQLite
+        // chose to walk every feed's links for each item instead: renders
+        // of `all` went from 5 ms to 150 ms on a 780 MB database,
+        // and grew with the database (the year, BENCHMARKS.md).
         let sql = format!(
             "WITH recent AS ({recent}),
              entries AS (
@@ -362,7 +368,7 @@ impl Store {
                     i.enclosures, i.published, i.published_off, i.first_seen, i.modified,
                     COALESCE(f.title, f.source_title, f.url), f.url,
                     (SELECT group_concat(DISTINCT fc.category) FROM item_feeds x
-                     JOIN feed_categories fc ON fc.feed_id = x.feed_id
+                     CROSS JOIN feed_categories fc ON fc.feed_id = x.feed_id
                      WHERE (x.item_id = i.id
                         OR x.item_id IN (SELECT m.id FROM items m WHERE m.cluster_id = cl.id AND m.cluster_sim >= ?4))
                        AND NOT EXISTS (SELECT 1 FROM item_routes r WHERE r.item_id = x.item_id
