@@ -125,7 +125,11 @@ fn main() {
         }
         eprintln!("{stored} items stored");
     }
-    println!("{stored} items stored, {} rules", 50);
+    println!(
+        "{stored} items stored, {} rules; RSS {:.0} MB",
+        50,
+        common::rss_mb()
+    );
     store.sync_config(&ruled).unwrap();
     let t = Instant::now();
     let r = store
@@ -133,10 +137,11 @@ fn main() {
         .expect("reroute")
         .expect("rules changed");
     println!(
-        "rules applied to {} pairs ({} changed) in {:.1} s (target < 10 s at 1,000,000)",
+        "rules applied to {} pairs ({} changed) in {:.1} s (target < 10 s at 1,000,000); RSS {:.0} MB",
         r.pairs,
         r.changed,
-        t.elapsed().as_secs_f64()
+        t.elapsed().as_secs_f64(),
+        common::rss_mb()
     );
     for category in ["jiangsu", "kunshan", "tiyu", "all"] {
         let mut times = Vec::new();
@@ -159,4 +164,5 @@ fn main() {
             common::percentile(&mut times, 0.99).as_secs_f64() * 1e3
         );
     }
+    println!("RSS after the renders: {:.0} MB", common::rss_mb());
 }

@@ -97,17 +97,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-fn rss_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 fn at(t: i64) -> DateTime<Utc> {
     DateTime::from_timestamp(t, 0).expect("simulated time")
 }
@@ -551,7 +540,7 @@ fn run(sim: &Sim, name: &str, retention: &Retention) -> Vec<Row> {
                 month_longest_give_back: longest_give_back,
                 render_p50,
                 render_bytes,
-                rss_mb: rss_mb(),
+                rss_mb: common::rss_mb(),
             });
             if d % 30 == 0 || d == sim.days {
                 longest_prune = Duration::ZERO;

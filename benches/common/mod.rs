@@ -232,6 +232,18 @@ pub fn poll_items(
     normalize::normalize(&parse::parse(&d.text, chrono_tz::Asia::Shanghai), &url, &url)
 }
 
+/// This process's resident memory (VmRSS), in MB.
+pub fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
 /// The `p` quantile (0…1) of `v`.
 pub fn percentile(v: &mut [std::time::Duration], p: f64) -> std::time::Duration {
     v.sort();

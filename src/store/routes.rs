@@ -339,15 +339,31 @@ impl Store {
                     old.entry(pair).or_default().push(route);
                 }
             }
-            for (item, feed, row) in batch {
-                progress.after = (item, feed);
-                let (Some(feed_ref), Some((_, _, own))) = (refs.get(&feed), feeds.get(&feed)) else {
-                    continue; // a feed no longer in the config: its rows are ignored
-                };
-                let routed = deviations(rules, feed_ref, own, &row.text());
+            // Decision: the rules' verdicts on two threads. Reading and
+            // writing rows is one connection's, but the rules are pure, and
+            // folding every item's text was most of re-applying them.
+            let verdict = |part: &[(i64, i64, Row)]| -> Vec<Option<Vec<(String, bool)>>> {
+                part.iter()
+                    .map(|(_, feed, row)| {
+                        let (feed_ref, (_, _, own)) = (refs.get(feed)?, feeds.get(feed)?);
+                        Some(deviations(rules, feed_ref, own, &row.text()))
+                    })
+                    .collect()
+            };
+            let verdicts = std::thread::scope(|s| {
+                let (first, second) = batch.split_at(batch.len() / 2);
+                let other = s.spawn(|| verdict(second));
+                let mut all = verdict(first);
+                all.extend(other.join().unwrap_or_else(|e| std::panic::resume_unwind(e)));
+                all
+            });
+            for ((item, feed, _), routed) in batch.iter().zip(verdicts) {
+                progress.after = (*item, *feed);
+                // A feed no longer in the config: its rows are ignored.
+                let Some(routed) = routed else { continue };
                 progress.pairs += 1;
-                let old = old.remove(&(item, feed)).unwrap_or_default();
-                if write_pair(&tx, item, feed, &old, &routed)? {
+                let old = old.remove(&(*item, *feed)).unwrap_or_default();
+                if write_pair(&tx, *item, *feed, &old, &routed)? {
                     progress.changed += 1;
                 }
             }
