@@ -251,7 +251,13 @@ impl Pruner {
         let lock = || self.store.lock().unwrap_or_else(|p| p.into_inner());
         let mut plan = plan;
         while lock().prune_step(&mut plan)? {}
-        lock().prune_finish(plan)
+        let mut report = lock().prune_finish(plan)?;
+        if report.changed() {
+            let started = std::time::Instant::now();
+            while lock().give_back_step()? {}
+            report.give_back = started.elapsed();
+        }
+        Ok(report)
     }
 }
 

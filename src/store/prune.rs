@@ -18,9 +18,13 @@ use crate::config::{Keep, Retention};
 /// Decision: a count, not a time budget: a batch's cost is its items' rows
 /// and index entries (about 10 per item). 500 items took 15–25 ms in a
 /// database of 160,000 items, but 110–180 ms in one of 360,000 items and
-/// 680,000 tombstones (the year, BENCHMARKS.md): within a poll's patience,
-/// above the aim of ~100 ms.
-const BATCH: usize = 500;
+/// 680,000 tombstones (the year, BENCHMARKS.md), above the aim of ~100 ms;
+/// hence 300.
+const BATCH: usize = 300;
+
+/// Free pages given back to the file system per step (1 MB of 4 KB pages),
+/// for the same reason.
+const GIVE_BACK_PAGES: i64 = 250;
 
 /// Expired tombstones deleted per statement, for the same reason.
 const TOMBSTONE_BATCH: i64 = 5000;
@@ -45,8 +49,15 @@ pub struct PruneReport {
     /// Transactions the items were removed in.
     pub batches: usize,
     /// Returning the freed pages to the file system and emptying the
-    /// write-ahead log, which the finish does under the writer's lock.
+    /// write-ahead log ([`Store::give_back_step`] to the end).
     pub give_back: std::time::Duration,
+}
+
+impl PruneReport {
+    /// Whether the prune removed anything (items or expired tombstones).
+    pub fn changed(&self) -> bool {
+        !self.dry_run && (self.items > 0 || self.tombstones_expired > 0)
+    }
 }
 
 /// One feed's share of a [`PruneReport`].
@@ -202,7 +213,13 @@ impl Store {
     ) -> Result<PruneReport, StoreError> {
         let mut plan = self.prune_plan(retention, now, dry_run)?;
         while self.prune_step(&mut plan)? {}
-        self.prune_finish(plan)
+        let mut report = self.prune_finish(plan)?;
+        if !dry_run && report.changed() {
+            let started = std::time::Instant::now();
+            while self.give_back_step()? {}
+            report.give_back = started.elapsed();
+        }
+        Ok(report)
     }
 
     /// Which items may go: read only, in one read transaction.
@@ -471,14 +488,9 @@ impl Store {
                 .collect();
         }
         plan.report.feeds.sort_by(|a, b| a.url.cmp(&b.url));
-        let changed = plan.report.items > 0 || plan.report.tombstones_expired > 0;
-        if !plan.dry_run && changed {
-            // The in-memory near-duplicate index forgot the pruned items
-            // batch by batch (`NearIndex::forget`), and is kept.
-            let started = std::time::Instant::now();
-            self.give_back_space()?;
-            plan.report.give_back = started.elapsed();
-        }
+        // The in-memory near-duplicate index forgot the pruned items batch
+        // by batch (`NearIndex::forget`), and is kept. Freed pages go back
+        // by `give_back_step`, a step at a time.
         if !plan.dry_run {
             // A prune is the daemon's daily chore: SQLite's own advice is
             // to let it refresh the planner's statistics about that often
@@ -513,7 +525,7 @@ impl Store {
         let before = size(&self.conn)?;
         let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
         if auto_vacuum == 2 {
-            self.give_back_space()?;
+            while self.give_back_step_inner()? {}
         } else {
             self.conn
                 .execute_batch("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")?;
@@ -523,25 +535,42 @@ impl Store {
         Ok((before, size(&self.conn)?))
     }
 
-    /// Returns freed pages to the file system when the database allows it
-    /// (`auto_vacuum = INCREMENTAL`), and empties the write-ahead log.
+    /// Returns up to [`GIVE_BACK_PAGES`] freed pages to the file system when
+    /// the database allows it (`auto_vacuum = INCREMENTAL`); once none is
+    /// left, empties the write-ahead log. True while there is more to do:
+    /// call again, letting the writer's lock go in between.
     ///
-    /// In one go, under the writer's lock: 140–440 ms after the daily
-    /// prune of 3,700 items in a database of 360,000, 250 ms after one of
-    /// 11,000 (the year, BENCHMARKS.md), over the aim of ~100 ms. Steps
-    /// would bound it: `PRAGMA incremental_vacuum(N)` with the lock let go
-    /// between them, and the WAL copied by a passive checkpoint first.
-    fn give_back_space(&mut self) -> Result<(), StoreError> {
+    /// Decision: in steps. In one go, under the writer's lock, it took
+    /// 140–440 ms after the daily prune of a year-old database (the year,
+    /// BENCHMARKS.md), over the ~100 ms a poll may wait. Steps of 250 pages
+    /// take up to ~100 ms, most of it the checkpoints, whatever the size
+    /// of the prune (1,000 pages: up to 260 ms).
+    pub fn give_back_step(&mut self) -> Result<bool, StoreError> {
+        let r = self.give_back_step_inner();
+        self.writing(r)
+    }
+
+    fn give_back_step_inner(&mut self) -> Result<bool, StoreError> {
         let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
-        if auto_vacuum == 2 {
+        let free: i64 = self.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
+        if auto_vacuum == 2 && free > 0 {
             // One row per page freed: stepped to the end, or it frees one.
-            let mut stmt = self.conn.prepare("PRAGMA incremental_vacuum")?;
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!("PRAGMA incremental_vacuum({GIVE_BACK_PAGES})"))?;
             let mut rows = stmt.query([])?;
             while rows.next()?.is_some() {}
+            if free > GIVE_BACK_PAGES {
+                // Copies what the step wrote while the log is short, so that
+                // the last step's truncation has little left to copy.
+                self.conn
+                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+                return Ok(true);
+            }
         }
         self.conn
             .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
+        Ok(false)
     }
 }
 
@@ -675,6 +704,38 @@ mod tests {
             .unwrap()
             .unwrap();
         assert_eq!((c.new, c.unchanged), (0, 2));
+    }
+
+    /// Freed pages go back to the file system a bounded step at a time:
+    /// more than one step for a large prune, the file shrinking with each,
+    /// and then nothing left to do.
+    #[test]
+    fn space_goes_back_in_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, a, _) = store_with_feeds(dir.path());
+        let body = "字".repeat(4000);
+        for i in 0..600 {
+            s.conn
+                .execute(
+                    "INSERT INTO items (origin_feed, guid, title, content, first_seen, sort_time, content_hash)
+                     VALUES (?1, ?2, 't', ?3, 0, 0, 0)",
+                    params![a, format!("g{i}"), body],
+                )
+                .unwrap();
+        }
+        s.conn.execute("DELETE FROM items", []).unwrap();
+        let file = |s: &Store| count(s, "PRAGMA page_count");
+        let free = count(&s, "PRAGMA freelist_count");
+        assert!(free > 2 * GIVE_BACK_PAGES, "{free} free pages");
+        let mut sizes = vec![file(&s)];
+        while s.give_back_step().unwrap() {
+            sizes.push(file(&s));
+        }
+        sizes.push(file(&s));
+        assert!(sizes.len() >= 3, "{sizes:?}");
+        assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "{sizes:?}");
+        assert_eq!(count(&s, "PRAGMA freelist_count"), 0);
+        assert!(!s.give_back_step().unwrap());
     }
 
     /// An HTML source that lists a pruned story again does not fetch its
