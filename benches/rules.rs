@@ -15,10 +15,8 @@ mod common;
 use std::path::Path;
 use std::time::Instant;
 
-use chrono::Utc;
 use huiju::config::Config;
-use huiju::schedule::Plan;
-use huiju::store::{Refreshed, SourceMeta, Store};
+use huiju::store::Store;
 
 const FEEDS: usize = 1000;
 const PER_POLL: usize = 50;
@@ -89,42 +87,7 @@ fn main() {
     let plain = config(dir.path(), false);
     let ruled = config(dir.path(), true);
     let mut store = Store::open(&dir.path().join("huiju.db")).unwrap();
-    store.sync_config(&plain).unwrap();
-    let ids: Vec<i64> = plain
-        .feeds
-        .iter()
-        .map(|f| store.feed_state(f.url.as_str()).unwrap().unwrap().id)
-        .collect();
-    let now = Utc::now();
-    let plan = Plan {
-        consecutive_errors: 0,
-        next_due: now,
-    };
-    let mut stored = 0;
-    'fill: for round in 0.. {
-        for chunk in (0..FEEDS).collect::<Vec<_>>().chunks(16) {
-            let jobs: Vec<Refreshed> = chunk
-                .iter()
-                .map(|&f| Refreshed {
-                    feed_id: ids[f],
-                    meta: SourceMeta::default(),
-                    prints: Vec::new(),
-                    items: common::poll_items(f, round, FEEDS, PER_POLL),
-                    now,
-                    plan,
-                    near: None,
-                    route: None,
-                })
-                .collect();
-            for r in store.apply_refreshes(&jobs).expect("store") {
-                stored += r.expect("stored").new;
-            }
-            if stored >= wanted {
-                break 'fill;
-            }
-        }
-        eprintln!("{stored} items stored");
-    }
+    let stored = common::fill_store(&mut store, &plain, PER_POLL, wanted);
     println!(
         "{stored} items stored, {} rules; RSS {:.0} MB",
         50,

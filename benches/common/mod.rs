@@ -232,6 +232,54 @@ pub fn poll_items(
     normalize::normalize(&parse::parse(&d.text, chrono_tz::Asia::Shanghai), &url, &url)
 }
 
+/// Syncs `cfg` into `store` and fills it with at least `wanted` distinct
+/// items: rounds of [`poll_items`] (`per_poll` per feed), 16 refreshes a
+/// transaction as the writer stores them. Returns how many were stored.
+pub fn fill_store(
+    store: &mut huiju::store::Store,
+    cfg: &huiju::config::Config,
+    per_poll: usize,
+    wanted: usize,
+) -> usize {
+    store.sync_config(cfg).expect("sync the config");
+    let ids: Vec<i64> = cfg
+        .feeds
+        .iter()
+        .map(|f| store.feed_state(f.url.as_str()).unwrap().unwrap().id)
+        .collect();
+    let now = chrono::Utc::now();
+    let plan = huiju::schedule::Plan {
+        consecutive_errors: 0,
+        next_due: now,
+    };
+    let mut stored = 0;
+    for round in 0.. {
+        for chunk in (0..ids.len()).collect::<Vec<_>>().chunks(16) {
+            let jobs: Vec<huiju::store::Refreshed> = chunk
+                .iter()
+                .map(|&f| huiju::store::Refreshed {
+                    feed_id: ids[f],
+                    meta: huiju::store::SourceMeta::default(),
+                    prints: Vec::new(),
+                    items: poll_items(f, round, ids.len(), per_poll),
+                    now,
+                    plan,
+                    near: None,
+                    route: None,
+                })
+                .collect();
+            for r in store.apply_refreshes(&jobs).expect("store") {
+                stored += r.expect("stored").new;
+            }
+            if stored >= wanted {
+                return stored;
+            }
+        }
+        eprintln!("{stored} items stored");
+    }
+    unreachable!("the rounds are endless")
+}
+
 /// This process's resident memory (VmRSS), in MB.
 pub fn rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
