@@ -543,8 +543,8 @@ impl Store {
     /// Decision: in steps. In one go, under the writer's lock, it took
     /// 140–440 ms after the daily prune of a year-old database (the year,
     /// BENCHMARKS.md), over the ~100 ms a poll may wait. Steps of 250 pages
-    /// take up to ~100 ms, most of it the checkpoints, whatever the size
-    /// of the prune (1,000 pages: up to 260 ms).
+    /// take 50–150 ms at 360,000 items, most of it the checkpoints (once
+    /// 400 ms, the polls' log to copy too); steps of 1,000, up to 260 ms.
     pub fn give_back_step(&mut self) -> Result<bool, StoreError> {
         let r = self.give_back_step_inner();
         self.writing(r)
