@@ -176,8 +176,8 @@ struct PruneTime {
     /// `prune_finish`: expired tombstones and the report. The daemon
     /// holds the writer's lock for it.
     finish: Duration,
-    /// The longest step of giving the free pages back and emptying the
-    /// WAL (`give_back_step`), each under the writer's lock.
+    /// The longest step of giving the free pages back
+    /// (`free_pages_step`), each under the writer's lock.
     give_back: Duration,
     items: usize,
 }
@@ -198,18 +198,22 @@ fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
     let s = Instant::now();
     let r = store.prune_finish(plan).expect("prune finish");
     let finish = s.elapsed();
-    // Freed pages go back a step at a time, as the daemon does it: the
-    // longest step is what a poll may wait.
+    // Freed pages go back a step at a time, as the daemon does it, with
+    // the checkpoints on a connection of their own: the longest step is
+    // what a poll may wait.
     let mut give_back = Duration::ZERO;
     if r.changed() {
+        let checkpoints = store.checkpointer().expect("checkpoint connection");
         loop {
             let s = Instant::now();
-            let more = store.give_back_step().expect("give back");
+            let more = store.free_pages_step().expect("give back");
             give_back = give_back.max(s.elapsed());
             if !more {
                 break;
             }
+            checkpoints.passive().expect("passive checkpoint");
         }
+        checkpoints.truncate().expect("truncating checkpoint");
     }
     PruneTime {
         total: started.elapsed(),

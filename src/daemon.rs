@@ -247,14 +247,20 @@ impl Pruner {
         // Decision: planned on a connection of its own, without the
         // writer's lock: the plan reads every old item, which may take a
         // second on a large database, and polls would wait for it.
-        let plan = Store::open(db)?.prune_plan(retention, Utc::now(), false)?;
+        let mut planner = Store::open(db)?;
+        let mut plan = planner.prune_plan(retention, Utc::now(), false)?;
         let lock = || self.store.lock().unwrap_or_else(|p| p.into_inner());
-        let mut plan = plan;
         while lock().prune_step(&mut plan)? {}
         let mut report = lock().prune_finish(plan)?;
         if report.changed() {
+            // The pages are moved under the writer's lock; what that wrote
+            // to the log is copied into the file outside it.
             let started = std::time::Instant::now();
-            while lock().give_back_step()? {}
+            let checkpoints = planner.checkpointer()?;
+            while lock().free_pages_step()? {
+                checkpoints.passive()?;
+            }
+            checkpoints.truncate()?;
             report.give_back = started.elapsed();
         }
         Ok(report)

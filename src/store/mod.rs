@@ -445,6 +445,15 @@ impl Checkpointer {
             .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
         Ok(())
     }
+
+    /// Copies the whole WAL into the database file and empties it
+    /// (`TRUNCATE`): waits for the writer of the moment to commit, and
+    /// keeps the next one waiting while it copies.
+    pub fn truncate(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
 }
 
 impl Store {

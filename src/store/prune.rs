@@ -3,7 +3,7 @@
 //! keys behind as tombstones so that they never come back as new.
 //!
 //! A prune is planned once (which items may go), then carried out in
-//! batches of [`BATCH`] items, one transaction each, so that the writer is
+//! batches of at most [`BATCH`] items and [`BATCH_TIME`], one transaction each, so that the writer is
 //! never held for long: the daemon takes the store's lock per batch, and
 //! refreshes are stored between them. Each batch checks its items again,
 //! since a refresh between two batches may have listed one of them again.
@@ -13,14 +13,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::config::{Keep, Retention};
 
-/// Items deleted per transaction.
-///
-/// Decision: a count, not a time budget: a batch's cost is its items' rows
-/// and index entries (about 10 per item). 500 items took 15–25 ms in a
-/// database of 160,000 items, but 110–180 ms in one of 360,000 items and
-/// 680,000 tombstones (the year, BENCHMARKS.md), above the aim of ~100 ms;
-/// hence 300.
+/// Items deleted per transaction at most.
 const BATCH: usize = 300;
+
+/// Time a batch spends deleting before it commits, whatever its count.
+///
+/// Decision: a time budget beside the count. A batch's cost per item is
+/// its rows and index entries (about 10 per item), most of them random
+/// pages of a large file: 300 items took 15 ms in a database of 160,000
+/// items but 116–156 ms in one of 360,000 (the year, BENCHMARKS.md), and a
+/// slower disk or CPU moves it again. The budget keeps each hold of the
+/// writer under the ~100 ms a poll may wait, commit included.
+const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Free pages given back to the file system per step (1 MB of 4 KB pages),
 /// for the same reason.
@@ -335,7 +339,14 @@ impl Store {
         let mut clusters = BTreeSet::new();
         let mut gone = 0;
         let mut deleted = std::collections::HashSet::new();
-        for &id in &plan.candidates[plan.done..end] {
+        let started = std::time::Instant::now();
+        let mut next = plan.done;
+        while next < end {
+            if gone > 0 && started.elapsed() >= BATCH_TIME {
+                break;
+            }
+            let id = plan.candidates[next];
+            next += 1;
             let Some(s) = standing(&tx, id, grace_cutoff)? else {
                 continue;
             };
@@ -376,10 +387,10 @@ impl Store {
             });
             gone += 1;
             // Fault injection for the test of a prune killed midway: the
-            // process dies in the second batch, its transaction open;
-            // debug builds only.
+            // process dies in the second batch, its transaction open and
+            // an item deleted in it; debug builds only.
             #[cfg(debug_assertions)]
-            if gone == 100
+            if gone == 1
                 && plan.report.batches == 1
                 && std::env::var_os("HUIJU_FAILPOINT_PRUNE_ABORT").is_some()
             {
@@ -403,7 +414,7 @@ impl Store {
             self.index.forget(&deleted);
             self.recent.forget(&deleted);
         }
-        plan.done = end;
+        plan.done = next;
         if gone > 0 {
             plan.report.batches += 1;
         }
@@ -536,41 +547,57 @@ impl Store {
     }
 
     /// Returns up to [`GIVE_BACK_PAGES`] freed pages to the file system when
-    /// the database allows it (`auto_vacuum = INCREMENTAL`); once none is
-    /// left, empties the write-ahead log. True while there is more to do:
-    /// call again, letting the writer's lock go in between.
-    ///
-    /// Decision: in steps. In one go, under the writer's lock, it took
-    /// 140–440 ms after the daily prune of a year-old database (the year,
-    /// BENCHMARKS.md), over the ~100 ms a poll may wait. Steps of 250 pages
-    /// take 50–150 ms at 360,000 items, most of it the checkpoints (once
-    /// 400 ms, the polls' log to copy too); steps of 1,000, up to 260 ms.
+    /// the database allows it (`auto_vacuum = INCREMENTAL`), copying the
+    /// step's log into the file (a passive checkpoint) while it is short;
+    /// once none is left, empties the write-ahead log. True while there is
+    /// more to do. The daemon does the same in two halves
+    /// ([`Store::free_pages_step`] under the writer's lock, the checkpoints
+    /// on a [`Checkpointer`] outside it).
     pub fn give_back_step(&mut self) -> Result<bool, StoreError> {
         let r = self.give_back_step_inner();
         self.writing(r)
     }
 
     fn give_back_step_inner(&mut self) -> Result<bool, StoreError> {
+        let more = self.free_pages_inner()?;
+        let mode = if more { "PASSIVE" } else { "TRUNCATE" };
+        self.conn
+            .query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))?;
+        Ok(more)
+    }
+
+    /// Returns up to [`GIVE_BACK_PAGES`] freed pages to the file system when
+    /// the database allows it (`auto_vacuum = INCREMENTAL`). True while
+    /// freed pages are left: call again, letting the writer's lock go in
+    /// between, and checkpoint the log the steps wrote
+    /// ([`Checkpointer::passive`], then [`Checkpointer::truncate`] at the
+    /// end).
+    ///
+    /// Decision: in steps, without the checkpoints. In one go, under the
+    /// writer's lock, giving back took 140–440 ms after the daily prune of a
+    /// year-old database (the year, BENCHMARKS.md), over the ~100 ms a poll
+    /// may wait. Steps of 250 pages with a checkpoint in each took 50–150 ms,
+    /// most of it the checkpoint, and 270–400 ms when the polls' log was
+    /// there to copy too. A checkpoint on a connection of its own waits for
+    /// no writer, so the daemon runs it with the lock let go.
+    pub fn free_pages_step(&mut self) -> Result<bool, StoreError> {
+        let r = self.free_pages_inner();
+        self.writing(r)
+    }
+
+    fn free_pages_inner(&mut self) -> Result<bool, StoreError> {
         let auto_vacuum: i64 = self.conn.query_row("PRAGMA auto_vacuum", [], |r| r.get(0))?;
         let free: i64 = self.conn.query_row("PRAGMA freelist_count", [], |r| r.get(0))?;
-        if auto_vacuum == 2 && free > 0 {
-            // One row per page freed: stepped to the end, or it frees one.
-            let mut stmt = self
-                .conn
-                .prepare_cached(&format!("PRAGMA incremental_vacuum({GIVE_BACK_PAGES})"))?;
-            let mut rows = stmt.query([])?;
-            while rows.next()?.is_some() {}
-            if free > GIVE_BACK_PAGES {
-                // Copies what the step wrote while the log is short, so that
-                // the last step's truncation has little left to copy.
-                self.conn
-                    .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-                return Ok(true);
-            }
+        if auto_vacuum != 2 || free == 0 {
+            return Ok(false);
         }
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(false)
+        // One row per page freed: stepped to the end, or it frees one.
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("PRAGMA incremental_vacuum({GIVE_BACK_PAGES})"))?;
+        let mut rows = stmt.query([])?;
+        while rows.next()?.is_some() {}
+        Ok(free > GIVE_BACK_PAGES)
     }
 }
 
@@ -706,13 +733,9 @@ mod tests {
         assert_eq!((c.new, c.unchanged), (0, 2));
     }
 
-    /// Freed pages go back to the file system a bounded step at a time:
-    /// more than one step for a large prune, the file shrinking with each,
-    /// and then nothing left to do.
-    #[test]
-    fn space_goes_back_in_steps() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut s, a, _) = store_with_feeds(dir.path());
+    /// A store with more than two steps' worth of freed pages.
+    fn store_with_free_pages(dir: &Path) -> Store {
+        let (s, a, _) = store_with_feeds(dir);
         let body = "字".repeat(4000);
         for i in 0..600 {
             s.conn
@@ -724,9 +747,19 @@ mod tests {
                 .unwrap();
         }
         s.conn.execute("DELETE FROM items", []).unwrap();
-        let file = |s: &Store| count(s, "PRAGMA page_count");
         let free = count(&s, "PRAGMA freelist_count");
         assert!(free > 2 * GIVE_BACK_PAGES, "{free} free pages");
+        s
+    }
+
+    /// Freed pages go back to the file system a bounded step at a time:
+    /// more than one step for a large prune, the file shrinking with each,
+    /// and then nothing left to do.
+    #[test]
+    fn space_goes_back_in_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store_with_free_pages(dir.path());
+        let file = |s: &Store| count(s, "PRAGMA page_count");
         let mut sizes = vec![file(&s)];
         while s.give_back_step().unwrap() {
             sizes.push(file(&s));
@@ -736,6 +769,41 @@ mod tests {
         assert!(sizes.windows(2).all(|w| w[1] <= w[0]), "{sizes:?}");
         assert_eq!(count(&s, "PRAGMA freelist_count"), 0);
         assert!(!s.give_back_step().unwrap());
+    }
+
+    /// The daemon's way: pages freed under the writer's lock, the log
+    /// copied by a connection of its own. The file on disk shrinks and the
+    /// log ends empty, with every item still readable.
+    #[test]
+    fn a_checkpoint_connection_empties_the_log_of_the_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = store_with_free_pages(dir.path());
+        let db = dir.path().join("h.db");
+        let wal = dir.path().join("h.db-wal");
+        let on_disk = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+        let checkpoints = s.checkpointer().unwrap();
+        checkpoints.truncate().unwrap();
+        let before = on_disk(&db);
+        let mut steps = 0;
+        while s.free_pages_step().unwrap() {
+            steps += 1;
+            checkpoints.passive().unwrap();
+        }
+        assert!(on_disk(&wal) > 0, "the steps wrote to the log");
+        checkpoints.truncate().unwrap();
+        assert!(steps >= 2, "{steps} steps");
+        assert_eq!(on_disk(&wal), 0, "the log is emptied");
+        assert!(
+            on_disk(&db) * 4 < before,
+            "{} bytes, {before} before",
+            on_disk(&db)
+        );
+        assert_eq!(count(&s, "PRAGMA freelist_count"), 0);
+        let ok: String = s
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(ok, "ok");
     }
 
     /// An HTML source that lists a pruned story again does not fetch its
