@@ -263,6 +263,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => rules::test(&cli.config, category.as_deref(), &rule, limit),
         Command::Fetch => {
+            let started = std::time::Instant::now();
             let cfg = Config::load(&cli.config)?;
             let store = open_store(&cfg)?;
             if store.clusters_predate_rule()? {
@@ -273,12 +274,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let starts = Starts::new(refresher, cfg.fetch.concurrency, cfg.fetch.per_host);
                 runtime()?.block_on(starts.refresh_all(&cfg.feeds))
             };
+            let stored = started.elapsed();
             // The daemon's indexer follows its writer; here the index is
             // brought up to date before the command ends.
-            Store::open(&cfg.database)?
+            let indexed = Store::open(&cfg.database)?
                 .index_search_all()
                 .with_context(|| format!("cannot update the search index of {}", cfg.database.display()))?;
-            emit(&format_reports(&reports))?;
+            let mut out = format_reports(&reports);
+            // Two times, since the second can be the longer: storing is the
+            // cycle readers wait for, indexing follows it in the daemon.
+            let _ = writeln!(
+                out,
+                "fetched and stored in {:.3} s; {indexed} items indexed for search in {:.3} s",
+                stored.as_secs_f64(),
+                (started.elapsed() - stored).as_secs_f64()
+            );
+            emit(&out)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Publish { dir } => publish(&cli.config, dir),

@@ -267,7 +267,15 @@ fn a_deleted_index_is_built_again_at_start() {
     let port = free_port();
     let cfg = portal(port, "0 0 0 1 1 * 2099", &srv);
     let env = Env::with(&cfg);
-    env.huiju(&["fetch"]).ok();
+    let run = env.huiju(&["fetch"]).ok();
+    // `fetch` indexes what it stored before it ends, and says so apart
+    // from the time it took to store it.
+    let indexed = format!("; {} items indexed for search in ", STORIES.len());
+    assert!(
+        run.stdout.contains("fetched and stored in ") && run.stdout.contains(&indexed),
+        "{}",
+        run.stdout
+    );
     let index = env.config().with_file_name("huiju.search.db");
     assert!(index.exists());
     for suffix in ["", "-wal", "-shm"] {
