@@ -30,8 +30,8 @@ const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(50);
 /// for the same reason.
 const GIVE_BACK_PAGES: i64 = 250;
 
-/// Expired tombstones deleted per statement, for the same reason.
-const TOMBSTONE_BATCH: i64 = 5000;
+/// Expired tombstones deleted per step, for the same reason.
+const TOMBSTONE_BATCH: i64 = 2000;
 
 /// What a prune removed, or would remove (`dry_run`).
 #[derive(Debug, Clone, Default)]
@@ -117,7 +117,22 @@ pub struct PrunePlan {
     /// carrying an old item lists it, which each batch checks again.
     by_policy: Vec<i64>,
     by_feed: BTreeMap<i64, Tally>,
+    /// Whether the expired tombstones are all gone (after the items).
+    expired: bool,
     report: PruneReport,
+}
+
+/// Tombstones made before this time expire: they outlive their items by as
+/// long again as items live (the longest any feed keeps them); with items
+/// kept forever, so are they.
+fn tombstone_horizon(plan: &PrunePlan) -> Option<i64> {
+    let longest = plan
+        .retention
+        .policies()
+        .map(|k| k.max_age)
+        .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
+        .flatten()?;
+    Some(cutoff(plan.now, Some(longest.saturating_mul(2))))
 }
 
 /// Unix seconds `d` before `now`; `None` (forever) is before every time.
@@ -300,6 +315,7 @@ impl Store {
             done: 0,
             by_policy,
             by_feed: BTreeMap::new(),
+            expired: false,
             report: PruneReport {
                 dry_run,
                 ..PruneReport::default()
@@ -307,8 +323,8 @@ impl Store {
         })
     }
 
-    /// Removes (or counts) the next batch of the plan, in one transaction;
-    /// false once nothing is left.
+    /// Removes (or counts) the next batch of the plan in one transaction:
+    /// items, then expired tombstones; false once nothing is left.
     pub fn prune_step(&mut self, plan: &mut PrunePlan) -> Result<bool, StoreError> {
         let r = self.prune_step_inner(plan);
         if r.is_err() {
@@ -320,7 +336,7 @@ impl Store {
 
     fn prune_step_inner(&mut self, plan: &mut PrunePlan) -> Result<bool, StoreError> {
         if plan.done >= plan.candidates.len() {
-            return Ok(false);
+            return self.expire_tombstones_step(plan);
         }
         let end = (plan.done + BATCH).min(plan.candidates.len());
         let grace_cutoff = cutoff(plan.now, plan.retention.removed_feeds_after);
@@ -424,47 +440,42 @@ impl Store {
             plan.report.tombstones += t.tombstones;
             plan.report.bytes += t.bytes;
         }
-        Ok(plan.done < plan.candidates.len())
+        // Expired tombstones follow the items, a step at a time too.
+        Ok(true)
     }
 
-    /// Expires old tombstones, names the feeds of the report, and gives the
-    /// freed space back to the system.
+    /// After the items: deletes up to [`TOMBSTONE_BATCH`] tombstones older
+    /// than their horizon; true while there may be more.
+    fn expire_tombstones_step(&mut self, plan: &mut PrunePlan) -> Result<bool, StoreError> {
+        let Some(horizon) = tombstone_horizon(plan).filter(|_| !plan.dry_run && !plan.expired) else {
+            return Ok(false);
+        };
+        let n = self.conn.execute(
+            "DELETE FROM tombstones WHERE key IN
+                 (SELECT key FROM tombstones WHERE pruned < ?1 LIMIT ?2)",
+            params![horizon, TOMBSTONE_BATCH],
+        )?;
+        plan.report.tombstones_expired += n;
+        plan.expired = n < TOMBSTONE_BATCH as usize;
+        Ok(!plan.expired)
+    }
+
+    /// Names the feeds and categories of the report (and for a dry run,
+    /// counts the tombstones that would expire).
     pub fn prune_finish(&mut self, plan: PrunePlan) -> Result<PruneReport, StoreError> {
         let r = self.prune_finish_inner(plan);
         self.writing(r)
     }
 
     fn prune_finish_inner(&mut self, mut plan: PrunePlan) -> Result<PruneReport, StoreError> {
-        // Tombstones outlive their items by as long again as items live
-        // (the longest any feed keeps them); with items kept forever, so
-        // are they.
-        let longest = plan
-            .retention
-            .policies()
-            .map(|k| k.max_age)
-            .reduce(|a, b| a.zip(b).map(|(a, b)| a.max(b)))
-            .flatten();
-        if let Some(max_age) = longest {
-            let horizon = cutoff(plan.now, Some(max_age.saturating_mul(2)));
-            if plan.dry_run {
-                plan.report.tombstones_expired = self.conn.query_row(
-                    "SELECT COUNT(*) FROM tombstones WHERE pruned < ?1",
-                    [horizon],
-                    |r| r.get::<_, i64>(0),
-                )? as usize;
-            } else {
-                loop {
-                    let n = self.conn.execute(
-                        "DELETE FROM tombstones WHERE key IN
-                             (SELECT key FROM tombstones WHERE pruned < ?1 LIMIT ?2)",
-                        params![horizon, TOMBSTONE_BATCH],
-                    )?;
-                    plan.report.tombstones_expired += n;
-                    if n == 0 {
-                        break;
-                    }
-                }
-            }
+        if plan.dry_run
+            && let Some(horizon) = tombstone_horizon(&plan)
+        {
+            plan.report.tombstones_expired = self.conn.query_row(
+                "SELECT COUNT(*) FROM tombstones WHERE pruned < ?1",
+                [horizon],
+                |r| r.get::<_, i64>(0),
+            )? as usize;
         }
         {
             let mut feed = self
@@ -908,5 +919,40 @@ mod tests {
         let much_later = later + chrono::Duration::days(3);
         let r = s.prune(&retention(0), much_later, false).unwrap();
         assert_eq!(r.tombstones_expired, 2, "{r:?}");
+    }
+
+    /// Expired tombstones go a bounded step at a time, each a call of its
+    /// own (the daemon lets the writer's lock go between), until none is
+    /// left; younger ones stay.
+    #[test]
+    fn tombstones_expire_in_steps() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _, _) = store_with_feeds(dir.path());
+        let now = Utc::now();
+        let old = (now - chrono::Duration::days(3)).timestamp();
+        let many = 2 * TOMBSTONE_BATCH + 10;
+        for i in 0..many {
+            s.conn
+                .execute(
+                    "INSERT INTO tombstones (key, pruned) VALUES (?1, ?2)",
+                    params![format!("k{i}"), old],
+                )
+                .unwrap();
+        }
+        s.conn
+            .execute(
+                "INSERT INTO tombstones (key, pruned) VALUES ('young', ?1)",
+                [now.timestamp()],
+            )
+            .unwrap();
+        let mut plan = s.prune_plan(&retention(0), now, false).unwrap();
+        let mut steps = 1;
+        while s.prune_step(&mut plan).unwrap() {
+            steps += 1;
+        }
+        assert_eq!(steps, 3, "two full steps, then the rest");
+        let r = s.prune_finish(plan).unwrap();
+        assert_eq!(r.tombstones_expired, many as usize);
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM tombstones"), 1);
     }
 }
