@@ -317,7 +317,15 @@ impl BandIndex {
                 }
             }
         }
-        hits.sort_unstable_by(|a, b| b.2.cmp(&a.2).then(b.3.cmp(&a.3)).then(b.0.cmp(&a.0)));
+        let rank = |a: &(i64, i64, usize, usize), b: &(i64, i64, usize, usize)| {
+            b.2.cmp(&a.2).then(b.3.cmp(&a.3)).then(b.0.cmp(&a.0))
+        };
+        // Only the best `max` are ranked among themselves.
+        if hits.len() > max && max > 0 {
+            hits.select_nth_unstable_by(max - 1, rank);
+            hits.truncate(max);
+        }
+        hits.sort_unstable_by(rank);
         hits.into_iter()
             .take(max)
             .map(|(id, time, ..)| (id, time))

@@ -26,7 +26,7 @@ pub(super) struct NearIndex {
     /// Sketches of the items stored, or compared, since the index was
     /// built, by id, with their time: what tells most candidates apart
     /// without reading their text ([`neardup::may_match`]).
-    pub(super) sketches: HashMap<i64, (i64, neardup::Sketch)>,
+    pub(super) sketches: rustc_hash::FxHashMap<i64, (i64, neardup::Sketch)>,
 }
 
 impl NearIndex {
@@ -187,7 +187,7 @@ fn index_floor(now: i64, window: i64) -> i64 {
 #[derive(Default)]
 pub(super) struct RecentPrints {
     pub(super) order: std::collections::VecDeque<i64>,
-    pub(super) prints: HashMap<i64, Arc<neardup::Fingerprint>>,
+    pub(super) prints: rustc_hash::FxHashMap<i64, Arc<neardup::Fingerprint>>,
     /// Prints let go of, for the caller to free ([`Store::take_retired`]):
     /// freeing them (memory the parsing threads allocated) was 4 % of the
     /// writer's time.
@@ -329,6 +329,14 @@ fn near_matches(
     let candidates = near_candidates(conn, index, keys, t, window, exclude, now)?;
     let seen = candidates.len();
     for (cand, at) in candidates {
+        // The sketch first, for a fingerprint in memory too: it rules out
+        // most candidates of template news (a feed's own recent items among
+        // them) for a fraction of the full comparison.
+        let sketched = match index.sketches.get(&cand) {
+            Some((_, sketch)) if !neardup::may_match(fp, sketch, &settings.params) => continue,
+            Some(_) => true,
+            None => false,
+        };
         let loaded;
         let other = match recent.get(cand) {
             Some(other) if neardup::surely_apart(fp, other, &settings.params) => {
@@ -336,13 +344,10 @@ fn near_matches(
             }
             Some(other) => other,
             None => {
-                match index.sketches.get(&cand) {
-                    Some((_, sketch)) if !neardup::may_match(fp, sketch, &settings.params) => continue,
-                    Some(_) => {}
-                    // The best ranked first: past these, a candidate is not
-                    // worth reading and fingerprinting its text again.
-                    None if loads == MAX_LOADED => continue,
-                    None => {}
+                // The best ranked first: past these, a candidate is not
+                // worth reading and fingerprinting its text again.
+                if !sketched && loads == MAX_LOADED {
+                    continue;
                 }
                 loads += 1;
                 // Pruned since the index was built (by `huiju prune`, which
