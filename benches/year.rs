@@ -186,6 +186,9 @@ struct PruneTime {
 fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
     let started = Instant::now();
     let mut plan = store.prune_plan(retention, at(now), false).expect("plan");
+    // The log copied into the file between the steps, outside the lock, as
+    // the daemon does it.
+    let checkpoints = store.checkpointer().expect("checkpoint connection");
     let mut longest = Duration::ZERO;
     loop {
         let s = Instant::now();
@@ -194,6 +197,7 @@ fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
         if !more {
             break;
         }
+        checkpoints.passive().expect("passive checkpoint");
     }
     let s = Instant::now();
     let r = store.prune_finish(plan).expect("prune finish");
@@ -203,7 +207,6 @@ fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
     // what a poll may wait.
     let mut give_back = Duration::ZERO;
     if r.changed() {
-        let checkpoints = store.checkpointer().expect("checkpoint connection");
         loop {
             let s = Instant::now();
             let more = store.free_pages_step().expect("give back");

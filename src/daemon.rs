@@ -250,13 +250,18 @@ impl Pruner {
         let mut planner = Store::open(db)?;
         let mut plan = planner.prune_plan(retention, Utc::now(), false)?;
         let lock = || self.store.lock().unwrap_or_else(|p| p.into_inner());
-        while lock().prune_step(&mut plan)? {}
+        // What each step writes to the log is copied into the file outside
+        // the writer's lock, so that the writer's own automatic checkpoint
+        // (every 8,000 pages) never falls inside a step: on a 2 GB database
+        // it made one batch in about ten take 60–120 ms instead of 15.
+        let checkpoints = planner.checkpointer()?;
+        while lock().prune_step(&mut plan)? {
+            checkpoints.passive()?;
+        }
         let mut report = lock().prune_finish(plan)?;
         if report.changed() {
-            // The pages are moved under the writer's lock; what that wrote
-            // to the log is copied into the file outside it.
+            // The same for the pages given back.
             let started = std::time::Instant::now();
-            let checkpoints = planner.checkpointer()?;
             while lock().free_pages_step()? {
                 checkpoints.passive()?;
             }

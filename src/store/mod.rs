@@ -439,11 +439,13 @@ pub struct Checkpointer {
 
 impl Checkpointer {
     /// Copies what the WAL holds into the database file, without waiting
-    /// for (or blocking) the writer and readers (`PASSIVE`).
-    pub fn passive(&self) -> Result<(), StoreError> {
-        self.conn
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
-        Ok(())
+    /// for (or blocking) the writer and readers (`PASSIVE`); returns the
+    /// pages the log held since it last started over. Once all are copied,
+    /// the next write starts the log over.
+    pub fn passive(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get(1))?)
     }
 
     /// Copies the whole WAL into the database file and empties it

@@ -21,12 +21,11 @@ const BATCH: usize = 300;
 /// Decision: a time budget beside the count. A batch's cost per item is
 /// its rows and index entries (about 10 per item), most of them random
 /// pages of a large file: 300 items took 15 ms in a database of 160,000
-/// items but 116–156 ms in one of 360,000 (the year, BENCHMARKS.md), and a
-/// slower disk or CPU moves it again. The budget bounds the deleting only;
-/// what follows it (cluster representatives, the commit) comes on top, and
-/// on a 2.4 GB database (1,080,000 items) batches still took 118–157 ms,
-/// over the ~100 ms a poll should wait; 25 ms did no better (the year,
-/// BENCHMARKS.md).
+/// items and of 1,080,000 alike, on a warm page cache, but a slower disk
+/// or CPU, or a cold cache, moves it. The budget bounds the deleting only;
+/// the commit comes on top (3 ms at 1,080,000 items), and so would the
+/// writer's automatic checkpoint if the log reached it (60–120 ms there),
+/// which is why the daemon copies the log into the file between batches.
 const BATCH_TIME: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// Free pages given back to the file system per step (1 MB of 4 KB pages),
@@ -818,6 +817,40 @@ mod tests {
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))
             .unwrap();
         assert_eq!(ok, "ok");
+    }
+
+    /// A checkpoint between the steps, as the daemon makes on a connection
+    /// of its own outside the writer's lock, starts the log over: each step
+    /// finds it holding only the step before it, so the writer's automatic
+    /// checkpoint (every 8,000 pages) never comes due inside a step.
+    #[test]
+    fn a_checkpoint_between_steps_starts_the_log_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut s, _, _) = store_with_feeds(dir.path());
+        let now = Utc::now();
+        let old = (now - chrono::Duration::days(3)).timestamp();
+        for i in 0..4 * TOMBSTONE_BATCH {
+            s.conn
+                .execute(
+                    "INSERT INTO tombstones (key, pruned) VALUES (?1, ?2)",
+                    params![format!("url:a.example.cn/{i}"), old],
+                )
+                .unwrap();
+        }
+        let checkpoints = s.checkpointer().unwrap();
+        checkpoints.truncate().unwrap();
+        let mut plan = s.prune_plan(&retention(0), now, false).unwrap();
+        // Pages in the log after each step.
+        let mut held = Vec::new();
+        while s.prune_step(&mut plan).unwrap() {
+            held.push(checkpoints.passive().unwrap());
+        }
+        s.prune_finish(plan).unwrap();
+        assert_eq!(held.len(), 4, "{held:?}");
+        assert!(held[0] > 0, "{held:?}");
+        // Without the log starting over, each would hold every step so far.
+        assert!(held.iter().all(|&h| h <= 2 * held[0]), "{held:?}");
+        assert_eq!(count(&s, "SELECT COUNT(*) FROM tombstones"), 0);
     }
 
     /// An HTML source that lists a pruned story again does not fetch its
