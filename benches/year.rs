@@ -180,41 +180,52 @@ struct PruneTime {
     /// (`free_pages_step`), each under the writer's lock.
     give_back: Duration,
     items: usize,
+    /// Steps under the writer's lock (batches, finish, giving back), and
+    /// those of them over the ~100 ms a poll should wait at most.
+    steps: usize,
+    slow_steps: usize,
 }
+
+/// What a poll should wait for a step of the prune at most.
+const STEP_AIM: Duration = Duration::from_millis(100);
 
 /// Prunes as the daemon does: planned, then batch by batch, then finished.
 fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
     let started = Instant::now();
     let mut plan = store.prune_plan(retention, at(now), false).expect("plan");
-    // The log copied into the file between the steps, outside the lock, as
+    // The log copied into the file before each step, outside the lock, as
     // the daemon does it.
     let checkpoints = store.checkpointer().expect("checkpoint connection");
     let mut longest = Duration::ZERO;
+    let mut held = Vec::new();
     loop {
+        checkpoints.passive().expect("passive checkpoint");
         let s = Instant::now();
         let more = store.prune_step(&mut plan).expect("prune batch");
+        held.push(s.elapsed());
         longest = longest.max(s.elapsed());
         if !more {
             break;
         }
-        checkpoints.passive().expect("passive checkpoint");
     }
     let s = Instant::now();
     let r = store.prune_finish(plan).expect("prune finish");
     let finish = s.elapsed();
+    held.push(finish);
     // Freed pages go back a step at a time, as the daemon does it, with
     // the checkpoints on a connection of their own: the longest step is
     // what a poll may wait.
     let mut give_back = Duration::ZERO;
     if r.changed() {
         loop {
+            checkpoints.passive().expect("passive checkpoint");
             let s = Instant::now();
             let more = store.free_pages_step().expect("give back");
+            held.push(s.elapsed());
             give_back = give_back.max(s.elapsed());
             if !more {
                 break;
             }
-            checkpoints.passive().expect("passive checkpoint");
         }
         checkpoints.truncate().expect("truncating checkpoint");
     }
@@ -224,6 +235,8 @@ fn prune(store: &mut Store, retention: &Retention, now: i64) -> PruneTime {
         finish,
         give_back,
         items: r.items,
+        steps: held.len(),
+        slow_steps: held.iter().filter(|&&h| h > STEP_AIM).count(),
     }
 }
 
@@ -245,6 +258,9 @@ struct Phases {
     same: u64,
     /// Time of the 304s' `record_not_modified`.
     not_modified_time: Duration,
+    /// The prunes' steps under the writer's lock, and those over [`STEP_AIM`].
+    prune_steps: usize,
+    slow_prune_steps: usize,
 }
 
 /// Draws the times of each feed's new items of the day starting at `t0`,
@@ -513,6 +529,8 @@ fn run(sim: &Sim, name: &str, retention: &Retention) -> Vec<Row> {
                 let s = Instant::now();
                 let t = prune(&mut store, retention, prune_at);
                 ph.prune += s.elapsed();
+                ph.prune_steps += t.steps;
+                ph.slow_prune_steps += t.slow_steps;
                 longest_prune = longest_prune.max(t.total);
                 longest_batch = longest_batch.max(t.longest_batch);
                 longest_finish = longest_finish.max(t.finish);
@@ -587,6 +605,12 @@ fn run(sim: &Sim, name: &str, retention: &Retention) -> Vec<Row> {
         huiju::store::backup(&path, &dest, true).expect("copy of the database");
     }
     let polls = ph.not_modified + ph.with_new + ph.same;
+    println!(
+        "{name}: {} of {} prune steps held the writer over {} ms",
+        ph.slow_prune_steps,
+        ph.prune_steps,
+        STEP_AIM.as_millis()
+    );
     println!(
         "\n{name}: {} days in {:.0} s ({:.0} s waiting for the lock; generating {:.0} s, reading {:.0} s, \
          storing {:.0} s, indexing {:.0} s, pruning {:.1} s, rendering {:.1} s)",
