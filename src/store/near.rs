@@ -328,6 +328,13 @@ fn near_matches(
     let mut loads = 0;
     let candidates = near_candidates(conn, index, keys, t, window, exclude, now)?;
     let seen = candidates.len();
+    // Their sketches asked for together: each is a cache miss, which one
+    // by one would follow each other.
+    for (cand, _) in &candidates {
+        if let Some((_, sketch)) = index.sketches.get(cand) {
+            sketch.prefetch();
+        }
+    }
     for (cand, at) in candidates {
         // The sketch first, for a fingerprint in memory too: it rules out
         // most candidates of template news (a feed's own recent items among
