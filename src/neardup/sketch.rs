@@ -43,7 +43,9 @@ impl Sketch {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: a prefetch is a hint; it never faults, whatever the address.
         unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(self.0.as_ptr().cast::<i8>());
+            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                self.0.as_ptr().cast::<i8>(),
+            );
         }
     }
 

@@ -524,6 +524,27 @@ impl Store {
         Ok(plan.report)
     }
 
+    /// Adds `n` made-up tombstones pruned at times spread evenly over
+    /// `from..to`, in one transaction; returns the time of the newest
+    /// stored item (for `benches/prune.rs`, which prunes a database the
+    /// year kept as if a year had passed).
+    #[cfg(feature = "bench")]
+    pub fn add_tombstones_for_bench(&mut self, n: usize, from: i64, to: i64) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut add = tx.prepare("INSERT OR IGNORE INTO tombstones (key, pruned) VALUES (?1, ?2)")?;
+            let span = (to - from).max(1);
+            for i in 0..n {
+                // Keys in no order, as a real table's are (hashes of URLs).
+                let key = format!("bench:{:016x}", (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                add.execute(params![key, from + (i as i64 * span) / n.max(1) as i64])?;
+            }
+        }
+        let newest = tx.query_row("SELECT COALESCE(MAX(sort_time), 0) FROM items", [], |r| r.get(0))?;
+        tx.commit()?;
+        Ok(newest)
+    }
+
     /// Rewrites the database with `auto_vacuum = INCREMENTAL`, so that a
     /// database made before it gives pages freed by later prunes back to
     /// the file system; a database that has it only has its free pages
