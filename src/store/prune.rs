@@ -840,6 +840,18 @@ mod tests {
         assert_eq!(ok, "ok");
     }
 
+    /// `n` tombstones of items pruned at `pruned`.
+    fn add_tombstones(s: &Store, n: i64, pruned: DateTime<Utc>) {
+        for i in 0..n {
+            s.conn
+                .execute(
+                    "INSERT INTO tombstones (key, pruned) VALUES (?1, ?2)",
+                    params![format!("url:a.example.cn/{i}"), pruned.timestamp()],
+                )
+                .unwrap();
+        }
+    }
+
     /// A checkpoint between the steps, as the daemon makes on a connection
     /// of its own outside the writer's lock, starts the log over: each step
     /// finds it holding only the step before it, so the writer's automatic
@@ -849,15 +861,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut s, _, _) = store_with_feeds(dir.path());
         let now = Utc::now();
-        let old = (now - chrono::Duration::days(3)).timestamp();
-        for i in 0..4 * TOMBSTONE_BATCH {
-            s.conn
-                .execute(
-                    "INSERT INTO tombstones (key, pruned) VALUES (?1, ?2)",
-                    params![format!("url:a.example.cn/{i}"), old],
-                )
-                .unwrap();
-        }
+        add_tombstones(&s, 4 * TOMBSTONE_BATCH, now - chrono::Duration::days(3));
         let checkpoints = s.checkpointer().unwrap();
         checkpoints.truncate().unwrap();
         let mut plan = s.prune_plan(&retention(0), now, false).unwrap();
@@ -986,16 +990,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (mut s, _, _) = store_with_feeds(dir.path());
         let now = Utc::now();
-        let old = (now - chrono::Duration::days(3)).timestamp();
         let many = 2 * TOMBSTONE_BATCH + 10;
-        for i in 0..many {
-            s.conn
-                .execute(
-                    "INSERT INTO tombstones (key, pruned) VALUES (?1, ?2)",
-                    params![format!("k{i}"), old],
-                )
-                .unwrap();
-        }
+        add_tombstones(&s, many, now - chrono::Duration::days(3));
         s.conn
             .execute(
                 "INSERT INTO tombstones (key, pruned) VALUES ('young', ?1)",
