@@ -235,15 +235,10 @@ impl BandIndex {
     /// probe starts with a cache miss; asked for together, the misses
     /// overlap instead of following each other.
     fn prefetch(&self, keys: &[u32]) {
-        #[cfg(target_arch = "x86_64")]
         for &k in keys {
             let seg = &self.segments[spot(k).0];
-            let at = seg.table.as_ptr().wrapping_add(seg.home(k)).cast::<i8>();
-            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(at) };
+            super::prefetch(seg.table.as_ptr().wrapping_add(seg.home(k)));
         }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = keys;
     }
 
     /// Adds item `id` at time `t` under each of its band keys.

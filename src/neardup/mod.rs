@@ -17,6 +17,19 @@
 //! signature (one hash per shingle, [`BINS`] bins), so finding them never
 //! scans the table.
 
+/// Asks the CPU to load the cache line at `p` (a hint: it never faults,
+/// whatever the address, and does nothing off x86-64). Used where several
+/// cache misses can be asked for together, so that they overlap.
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint; it never faults, whatever the address.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 pub(crate) mod band_index;
 mod doc_freq;
 mod headline;

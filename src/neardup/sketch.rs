@@ -39,14 +39,8 @@ impl Sketch {
 
     /// Asks the CPU to load the sketch's first bytes (its header and
     /// samples) into cache.
-    pub fn prefetch(&self) {
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-        unsafe {
-            std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                self.0.as_ptr().cast::<i8>(),
-            );
-        }
+    pub(crate) fn prefetch(&self) {
+        prefetch(self.0.as_ptr());
     }
 
     pub(super) fn correction(&self) -> bool {
