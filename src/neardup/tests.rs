@@ -21,6 +21,40 @@ fn list_markers_are_seen_beside_boilerplate() {
     assert_eq!(phrase_kinds("苏州地铁6号线今日开通"), (false, false));
 }
 
+/// The fast paths of `is_word_char` (the CJK block, ASCII, the blocks of
+/// punctuation) answer as `char::is_alphanumeric` does, for every character.
+#[test]
+fn word_characters_are_the_alphanumeric_ones() {
+    let wrong: Vec<char> = (0..=0x10FFFF_u32)
+        .filter_map(char::from_u32)
+        .filter(|c| is_word_char(*c) != c.is_alphanumeric())
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:?}");
+}
+
+/// A credit is looked for only after a paragraph that starts with the
+/// first character of one: each credit's must be in the list.
+#[test]
+fn every_credit_prefix_starts_with_a_listed_character() {
+    for c in CREDIT_PREFIXES {
+        let first = c.chars().next().unwrap();
+        assert!(CREDIT_FIRSTS.contains(&first), "{c}");
+        assert_eq!(strip_credit(&format!("{c}视觉中国"), true), "", "{c}");
+    }
+}
+
+/// Headline bigrams are exact: two headlines share a bigram only when they
+/// share the two characters in that order.
+#[test]
+fn headline_bigrams_are_pairs_of_characters() {
+    let a = title_bigrams("南京发布");
+    assert_eq!(a.len(), 3);
+    assert_eq!(intersection(&a, &title_bigrams("发布南京")), 2, "南京, 发布");
+    assert_eq!(intersection(&a, &title_bigrams("京南布发")), 0);
+    assert!(title_bigrams("南").is_empty());
+    assert_eq!(title_bigrams("哈哈哈哈").len(), 1, "repeats counted once");
+}
+
 #[test]
 fn correction_notices_need_a_correction_word() {
     assert!(is_correction("本报4月15日刊发的报道更正如下"));
@@ -116,7 +150,7 @@ fn fast2s_keeps_three_byte_characters_three_bytes() {
     assert_eq!(fold("乾隆的乾兒子"), "乾隆的干儿子");
     assert_eq!(fold("看著"), "看着");
     assert_eq!(fold("慰藉"), "慰藉");
-    assert!(T2S['臺' as usize] != 0 && T2S['台' as usize] == 0 && T2S['a' as usize] == 0);
+    assert!(T2S.get('臺') != 0 && T2S.get('台') == 0 && T2S.get('a') == 0);
 }
 
 /// The conversion table and its special characters give what fast2s
@@ -129,7 +163,7 @@ fn fold_converts_as_fast2s_does() {
     contexts.extend([
         '0', '的', '口', '麻', '家', '書', '計', '企', '看', '慰', '隆', '寬', '望',
     ]);
-    for c in ('\u{2E80}'..='\u{FFFF}').filter(|c| T2S[*c as usize] != 0) {
+    for c in ('\u{2E80}'..='\u{FFFF}').filter(|c| T2S.get(*c) != 0) {
         for &x in &contexts {
             for s in [[x, c], [c, x], [c, c]] {
                 let s: String = s.iter().collect();
