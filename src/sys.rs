@@ -42,6 +42,31 @@ pub(crate) fn release_free_memory() {
     }
 }
 
+/// CPU time this process has used so far, user and system, all threads.
+///
+/// `huiju fetch` reports it beside the wall time: on a shared machine the
+/// wall time of the same work varies by a sixth from hour to hour, its
+/// CPU time much less.
+pub(crate) fn cpu_time() -> Option<std::time::Duration> {
+    #[cfg(unix)]
+    {
+        // SAFETY: getrusage fills the zeroed struct it is given.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+            return None;
+        }
+        let secs = |t: libc::timeval| -> Option<std::time::Duration> {
+            Some(std::time::Duration::new(
+                u64::try_from(t.tv_sec).ok()?,
+                u32::try_from(t.tv_usec).ok()? * 1000,
+            ))
+        };
+        Some(secs(usage.ru_utime)? + secs(usage.ru_stime)?)
+    }
+    #[cfg(not(unix))]
+    None
+}
+
 /// Puts the calling thread in Linux's `SCHED_BATCH` class: it still gets
 /// its fair share of a core, but waking up it no longer preempts the
 /// thread that is running.

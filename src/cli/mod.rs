@@ -275,6 +275,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 runtime()?.block_on(starts.refresh_all(&cfg.feeds))
             };
             let stored = started.elapsed();
+            let cpu = crate::sys::cpu_time()
+                .map_or(String::new(), |c| format!(" ({:.3} s of CPU)", c.as_secs_f64()));
             // The daemon's indexer follows its writer; here the index is
             // brought up to date before the command ends.
             let indexed = Store::open(&cfg.database)?
@@ -285,7 +287,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // cycle readers wait for, indexing follows it in the daemon.
             let _ = writeln!(
                 out,
-                "fetched and stored in {:.3} s; {indexed} items indexed for search in {:.3} s",
+                "fetched and stored in {:.3} s{cpu}; {indexed} items indexed for search in {:.3} s",
                 stored.as_secs_f64(),
                 (started.elapsed() - stored).as_secs_f64()
             );

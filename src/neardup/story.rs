@@ -628,7 +628,10 @@ pub(super) fn title_of_folded(t: &str) -> String {
             '】' | ']' => depth = depth.saturating_sub(1),
             _ if depth > 0 => {}
             '(' => {
-                if let Some(after) = ["图)", "视频)", "组图)"].iter().find_map(|m| rest.strip_prefix(m)) {
+                if let Some(after) = ["图)", "视频)", "组图)"]
+                    .iter()
+                    .find_map(|m| rest.strip_prefix(m))
+                {
                     rest = after;
                 }
             }
