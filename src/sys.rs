@@ -2,21 +2,32 @@
 //! own process and threads. Each is a hint the system may refuse; a
 //! refusal leaves the default and says so in the log.
 
-/// Limits glibc's malloc arenas to cores + 2.
+/// Limits glibc's malloc arenas to one for each thread that allocates
+/// much: 2 × cores + 6.
 ///
 /// glibc gives each thread that allocates its own arena (up to 8 per core)
-/// and keeps freed memory in each. The threads that allocate much are the
-/// async workers and the parsing threads (one each per core) and the
-/// database writer: cores + 2 arenas let them rarely wait for each other.
-/// (With 4 arenas on 2 cores the 1,000-feed cycle ran 8 % faster than with
-/// 2, for 2 MB more; glibc's default peaked 21 MB higher.)
+/// and keeps freed memory in each. huiju's threads are the async workers
+/// and the parsing threads (one each per core), the main thread, the
+/// database writer, its checkpointer and search indexer, and, in the
+/// daemon, a blocking thread or two: 2 × cores + 6 gives each its own.
 /// `MALLOC_ARENA_MAX` in the environment still decides when set.
+///
+/// Decision: no fewer. Past the limit, threads share arenas, and a thread
+/// waits whenever the one it shares with holds the arena's lock. With
+/// cores + 2 (4 on two cores) the writer, the one serial step of a
+/// refresh cycle, shared an arena with a busy thread and went to sleep on
+/// its lock some 2,600 times in the 1,000-feed cycle (`perf` sched
+/// switches); with its own, 4 times, and the cycle stored its items
+/// about a tenth sooner, for no more peak memory (BENCHMARKS.md). Far
+/// fewer than glibc's default, which had transient threads each keep an
+/// arena of their own (21 MB more at the peak of a cycle, when parsing
+/// ran on tokio's blocking threads).
 ///
 /// Call first thing in `main`, before other threads exist.
 pub(crate) fn limit_malloc_arenas() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        let arenas = std::thread::available_parallelism().map_or(2, usize::from) + 2;
+        let arenas = 2 * std::thread::available_parallelism().map_or(2, usize::from) + 6;
         // SAFETY: mallopt only sets an allocator parameter, before other
         // threads exist (see above).
         let ok = unsafe { libc::mallopt(libc::M_ARENA_MAX, i32::try_from(arenas).unwrap_or(i32::MAX)) };
