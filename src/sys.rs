@@ -53,17 +53,22 @@ pub(crate) fn release_free_memory() {
     }
 }
 
-/// CPU time this process has used so far, user and system, all threads.
-///
-/// `huiju fetch` reports it beside the wall time: on a shared machine the
-/// wall time of the same work varies by a sixth from hour to hour, its
-/// CPU time much less.
-pub(crate) fn cpu_time() -> Option<std::time::Duration> {
-    #[cfg(unix)]
+/// What this process has used so far: CPU time (user and system, all
+/// threads) and its peak resident memory.
+pub(crate) struct Usage {
+    pub(crate) cpu: std::time::Duration,
+    pub(crate) peak_rss_bytes: u64,
+}
+
+/// [`Usage`] now. `huiju fetch` reports it beside the wall time: on a
+/// shared machine the wall time of the same work varies by a sixth from
+/// hour to hour.
+pub(crate) fn usage() -> Option<Usage> {
+    #[cfg(target_os = "linux")]
     {
         // SAFETY: getrusage fills the zeroed struct it is given.
-        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) } != 0 {
+        let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
             return None;
         }
         let secs = |t: libc::timeval| -> Option<std::time::Duration> {
@@ -72,9 +77,13 @@ pub(crate) fn cpu_time() -> Option<std::time::Duration> {
                 u32::try_from(t.tv_usec).ok()? * 1000,
             ))
         };
-        Some(secs(usage.ru_utime)? + secs(usage.ru_stime)?)
+        Some(Usage {
+            cpu: secs(ru.ru_utime)? + secs(ru.ru_stime)?,
+            // Linux counts it in kilobytes.
+            peak_rss_bytes: u64::try_from(ru.ru_maxrss).ok()? * 1024,
+        })
     }
-    #[cfg(not(unix))]
+    #[cfg(not(target_os = "linux"))]
     None
 }
 

@@ -275,8 +275,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 runtime()?.block_on(starts.refresh_all(&cfg.feeds))
             };
             let stored = started.elapsed();
-            let cpu = crate::sys::cpu_time()
-                .map_or(String::new(), |c| format!(" ({:.3} s of CPU)", c.as_secs_f64()));
+            let usage = crate::sys::usage().map_or(String::new(), |u| {
+                format!(
+                    " ({:.3} s of CPU, {:.1} MB peak memory)",
+                    u.cpu.as_secs_f64(),
+                    u.peak_rss_bytes as f64 / 1_048_576.0
+                )
+            });
             // The daemon's indexer follows its writer; here the index is
             // brought up to date before the command ends.
             let indexed = Store::open(&cfg.database)?
@@ -287,7 +292,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // cycle readers wait for, indexing follows it in the daemon.
             let _ = writeln!(
                 out,
-                "fetched and stored in {:.3} s{cpu}; {indexed} items indexed for search in {:.3} s",
+                "fetched and stored in {:.3} s{usage}; {indexed} items indexed for search in {:.3} s",
                 stored.as_secs_f64(),
                 (started.elapsed() - stored).as_secs_f64()
             );
