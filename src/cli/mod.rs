@@ -282,8 +282,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     u.peak_rss_bytes as f64 / 1_048_576.0
                 )
             });
-            // The daemon's indexer follows its writer; here the index is
-            // brought up to date before the command ends.
+            // The daemon's indexer follows its writer, after the memory of
+            // the burst is given back; here the same, before the command ends.
+            crate::sys::release_free_memory();
             let indexed = Store::open(&cfg.database)?
                 .index_search_all()
                 .with_context(|| format!("cannot update the search index of {}", cfg.database.display()))?;
