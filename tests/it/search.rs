@@ -276,6 +276,20 @@ fn a_deleted_index_is_built_again_at_start() {
         "{}",
         run.stdout
     );
+    // With the CPU time and peak memory storing took: some, and the
+    // process's own size, not a page count.
+    let usage = run.stdout.split(" s (").nth(1).and_then(|r| r.split(')').next());
+    let (cpu, peak) = usage
+        .and_then(|u| u.split_once(" s of CPU, "))
+        .and_then(|(c, m)| {
+            Some((
+                c.parse::<f64>().ok()?,
+                m.strip_suffix(" MB peak memory")?.parse::<f64>().ok()?,
+            ))
+        })
+        .unwrap_or_else(|| panic!("no CPU time and peak memory: {}", run.stdout));
+    assert!(cpu > 0.0 && cpu < 60.0, "{cpu}");
+    assert!(peak > 2.0 && peak < 1024.0, "{peak}");
     let index = env.config().with_file_name("huiju.search.db");
     assert!(index.exists());
     for suffix in ["", "-wal", "-shm"] {
