@@ -18,7 +18,7 @@
 /// refresh cycle, shared an arena with a busy thread and went to sleep on
 /// its lock some 2,600 times in the 1,000-feed cycle (`perf` sched
 /// switches); with its own, 4 times, and the cycle stored its items
-/// about a tenth sooner, for no more peak memory (BENCHMARKS.md). Far
+/// about a tenth sooner, for a megabyte more at its peak (BENCHMARKS.md). Far
 /// fewer than glibc's default, which had transient threads each keep an
 /// arena of their own (21 MB more at the peak of a cycle, when parsing
 /// ran on tokio's blocking threads).

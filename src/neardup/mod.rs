@@ -397,20 +397,12 @@ pub fn fingerprint_with(scratch: &mut Scratch, title: &str, html: &str) -> Finge
 /// a `u64` with room to spare, so no two bigrams collide, and hashing each
 /// (xxh3 on six bytes) was a twentieth of fingerprinting. The values live
 /// only in memory, never in the database.
-pub(super) fn title_bigrams(headline: &str) -> Vec<u64> {
-    bigrams_of(headline.chars())
-}
-
-/// [`title_bigrams`] of the characters `chars` yields.
-pub(super) fn bigrams_of(mut chars: impl Iterator<Item = char>) -> Vec<u64> {
-    let mut title = Vec::new();
-    let Some(mut prev) = chars.next() else {
-        return title;
-    };
-    for c in chars {
-        title.push(u64::from(u32::from(prev)) << 21 | u64::from(u32::from(c)));
-        prev = c;
-    }
+fn title_bigrams(headline: &str) -> Vec<u64> {
+    let mut title: Vec<u64> = headline
+        .chars()
+        .zip(headline.chars().skip(1))
+        .map(|(a, b)| u64::from(u32::from(a)) << 21 | u64::from(u32::from(b)))
+        .collect();
     title.sort_unstable();
     title.dedup();
     title
