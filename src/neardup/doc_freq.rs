@@ -83,13 +83,7 @@ impl DocFreq {
             let slot = Self::slot(h);
             // The counters are 1 MB of random slots: asked for together,
             // their cache misses overlap instead of following each other.
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: a prefetch is a hint; it never faults, whatever the address.
-            unsafe {
-                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
-                    self.counts.as_ptr().wrapping_add(slot).cast::<i8>(),
-                )
-            };
+            prefetch(self.counts.as_ptr().wrapping_add(slot));
             self.slots.push(slot);
         }
         for &slot in &self.slots {
